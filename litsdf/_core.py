@@ -1,0 +1,165 @@
+"""Shared machinery of the front end: execution of handles, the fallback path, wrapping."""
+
+from __future__ import annotations
+
+import collections
+import warnings
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from litsdf_compiler import engine
+from litsdf_compiler.ir.base import Node
+from litsdf_compiler.ir.relations import DataRef, Relation, Source
+
+from ._config import options
+
+if TYPE_CHECKING:
+    from .frame import DataFrame
+    from .series import Series
+
+__all__ = [
+    "FallbackWarning", "FallbackError", "fallback_counts", "reset_fallback_counts",
+    "materialize", "last_decision", "wrap", "unwrap", "fallback", "source",
+]
+
+
+class FallbackWarning(UserWarning):
+    """pandas API that litsdf does not trace ran in pandas on materialized data."""
+
+
+class FallbackError(NotImplementedError):
+    """Raised instead of a fallback when ``litsdf.options.fallback == "raise"``."""
+
+
+_COUNTS: collections.Counter[str] = collections.Counter()
+_DECISIONS: weakref.WeakKeyDictionary[Node, engine.Decision] = weakref.WeakKeyDictionary()
+
+
+def fallback_counts() -> dict[str, int]:
+    """How many times each untraced method ran through the fallback path in this process."""
+    return dict(_COUNTS)
+
+
+def reset_fallback_counts() -> None:
+    """Forget the fallback counts."""
+    _COUNTS.clear()
+
+
+def _note_fallback(what: str, stacklevel: int = 4) -> None:
+    mode = options.fallback
+    if mode == "raise":
+        raise FallbackError(
+            f"{what} is not traced by litsdf (options.fallback='raise'); "
+            "set litsdf.options.fallback='warn' to run it in pandas"
+        )
+    _COUNTS[what] += 1
+    if mode == "warn":
+        warnings.warn(
+            f"{what} is not traced by litsdf: ran it in pandas on materialized data",
+            FallbackWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def materialize(plan: Relation) -> Any:
+    """Execute ``plan`` (or reuse its remembered result) and return the raw pandas value."""
+    hit = engine.cached(plan)
+    if hit is not None:
+        return hit
+    try:
+        result, decision = engine.execute(plan, options.backend)
+    except engine.BackendDeclined as err:
+        if options.fallback == "raise" or options.backend == "auto":
+            raise
+        _note_fallback(f"backend {options.backend!r} ({err})")
+        result, decision = engine.execute(plan, "pandas")
+    engine.remember(plan, result)
+    _DECISIONS[plan] = decision
+    return result
+
+
+def last_decision(plan: Relation) -> engine.Decision | None:
+    """The backend decision of the last execution of ``plan``, if it ran."""
+    return _DECISIONS.get(plan)
+
+
+def source(data: Any, origin: str = "DataFrame", lineage: tuple[Relation, ...] = ()) -> Source:
+    """A plan source holding the pandas DataFrame ``data``."""
+    return Source(DataRef(data), origin=origin, lineage=lineage)
+
+
+def wrap(value: Any, origin: str = "DataFrame", lineage: tuple[Relation, ...] = ()) -> Any:
+    """Wrap pandas results as litsdf handles; anything else is returned unchanged."""
+    from .frame import DataFrame
+    from .series import Series
+
+    if isinstance(value, pd.DataFrame):
+        return DataFrame._from_plan(source(value, origin, lineage))
+    if isinstance(value, pd.Series):
+        return Series._from_pandas(value, origin, lineage)
+    return value
+
+
+def unwrap(value: Any) -> Any:
+    """Materialize litsdf handles (also inside lists, tuples and dicts) to pandas objects."""
+    from .frame import DataFrame
+    from .series import Series
+
+    if isinstance(value, (DataFrame, Series)):
+        return value.to_pandas()
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(unwrap(v) for v in value)
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    return value
+
+
+def lineage_of(*values: Any) -> tuple[Relation, ...]:
+    """Plans of the litsdf handles among ``values`` (for explain's fallback lineage)."""
+    from .frame import DataFrame
+    from .series import Series
+
+    out: list[Relation] = []
+    for v in values:
+        if isinstance(v, DataFrame):
+            out.append(v._plan)
+        elif isinstance(v, Series):
+            out.append(v._rel)
+        elif isinstance(v, (list, tuple)):
+            out.extend(lineage_of(*v))
+        elif isinstance(v, dict):
+            out.extend(lineage_of(*v.values()))
+    return tuple(out)
+
+
+def fallback(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """The one fallback path: note it, materialize the arguments, call pandas, wrap the result.
+
+    Parameters
+    ----------
+    what : str
+        The API being run, e.g. ``"DataFrame.pivot_table"`` (named in warnings and explain).
+    func : callable
+        Called with the unwrapped (pandas) arguments.
+    """
+    _note_fallback(what)
+    lineage = lineage_of(*args, *kwargs.values())
+    result = func(*unwrap(list(args)), **unwrap(kwargs))
+    return wrap(result, origin=f"fallback {what}", lineage=lineage)
+
+
+def require_pandas_arg(obj: Any, name: str) -> Any:
+    """``obj`` as a pandas object (litsdf handles are materialized)."""
+    return unwrap(obj)
+
+
+def is_scalar(value: Any) -> bool:
+    """True for values that can be a plan literal (hashable pandas/NumPy/Python scalars)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return bool(pd.api.types.is_scalar(value))

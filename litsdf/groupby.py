@@ -1,0 +1,143 @@
+"""``DataFrame.groupby``: aggregations traced as :class:`~litsdf_compiler.ir.Aggregate`."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from litsdf_compiler.ir.base import freeze
+from litsdf_compiler.ir.relations import Aggregate
+from litsdf_compiler.meta import meta_of
+
+from ._core import fallback
+
+if TYPE_CHECKING:
+    from .frame import DataFrame
+
+__all__ = ["DataFrameGroupBy"]
+
+_METHODS = ("sum", "mean", "count", "min", "max", "std", "var", "median", "nunique", "first",
+            "last", "prod", "size", "any", "all", "sem")
+
+
+class DataFrameGroupBy:
+    """Grouped frame; aggregations become plan nodes, other methods fall back to pandas."""
+
+    __slots__ = ("_df", "_keys", "_key_list", "_as_index", "_sort", "_dropna", "_selection")
+
+    def __init__(self, df: DataFrame, keys: tuple[Hashable, ...], key_list: bool,
+                 as_index: bool, sort: bool, dropna: bool, selection: Any = None) -> None:
+        self._df, self._keys, self._key_list = df, keys, key_list
+        self._as_index, self._sort, self._dropna = as_index, sort, dropna
+        self._selection = selection
+
+    def _pandas(self, df: pd.DataFrame) -> Any:
+        keys = list(self._keys) if self._key_list else self._keys[0]
+        gb = df.groupby(keys, as_index=self._as_index, sort=self._sort, dropna=self._dropna)
+        if self._selection is not None:
+            kind, labels = self._selection
+            gb = gb[labels] if kind == "series" else gb[list(labels)]
+        return gb
+
+    def __getitem__(self, key: Any) -> DataFrameGroupBy:
+        if isinstance(key, list):
+            sel: Any = ("frame", tuple(key))
+        else:
+            sel = ("series", key)
+        self._pandas(self._df._meta.iloc[:0])  # KeyError for an unknown column, as pandas
+        return DataFrameGroupBy(self._df, self._keys, self._key_list, self._as_index,
+                                self._sort, self._dropna, sel)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self._df.columns and name not in self._keys:
+            return self[name]
+        if not hasattr(pd.core.groupby.DataFrameGroupBy, name):
+            raise AttributeError(f"'DataFrameGroupBy' object has no attribute {name!r}")
+        return lambda *a, **k: self._fallback(name, *a, **k)
+
+    def _fallback(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return fallback(f"GroupBy.{name}",
+                        lambda d, *a, **k: getattr(self._pandas(d), name)(*a, **k),
+                        self._df, *args, **kwargs)
+
+    def _node(self, spec: tuple[Any, ...]) -> Any:
+        from .frame import DataFrame
+        from .series import Series
+
+        plan = Aggregate(self._df._plan, self._keys, spec, self._selection, self._key_list,
+                         self._as_index, self._sort, self._dropna)
+        m = meta_of(plan)
+        if isinstance(m, pd.Series):
+            return Series._from_relation(plan, m.name)
+        return DataFrame._from_plan(plan)
+
+    def agg(self, func: Any = None, *args: Any, **kwargs: Any) -> Any:
+        """Aggregate with a function name, a list of names, a dict, or named aggregations."""
+        if args:
+            return self._fallback("agg", func, *args, **kwargs)
+        try:
+            if func is None and kwargs:
+                named = []
+                for out, spec in kwargs.items():
+                    col, how = (spec.column, spec.aggfunc) if isinstance(
+                        spec, pd.NamedAgg) else spec
+                    named.append((out, col, _fname(how)))
+                return self._node(("named", tuple(named)))
+            if kwargs:
+                return self._fallback("agg", func, **kwargs)
+            if isinstance(func, dict):
+                pairs = tuple((c, freeze(_fnames(f))) for c, f in func.items())
+                return self._node(("dict", pairs))
+            if isinstance(func, (str, list)):
+                return self._node(("funcs", freeze(_fnames(func))))
+        except (TypeError, ValueError) as err:
+            if isinstance(err, _NotTraceable):
+                return self._fallback("agg", func, **kwargs)
+            raise
+        return self._fallback("agg", func, **kwargs)
+
+    aggregate = agg
+
+    def size(self) -> Any:
+        """Number of rows per group."""
+        return self._node(("method", "size", ()))
+
+
+class _NotTraceable(TypeError):
+    pass
+
+
+def _fname(f: Any) -> str:
+    if isinstance(f, str):
+        return f
+    raise _NotTraceable("aggregation functions must be names to be traced")
+
+
+def _fnames(f: Any) -> Any:
+    if isinstance(f, (list, tuple)):
+        return [_fname(x) for x in f]
+    return _fname(f)
+
+
+def _method(name: str) -> Any:
+    def method(self: DataFrameGroupBy, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            return self._fallback(name, *args, **kwargs)
+        try:
+            frozen = tuple((k, freeze(v)) for k, v in kwargs.items())
+        except TypeError:
+            return self._fallback(name, **kwargs)
+        return self._node(("method", name, frozen))
+
+    method.__name__ = name
+    method.__doc__ = f"``GroupBy.{name}`` per group (a plan node)."
+    return method
+
+
+for _m in _METHODS:
+    if _m != "size":
+        setattr(DataFrameGroupBy, _m, _method(_m))

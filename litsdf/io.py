@@ -1,0 +1,66 @@
+"""File readers: ``read_csv`` and ``read_parquet`` become plan sources (read when needed)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pandas as pd
+
+from litsdf_compiler.ir.base import freeze
+from litsdf_compiler.ir.relations import ReadCsv, ReadParquet
+
+from ._core import fallback
+from .frame import DataFrame
+
+__all__ = ["read_csv", "read_parquet"]
+
+_EAGER_CSV = {"chunksize", "iterator"}
+
+
+def _check_path(path: Any) -> str | None:
+    if not isinstance(path, (str, os.PathLike)):
+        return None
+    text = os.fspath(path)
+    if "://" in text:
+        return None
+    if not os.path.exists(text):
+        raise FileNotFoundError(f"[Errno 2] No such file or directory: '{text}'")
+    return os.path.abspath(text)
+
+
+def read_csv(filepath_or_buffer: Any, **kwargs: Any) -> Any:
+    """Read a CSV file lazily (``pandas.read_csv`` arguments).
+
+    The header and a sample are read now to know the columns; the file is read in full when
+    a value is needed.
+
+    Examples
+    --------
+    >>> import litsdf as pd, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> _ = pd.DataFrame({"a": [1, 2]}).to_csv(p, index=False)
+    >>> pd.read_csv(p)["a"].sum()
+    np.int64(3)
+    """
+    path = _check_path(filepath_or_buffer)
+    try:
+        options = tuple(sorted((k, freeze(v)) for k, v in kwargs.items()))
+    except TypeError:
+        options = None
+    if path is None or options is None or _EAGER_CSV & set(kwargs):
+        return fallback("read_csv", pd.read_csv, filepath_or_buffer, **kwargs)
+    return DataFrame._from_plan(ReadCsv(path, options))._ensure_schema()
+
+
+def read_parquet(path: Any, columns: Any = None, **kwargs: Any) -> Any:
+    """Read a Parquet file lazily (``pandas.read_parquet`` arguments)."""
+    full = _check_path(path)
+    try:
+        options = tuple(sorted((k, freeze(v)) for k, v in kwargs.items()))
+    except TypeError:
+        options = None
+    if full is None or options is None:
+        return fallback("read_parquet", pd.read_parquet, path, columns=columns, **kwargs)
+    cols = None if columns is None else tuple(columns)
+    return DataFrame._from_plan(ReadParquet(full, cols, options))._ensure_schema()

@@ -1,0 +1,580 @@
+"""``litsdf.Series``: a handle on a relation plus a row-wise expression evaluated on it."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from litsdf_compiler.ir import expressions as ex
+from litsdf_compiler.ir.base import freeze
+from litsdf_compiler.ir.relations import (
+    SERIES, SERIES_METHODS, Filter, Head, Project, Relation, ScalarResult, SeriesMethod,
+    Slice, Tail,
+)
+from litsdf_compiler.meta import expr_meta, meta_of
+
+from . import _core
+from ._core import fallback, is_scalar, materialize
+from .accessors import DatetimeMethods, StringMethods
+
+if TYPE_CHECKING:
+    from .frame import DataFrame
+
+__all__ = ["Series"]
+
+_REDUCTIONS = ("sum", "mean", "min", "max", "count", "std", "var", "median", "nunique",
+               "any", "all", "prod", "sem", "skew", "kurt")
+
+
+def _binop(op: str, reverse: bool = False) -> Any:
+    def method(self: Series, other: Any) -> Any:
+        return self._binary(op, other, reverse)
+
+    method.__name__ = f"__{'r' if reverse else ''}{op}__"
+    return method
+
+
+class Series:
+    """A pandas-compatible Series whose values are computed lazily by a plan.
+
+    Examples
+    --------
+    >>> import litsdf as pd
+    >>> df = pd.DataFrame({"a": [1, 2, 3]})
+    >>> (df["a"] * 2).sum()
+    np.int64(12)
+    """
+
+    __slots__ = ("_rel", "_expr", "_meta", "_root", "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(
+        self, data: Any = None, index: Any = None, dtype: Any = None, name: Any = None,
+        copy: bool | None = None,
+    ) -> None:
+        pdata = pd.Series(_core.unwrap(data), index=index, dtype=dtype, name=name, copy=copy)
+        other = Series._from_pandas(pdata, "Series")
+        self._rel, self._expr, self._meta, self._root = (
+            other._rel, other._expr, other._meta, None)
+
+    # construction ----------------------------------------------------------------------------
+    @classmethod
+    def _make(cls, rel: Relation, expr: ex.Expr, meta: pd.Series) -> Series:
+        obj = cls.__new__(cls)
+        obj._rel, obj._expr, obj._meta, obj._root = rel, expr, meta, None
+        return obj
+
+    @classmethod
+    def _from_expr(cls, rel: Relation, expr: ex.Expr, known: dict[ex.Expr, Any]) -> Series:
+        from .frame import _frame_meta
+
+        meta = expr_meta(expr, _frame_meta(rel), known)
+        if not isinstance(meta, pd.Series):
+            raise TypeError(f"expression {expr!r} is not a column expression")
+        return cls._make(rel, expr, meta)
+
+    @classmethod
+    def _from_relation(cls, rel: Relation, name: Hashable) -> Series:
+        """A Series whose values are the ``SERIES`` column of ``rel``, named ``name``."""
+        return cls._from_expr(rel, ex.Alias(ex.Col(SERIES), name), {})
+
+    @classmethod
+    def _from_pandas(
+        cls, s: pd.Series, origin: str = "Series", lineage: tuple[Relation, ...] = ()
+    ) -> Series:
+        src = _core.source(s.to_frame(SERIES), origin, lineage)
+        return cls._from_relation(src, s.name)
+
+    def _with(self, expr: ex.Expr) -> Series:
+        return Series._from_expr(self._rel, expr, {self._expr: self._meta})
+
+    def _lift(self, other: Any) -> ex.Expr | None:
+        """``other`` as an expression on this Series' relation, or None if it needs alignment."""
+        if isinstance(other, Series):
+            return other._expr if other._rel == self._rel else None
+        if is_scalar(other):
+            return ex.Lit(other)
+        return None
+
+    def _known(self, *others: Any) -> dict[ex.Expr, Any]:
+        known = {self._expr: self._meta}
+        for o in others:
+            if isinstance(o, Series):
+                known[o._expr] = o._meta
+        return known
+
+    def _fallback(self, what: str, *args: Any, **kwargs: Any) -> Any:
+        return fallback(f"Series.{what}", lambda s, *a, **k: getattr(s, what)(*a, **k),
+                        self, *args, **kwargs)
+
+    # materialization -------------------------------------------------------------------------
+    @property
+    def _plan(self) -> Relation:
+        if self._root is None:
+            self._root = Project(self._rel, ((SERIES, self._expr),))
+        return self._root
+
+    def to_pandas(self) -> pd.Series:
+        """Execute the plan and return a real ``pandas.Series``."""
+        s = materialize(self._plan)[SERIES]
+        return s.rename(self._meta.name).copy(deep=False)
+
+    def collect(self, backend: str | None = None) -> Series:
+        """Execute now (optionally on ``backend``) and return a Series backed by the result."""
+        from ._config import option_context
+
+        with option_context(backend=backend or _core.options.backend):
+            return Series._from_pandas(self.to_pandas(), "collected Series")
+
+    def explain(self, stage: str | None = None, format: str = "text") -> Any:
+        """The plan that computes this Series; see :meth:`litsdf.DataFrame.explain`."""
+        from .explain import explain
+
+        return explain(self._plan, stage=stage, format=format)
+
+    def __repr__(self) -> str:
+        return repr(self.to_pandas())
+
+    def _repr_html_(self) -> str | None:
+        fn = getattr(self.to_pandas(), "_repr_html_", None)
+        return fn() if fn else None
+
+    def __len__(self) -> int:
+        return len(self.to_pandas())
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.to_pandas())
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return np.asarray(self.to_pandas(), dtype=dtype)
+
+    def __bool__(self) -> bool:
+        raise ValueError(
+            "The truth value of a Series is ambiguous. Use a.empty, a.bool(), a.item(), "
+            "a.any() or a.all()."
+        )
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self.to_pandas()
+
+    def to_numpy(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        """Execute and return the values as a NumPy array (``pandas.Series.to_numpy``)."""
+        return self.to_pandas().to_numpy(*args, **kwargs)
+
+    @property
+    def values(self) -> Any:
+        return self.to_pandas().values
+
+    def tolist(self) -> list[Any]:
+        """Execute and return the values as a list."""
+        return self.to_pandas().tolist()
+
+    to_list = tolist
+
+    def to_dict(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        """Execute and return ``{index: value}``."""
+        return self.to_pandas().to_dict(*args, **kwargs)
+
+    def unique(self) -> Any:
+        """Execute and return the unique values (``pandas.Series.unique``)."""
+        return self.to_pandas().unique()
+
+    @property
+    def name(self) -> Hashable:
+        return self._meta.name
+
+    @property
+    def dtype(self) -> Any:
+        return self.to_pandas().dtype
+
+    dtypes = dtype
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (len(self),)
+
+    @property
+    def size(self) -> int:
+        return len(self)
+
+    @property
+    def empty(self) -> bool:
+        return len(self) == 0
+
+    @property
+    def index(self) -> pd.Index:
+        return self.to_pandas().index
+
+    @property
+    def str(self) -> StringMethods:
+        return StringMethods(self)
+
+    @property
+    def dt(self) -> DatetimeMethods:
+        return DatetimeMethods(self)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or not hasattr(pd.Series, name):
+            raise AttributeError(f"'Series' object has no attribute {name!r}")
+        attr = getattr(pd.Series, name)
+        if callable(attr):
+            return lambda *a, **k: self._fallback(name, *a, **k)
+        _core._note_fallback(f"Series.{name}")
+        return _core.wrap(getattr(self.to_pandas(), name), f"fallback Series.{name}")
+
+    # operators ---------------------------------------------------------------------------------
+    def _binary(self, op: str, other: Any, reverse: bool = False) -> Any:
+        rhs = self._lift(other)
+        if rhs is None:
+            method = f"__{'r' if reverse else ''}{_PY_NAMES.get(op, op)}__"
+            return self._fallback(method, other)
+        left, right = (rhs, self._expr) if reverse else (self._expr, rhs)
+        return Series._from_expr(self._rel, ex.BinaryOp(op, left, right), self._known(other))
+
+    __add__, __radd__ = _binop("add"), _binop("add", True)
+    __sub__, __rsub__ = _binop("sub"), _binop("sub", True)
+    __mul__, __rmul__ = _binop("mul"), _binop("mul", True)
+    __truediv__, __rtruediv__ = _binop("truediv"), _binop("truediv", True)
+    __floordiv__, __rfloordiv__ = _binop("floordiv"), _binop("floordiv", True)
+    __mod__, __rmod__ = _binop("mod"), _binop("mod", True)
+    __pow__, __rpow__ = _binop("pow"), _binop("pow", True)
+    __and__, __rand__ = _binop("and"), _binop("and", True)
+    __or__, __ror__ = _binop("or"), _binop("or", True)
+    __xor__, __rxor__ = _binop("xor"), _binop("xor", True)
+    __eq__ = _binop("eq")  # type: ignore[assignment]
+    __ne__ = _binop("ne")  # type: ignore[assignment]
+    __lt__, __le__ = _binop("lt"), _binop("le")
+    __gt__, __ge__ = _binop("gt"), _binop("ge")
+    __hash__ = None  # type: ignore[assignment]
+
+    def add(self, other: Any) -> Series:
+        """``self + other``."""
+        return self._binary("add", other)
+
+    def sub(self, other: Any) -> Series:
+        """``self - other``."""
+        return self._binary("sub", other)
+
+    def mul(self, other: Any) -> Series:
+        """``self * other``."""
+        return self._binary("mul", other)
+
+    def div(self, other: Any) -> Series:
+        """``self / other``."""
+        return self._binary("truediv", other)
+
+    truediv = div
+
+    def _unary(self, op: str) -> Series:
+        return self._with(ex.UnaryOp(op, self._expr))
+
+    def __neg__(self) -> Series:
+        return self._unary("neg")
+
+    def __pos__(self) -> Series:
+        return self._unary("pos")
+
+    def __invert__(self) -> Series:
+        return self._unary("invert")
+
+    def __abs__(self) -> Series:
+        return self._unary("abs")
+
+    def abs(self) -> Series:
+        """Elementwise absolute value."""
+        return self._unary("abs")
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        exprs = [self._lift(x) for x in inputs]
+        if method == "__call__" and not kwargs and ufunc.nout == 1 and None not in exprs:
+            node = ex.Ufunc(ufunc.__name__, tuple(e for e in exprs if e is not None))
+            return Series._from_expr(self._rel, node, self._known(*inputs))
+        _core._note_fallback(f"numpy.{ufunc.__name__} on a Series")
+        args = _core.unwrap(list(inputs))
+        return _core.wrap(getattr(ufunc, method)(*args, **kwargs), f"fallback {ufunc.__name__}")
+
+    # selection -------------------------------------------------------------------------------
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, Series) and key._rel == self._rel:
+            return Series._make(Filter(self._rel, key._expr), self._expr, self._meta)
+        if isinstance(key, slice) and all(
+            v is None or isinstance(v, int) for v in (key.start, key.stop, key.step)
+        ):
+            return self.iloc_slice(key)
+        return self._fallback("__getitem__", key)
+
+    def iloc_slice(self, key: slice) -> Series:
+        """``self.iloc[start:stop:step]`` as a plan node."""
+        return Series._make(Slice(self._rel, key.start, key.stop, key.step), self._expr,
+                            self._meta)
+
+    def head(self, n: int = 5) -> Series:
+        """The first ``n`` values."""
+        return Series._make(Head(self._rel, n), self._expr, self._meta)
+
+    def tail(self, n: int = 5) -> Series:
+        """The last ``n`` values."""
+        return Series._make(Tail(self._rel, n), self._expr, self._meta)
+
+    @property
+    def iloc(self) -> Any:
+        from .indexing import SeriesILoc
+
+        return SeriesILoc(self)
+
+    @property
+    def loc(self) -> Any:
+        from .indexing import SeriesLoc
+
+        return SeriesLoc(self)
+
+    # elementwise methods ---------------------------------------------------------------------
+    def rename(self, index: Any = None, **kwargs: Any) -> Series:
+        """Set the Series name (a scalar ``index``); mappings fall back to pandas."""
+        if kwargs or callable(index) or pd.api.types.is_dict_like(index):
+            return self._fallback("rename", index, **kwargs)
+        return self._with(ex.Alias(self._expr, index))
+
+    def _elementwise(self, what: str, node_fn: Any, args: tuple[Any, ...]) -> Any:
+        lifted = [self._lift(a) for a in args]
+        if any(v is None for v in lifted):
+            return None
+        node = node_fn(*lifted)
+        return Series._from_expr(self._rel, node, self._known(*args))
+
+    def fillna(self, value: Any = None, **kwargs: Any) -> Series:
+        """Replace missing values with ``value`` (a scalar or a Series of the same frame)."""
+        if not kwargs and value is not None:
+            out = self._elementwise("fillna", lambda v: ex.FillNa(self._expr, v), (value,))
+            if out is not None:
+                return out
+        return self._fallback("fillna", value, **kwargs)
+
+    def isna(self) -> Series:
+        """Boolean mask of missing values."""
+        return self._with(ex.IsNa(self._expr))
+
+    isnull = isna
+
+    def notna(self) -> Series:
+        """Boolean mask of present values."""
+        return self._with(ex.NotNa(self._expr))
+
+    notnull = notna
+
+    def astype(self, dtype: Any, copy: bool | None = None, errors: str = "raise") -> Series:
+        """Cast to ``dtype``."""
+        try:
+            norm = _normalize_dtype(dtype)
+        except TypeError:
+            norm = None
+        if norm is None or errors != "raise":
+            return self._fallback("astype", dtype, errors=errors)
+        return self._with(ex.Cast(self._expr, norm))
+
+    def _where(self, cond: Any, other: Any, mask: bool) -> Series:
+        from pandas.api.extensions import no_default
+
+        if callable(cond):
+            cond = cond(self)
+        if callable(other):
+            other = other(self)
+        other_arg = ex.Lit(no_default) if other is no_default else self._lift(other)
+        c = self._lift(cond)
+        if c is None or other_arg is None or isinstance(cond, (bool, np.bool_)):
+            return self._fallback("mask" if mask else "where", cond, other)
+        node = ex.Where(self._expr, c, other_arg, mask)
+        return Series._from_expr(self._rel, node, self._known(cond, other))
+
+    def where(self, cond: Any, other: Any = None, **kwargs: Any) -> Series:
+        """Keep values where ``cond`` is true, else ``other`` (NaN by default)."""
+        from pandas.api.extensions import no_default
+
+        if kwargs:
+            return self._fallback("where", cond, other, **kwargs)
+        return self._where(cond, no_default if other is None else other, False)
+
+    def mask(self, cond: Any, other: Any = None, **kwargs: Any) -> Series:
+        """Replace values where ``cond`` is true with ``other`` (NaN by default)."""
+        from pandas.api.extensions import no_default
+
+        if kwargs:
+            return self._fallback("mask", cond, other, **kwargs)
+        return self._where(cond, no_default if other is None else other, True)
+
+    def clip(self, lower: Any = None, upper: Any = None, **kwargs: Any) -> Series:
+        """Bound values to ``[lower, upper]``."""
+        if not kwargs:
+            out = self._elementwise(
+                "clip", lambda lo, hi: ex.Clip(self._expr, lo, hi), (lower, upper))
+            if out is not None:
+                return out
+        return self._fallback("clip", lower, upper, **kwargs)
+
+    def round(self, decimals: int = 0) -> Series:
+        """Round to ``decimals`` places."""
+        return self._with(ex.Round(self._expr, int(decimals)))
+
+    def between(self, left: Any, right: Any, inclusive: str = "both") -> Series:
+        """Boolean mask of ``left <= self <= right`` (bounds per ``inclusive``)."""
+        if inclusive not in ("both", "neither", "left", "right"):
+            raise ValueError("Inclusive has to be either string of 'both','left', 'right', "
+                             "or 'neither'.")
+        out = self._elementwise(
+            "between", lambda lo, hi: ex.Between(self._expr, lo, hi, inclusive), (left, right))
+        return out if out is not None else self._fallback("between", left, right, inclusive)
+
+    def isin(self, values: Any) -> Series:
+        """Boolean mask of membership in ``values``."""
+        if isinstance(values, (str, bytes)) or not pd.api.types.is_list_like(values):
+            raise TypeError(
+                "only list-like objects are allowed to be passed to isin(), you passed a "
+                f"`{type(values).__name__}`"
+            )
+        if isinstance(values, (Series, pd.Series, pd.Index)) or pd.api.types.is_dict_like(
+            values
+        ):
+            return self._fallback("isin", values)
+        try:
+            vals = tuple(freeze(v) for v in values)
+        except TypeError:
+            return self._fallback("isin", values)
+        return self._with(ex.IsIn(self._expr, vals))
+
+    def map(self, arg: Any, na_action: str | None = None) -> Series:
+        """Map values through a dict (traced); functions and Series fall back to pandas."""
+        if type(arg) is dict:
+            try:
+                pairs = tuple((freeze(k), freeze(v)) for k, v in arg.items())
+            except TypeError:
+                return self._fallback("map", arg, na_action)
+            return self._with(ex.MapDict(self._expr, pairs, na_action))
+        return self._fallback("map", arg, na_action)
+
+    def replace(self, to_replace: Any = None, value: Any = None, *, regex: bool = False,
+                **kwargs: Any) -> Series:
+        """Replace values (scalar, list or dict forms)."""
+        try:
+            tr, val = _tag(to_replace), _tag(value)
+        except TypeError:
+            tr = val = None
+        if kwargs or tr is None or val is None:
+            return self._fallback("replace", to_replace, value, regex=regex, **kwargs)
+        return self._with(ex.Replace(self._expr, tr, val, bool(regex)))
+
+    def copy(self, deep: bool = True) -> Series:
+        """A new handle on the same (immutable) plan."""
+        return Series._make(self._rel, self._expr, self._meta)
+
+    # reductions --------------------------------------------------------------------------------
+    def _reduce(self, func: str, kwargs: dict[str, Any]) -> Any:
+        try:
+            frozen = tuple(sorted((k, freeze(v)) for k, v in kwargs.items()))
+        except TypeError:
+            return self._fallback(func, **kwargs)
+        getattr(self._meta, func)(**kwargs)  # pandas validates arguments (and dtypes)
+        plan = ScalarResult(self._rel, ex.Reduce(func, self._expr, frozen))
+        return materialize(plan)
+
+    # relational methods ------------------------------------------------------------------------
+    def _series_method(self, method: str, **kwargs: Any) -> Any:
+        assert method in SERIES_METHODS
+        try:
+            frozen = tuple((k, freeze(v)) for k, v in kwargs.items())
+        except TypeError:
+            return self._fallback(method, **kwargs)
+        node = SeriesMethod(self._rel, self._expr, method, frozen)
+        m = meta_of(node)
+        from .frame import DataFrame
+
+        if isinstance(m, pd.DataFrame):
+            return DataFrame._from_plan(node)
+        return Series._from_relation(node, m.name)
+
+    def sort_values(self, *, ascending: bool = True, kind: str = "quicksort",
+                    na_position: str = "last", ignore_index: bool = False) -> Series:
+        """Sort by value."""
+        return self._series_method("sort_values", ascending=ascending, kind=kind,
+                                   na_position=na_position, ignore_index=ignore_index)
+
+    def sort_index(self, *, ascending: bool = True, ignore_index: bool = False) -> Series:
+        """Sort by index label."""
+        return self._series_method("sort_index", ascending=ascending,
+                                   ignore_index=ignore_index)
+
+    def value_counts(self, normalize: bool = False, sort: bool = True,
+                     ascending: bool = False, dropna: bool = True) -> Series:
+        """Counts of unique values."""
+        return self._series_method("value_counts", normalize=normalize, sort=sort,
+                                   ascending=ascending, dropna=dropna)
+
+    def describe(self, percentiles: Any = None) -> Series:
+        """Summary statistics."""
+        return self._series_method("describe", percentiles=percentiles)
+
+    def drop_duplicates(self, *, keep: Any = "first", ignore_index: bool = False) -> Series:
+        """Values with duplicates removed."""
+        return self._series_method("drop_duplicates", keep=keep, ignore_index=ignore_index)
+
+    def dropna(self, *, ignore_index: bool = False) -> Series:
+        """Values that are not missing."""
+        return self._series_method("dropna", ignore_index=ignore_index)
+
+    def nlargest(self, n: int = 5, keep: str = "first") -> Series:
+        """The ``n`` largest values."""
+        return self._series_method("nlargest", n=n, keep=keep)
+
+    def nsmallest(self, n: int = 5, keep: str = "first") -> Series:
+        """The ``n`` smallest values."""
+        return self._series_method("nsmallest", n=n, keep=keep)
+
+    def reset_index(self, *, drop: bool = False, name: Any = None) -> Any:
+        """Move the index into a column (a DataFrame), or drop it (a Series)."""
+        kwargs: dict[str, Any] = {"drop": drop}
+        if name is not None:
+            kwargs["name"] = name
+        return self._series_method("reset_index", **kwargs)
+
+    def to_frame(self, name: Any = None) -> DataFrame:
+        """A one-column DataFrame."""
+        return self._series_method("to_frame", **({} if name is None else {"name": name}))
+
+
+_PY_NAMES = {"and": "and", "or": "or"}
+
+
+def _reduction(func: str) -> Any:
+    def method(self: Series, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            return self._fallback(func, *args, **kwargs)
+        return self._reduce(func, kwargs)
+
+    method.__name__ = func
+    method.__doc__ = f"``pandas.Series.{func}``: executes the plan and returns a scalar."
+    return method
+
+
+for _f in _REDUCTIONS:
+    setattr(Series, _f, _reduction(_f))
+
+
+def _tag(value: Any) -> tuple[str, Any]:
+    if isinstance(value, dict):
+        return ("dict", freeze(value))
+    if isinstance(value, list):
+        return ("list", freeze(value))
+    if is_scalar(value):
+        return ("scalar", value)
+    raise TypeError("unsupported replace argument")
+
+
+def _normalize_dtype(dtype: Any) -> Any:
+    """A hashable dtype for ``astype``: pandas' parsed dtype, or the string for ``"str"``."""
+    if isinstance(dtype, dict):
+        raise TypeError("dict dtype")
+    if dtype is str or dtype == "str":
+        return "str"
+    return pd.api.types.pandas_dtype(dtype)

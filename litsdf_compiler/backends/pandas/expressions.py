@@ -1,0 +1,129 @@
+"""pandas kernels for expression nodes: each replays the pandas call the node records."""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+
+from ...ir import expressions as ex
+from ...ir import strings as st
+from ...ir import temporal as tm
+from ...ir.base import thaw
+
+__all__ = ["ExpressionKernels", "BINARY"]
+
+BINARY = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
+    "truediv": operator.truediv, "floordiv": operator.floordiv, "mod": operator.mod,
+    "pow": operator.pow, "eq": operator.eq, "ne": operator.ne, "lt": operator.lt,
+    "le": operator.le, "gt": operator.gt, "ge": operator.ge, "and": operator.and_,
+    "or": operator.or_, "xor": operator.xor,
+}
+UNARY = {"neg": operator.neg, "pos": operator.pos, "invert": operator.invert, "abs": abs}
+
+
+def _tagged(arg: tuple[str, Any]) -> Any:
+    kind, value = arg
+    return thaw(value) if kind != "scalar" else value
+
+
+class ExpressionKernels:
+    """``visit_<Expr>(node, *evaluated_children)`` for every expression node."""
+
+    def visit_Col(self, n: ex.Col, frame: Any) -> Any:
+        return frame[n.name]
+
+    def visit_Lit(self, n: ex.Lit) -> Any:
+        return n.value
+
+    def visit_Alias(self, n: ex.Alias, s: Any) -> Any:
+        return s.rename(n.name)
+
+    def visit_BinaryOp(self, n: ex.BinaryOp, left: Any, right: Any) -> Any:
+        return BINARY[n.op](left, right)
+
+    def visit_UnaryOp(self, n: ex.UnaryOp, s: Any) -> Any:
+        return UNARY[n.op](s)
+
+    def visit_Ufunc(self, n: ex.Ufunc, *args: Any) -> Any:
+        return getattr(np, n.name)(*args)
+
+    def visit_FillNa(self, n: ex.FillNa, s: Any, value: Any) -> Any:
+        return s.fillna(value)
+
+    def visit_IsNa(self, n: ex.IsNa, s: Any) -> Any:
+        return s.isna()
+
+    def visit_NotNa(self, n: ex.NotNa, s: Any) -> Any:
+        return s.notna()
+
+    def visit_Cast(self, n: ex.Cast, s: Any) -> Any:
+        return s.astype(n.dtype)
+
+    def visit_Where(self, n: ex.Where, s: Any, cond: Any, other: Any) -> Any:
+        return (s.mask if n.mask else s.where)(cond, other)
+
+    def visit_Clip(self, n: ex.Clip, s: Any, lower: Any, upper: Any) -> Any:
+        return s.clip(lower, upper)
+
+    def visit_Round(self, n: ex.Round, s: Any) -> Any:
+        return s.round(n.decimals)
+
+    def visit_Between(self, n: ex.Between, s: Any, left: Any, right: Any) -> Any:
+        return s.between(left, right, inclusive=n.inclusive)
+
+    def visit_IsIn(self, n: ex.IsIn, s: Any) -> Any:
+        return s.isin(list(n.values))
+
+    def visit_MapDict(self, n: ex.MapDict, s: Any) -> Any:
+        return s.map(dict(n.mapping), na_action=n.na_action)
+
+    def visit_Replace(self, n: ex.Replace, s: Any) -> Any:
+        return s.replace(_tagged(n.to_replace), _tagged(n.value), regex=n.regex)
+
+    def visit_Reduce(self, n: ex.Reduce, s: Any) -> Any:
+        return getattr(s, n.func)(**thaw(dict(n.kwargs)))
+
+    # strings ---------------------------------------------------------------------------
+    def visit_StrCase(self, n: st.StrCase, s: Any) -> Any:
+        return getattr(s.str, n.how)()
+
+    def visit_StrStrip(self, n: st.StrStrip, s: Any) -> Any:
+        method = {"both": "strip", "left": "lstrip", "right": "rstrip"}[n.side]
+        return getattr(s.str, method)(n.to_strip)
+
+    def visit_StrLen(self, n: st.StrLen, s: Any) -> Any:
+        return s.str.len()
+
+    def visit_StrContains(self, n: st.StrContains, s: Any) -> Any:
+        return s.str.contains(n.pat, case=n.case, flags=n.flags, na=n.na, regex=n.regex)
+
+    def visit_StrStartsWith(self, n: st.StrStartsWith, s: Any) -> Any:
+        return s.str.startswith(n.pat, na=n.na)
+
+    def visit_StrEndsWith(self, n: st.StrEndsWith, s: Any) -> Any:
+        return s.str.endswith(n.pat, na=n.na)
+
+    def visit_StrReplace(self, n: st.StrReplace, s: Any) -> Any:
+        return s.str.replace(n.pat, n.repl, n=n.n, case=n.case, flags=n.flags, regex=n.regex)
+
+    def visit_StrSlice(self, n: st.StrSlice, s: Any) -> Any:
+        return s.str.slice(n.start, n.stop, n.step)
+
+    def visit_StrSplit(self, n: st.StrSplit, s: Any) -> Any:
+        return s.str.split(n.pat, n=n.n, regex=n.regex)
+
+    def visit_StrGet(self, n: st.StrGet, s: Any) -> Any:
+        return s.str.get(n.i)
+
+    def visit_StrCat(self, n: st.StrCat, s: Any, *others: Any) -> Any:
+        return s.str.cat(list(others), sep=n.sep, na_rep=n.na_rep)
+
+    # temporal --------------------------------------------------------------------------
+    def visit_DtField(self, n: tm.DtField, s: Any) -> Any:
+        return getattr(s.dt, n.field)
+
+    def visit_DtNormalize(self, n: tm.DtNormalize, s: Any) -> Any:
+        return s.dt.normalize()

@@ -1,0 +1,172 @@
+"""Versioned JSON form of plans: a table of nodes (shared sub-plans stored once) and a root.
+
+In-memory data (``Source``) is embedded as base64 Parquet, so a plan round-trips whole.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api.extensions import no_default
+
+from .base import NODE_TYPES, FrozenDict, FrozenList, Node
+from .relations import DataRef
+from .schema import dtype_from_json, dtype_to_json
+
+__all__ = ["FORMAT", "VERSION", "to_json", "from_json", "PlanFormatError"]
+
+FORMAT = "litsdf-plan"
+VERSION = 1
+
+
+class PlanFormatError(ValueError):
+    """The text is not a plan this version of litsdf can read."""
+
+
+def _is_dtype(value: Any) -> bool:
+    return isinstance(value, (np.dtype, pd.api.extensions.ExtensionDtype))
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.nodes: list[dict[str, Any]] = []
+        self.ids: dict[int, int] = {}
+        self.keep: list[Node] = []
+
+    def node(self, n: Node) -> int:
+        key = id(n)
+        if key in self.ids:
+            return self.ids[key]
+        fields = {f: self.value(getattr(n, f)) for f in n.__match_args__}
+        self.ids[key] = len(self.nodes)
+        self.keep.append(n)
+        self.nodes.append({"op": type(n).__name__, "fields": fields})
+        return self.ids[key]
+
+    def value(self, v: Any) -> Any:
+        if isinstance(v, Node):
+            return {"$node": self.node(v)}
+        if v is None or isinstance(v, (bool, str)):
+            return v
+        if isinstance(v, FrozenList):
+            return {"$list": [self.value(x) for x in v]}
+        if isinstance(v, FrozenDict):
+            return {"$dict": [[self.value(k), self.value(x)] for k, x in v]}
+        if isinstance(v, tuple):
+            return {"$tuple": [self.value(x) for x in v]}
+        if v is no_default:
+            return {"$no_default": True}
+        if v is pd.NA:
+            return {"$na": True}
+        if v is pd.NaT:
+            return {"$nat": True}
+        if isinstance(v, np.generic):
+            return {"$np": str(v.dtype), "value": self.value(v.item())}
+        if isinstance(v, int):
+            return v
+        if isinstance(v, float):
+            return v if math.isfinite(v) else {"$float": repr(v)}
+        if isinstance(v, pd.Timestamp):
+            return {"$timestamp": v.isoformat(), "unit": v.unit}
+        if isinstance(v, pd.Timedelta):
+            return {"$timedelta": int(v.value), "unit": v.unit}
+        if _is_dtype(v):
+            return {"$dtype": dtype_to_json(v)}
+        if isinstance(v, DataRef):
+            buf = io.BytesIO()
+            try:
+                v.data.to_parquet(buf)
+            except Exception as err:  # pyarrow cannot store every frame
+                raise TypeError(f"cannot serialize in-memory data of this plan: {err}") from err
+            return {"$data": base64.b64encode(buf.getvalue()).decode(), "token": v.token}
+        raise TypeError(f"cannot serialize a value of type {type(v).__name__} in a plan: {v!r}")
+
+
+class _Reader:
+    def __init__(self, nodes: list[dict[str, Any]]) -> None:
+        self.raw = nodes
+        self.built: dict[int, Node] = {}
+
+    def node(self, i: int) -> Node:
+        if i not in self.built:
+            spec = self.raw[i]
+            cls = NODE_TYPES.get(spec["op"])
+            if cls is None:
+                raise PlanFormatError(f"unknown plan node {spec['op']!r} (node {i})")
+            fields = {k: self.value(v) for k, v in spec["fields"].items()}
+            try:
+                self.built[i] = cls(**fields)
+            except TypeError as err:
+                raise PlanFormatError(f"bad fields for {spec['op']} (node {i}): {err}") from err
+        return self.built[i]
+
+    def value(self, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        if "$node" in v:
+            return self.node(v["$node"])
+        if "$list" in v:
+            return FrozenList(self.value(x) for x in v["$list"])
+        if "$dict" in v:
+            return FrozenDict((self.value(k), self.value(x)) for k, x in v["$dict"])
+        if "$tuple" in v:
+            return tuple(self.value(x) for x in v["$tuple"])
+        if "$no_default" in v:
+            return no_default
+        if "$na" in v:
+            return pd.NA
+        if "$nat" in v:
+            return pd.NaT
+        if "$np" in v:
+            return np.dtype(v["$np"]).type(self.value(v["value"]))
+        if "$float" in v:
+            return float(v["$float"])
+        if "$timestamp" in v:
+            return pd.Timestamp(v["$timestamp"]).as_unit(v["unit"])
+        if "$timedelta" in v:
+            return pd.Timedelta(v["$timedelta"], unit="ns").as_unit(v["unit"])
+        if "$dtype" in v:
+            return dtype_from_json(v["$dtype"])
+        if "$data" in v:
+            data = pd.read_parquet(io.BytesIO(base64.b64decode(v["$data"])))
+            return DataRef(data, v["token"])
+        raise PlanFormatError(f"unknown tagged value {sorted(v)}")
+
+
+def to_json(plan: Node, indent: int | None = None) -> str:
+    """The plan as versioned JSON text.
+
+    Examples
+    --------
+    >>> from litsdf_compiler.ir import Col, Lit, BinaryOp
+    >>> e = BinaryOp("add", Col("a"), Lit(1))
+    >>> from_json(to_json(e)) == e
+    True
+    """
+    w = _Writer()
+    root = w.node(plan)
+    doc = {"format": FORMAT, "version": VERSION, "nodes": w.nodes, "root": root}
+    return json.dumps(doc, indent=indent)
+
+
+def from_json(text: str) -> Node:
+    """Rebuild a plan written by :func:`to_json` (``PlanFormatError`` if it can't)."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise PlanFormatError(f"not JSON: {err}") from err
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise PlanFormatError("not a litsdf plan (missing format 'litsdf-plan')")
+    if doc.get("version") != VERSION:
+        raise PlanFormatError(
+            f"plan format version {doc.get('version')!r} is not supported (expected {VERSION})"
+        )
+    return _Reader(doc["nodes"]).node(doc["root"])
+
+

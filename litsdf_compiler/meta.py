@@ -1,0 +1,68 @@
+"""Metadata inference: a node's output is computed by pandas on empty inputs (dask's ``_meta``).
+
+This gives exact column labels, dtypes, index and Series names for value-independent
+operations, and makes pandas raise its own errors (``KeyError`` for a missing column,
+``TypeError`` for incompatible dtypes) when the node is built rather than when it runs.
+Dtypes that depend on the values (``map`` with a dict, object inference) are approximate.
+"""
+
+from __future__ import annotations
+
+import io
+import weakref
+from typing import Any
+
+import pandas as pd
+
+from .backends.pandas import BACKEND, as_frame
+from .ir.base import Node, children, thaw
+from .ir.expressions import Expr
+from .ir.relations import ReadCsv, ReadParquet, Relation, Source
+from .ir.schema import Schema
+
+__all__ = ["meta_of", "schema_of", "expr_meta"]
+
+_META: weakref.WeakKeyDictionary[Node, Any] = weakref.WeakKeyDictionary()
+_CSV_SAMPLE_ROWS = 1000
+
+
+def _leaf_meta(n: Relation) -> Any:
+    if isinstance(n, Source):
+        return n.data.data.iloc[:0]
+    if isinstance(n, ReadCsv):
+        opts = thaw(dict(n.options))
+        opts["nrows"] = min(opts.get("nrows") or _CSV_SAMPLE_ROWS, _CSV_SAMPLE_ROWS)
+        return pd.read_csv(n.path, **opts).iloc[:0]
+    if isinstance(n, ReadParquet):
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(n.path)
+        buf = io.BytesIO()
+        pq.write_table(schema.empty_table(), buf)
+        buf.seek(0)
+        cols = None if n.columns is None else list(n.columns)
+        return pd.read_parquet(buf, columns=cols, **thaw(dict(n.options)))
+    raise TypeError(f"not a leaf relation: {type(n).__name__}")
+
+
+def meta_of(n: Relation) -> Any:
+    """The empty pandas object (DataFrame, Series or scalar) that ``n`` produces."""
+    hit = _META.get(n)
+    if hit is None:
+        kids = [c for c in children(n) if isinstance(c, Relation)]
+        if isinstance(n, (Source, ReadCsv, ReadParquet)):
+            hit = _leaf_meta(n)
+        else:
+            hit = BACKEND.kernel(n)(n, *[as_frame(meta_of(c)) for c in kids])
+        _META[n] = hit
+    return hit
+
+
+def schema_of(n: Relation) -> Schema:
+    """Column labels and dtypes (and index) of relation ``n``."""
+    return Schema.from_frame(as_frame(meta_of(n)))
+
+
+def expr_meta(expr: Expr, frame_meta: pd.DataFrame, known: dict[Expr, Any]) -> Any:
+    """Empty Series that ``expr`` evaluates to on ``frame_meta``, reusing ``known`` parts."""
+    return BACKEND.apply_expr(expr, known, frame_meta)
