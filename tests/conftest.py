@@ -1,0 +1,99 @@
+"""The differential harness: every behaviour test is pandas code run on pandas and on each
+available litsdf backend (strict: no fallback allowed), compared with ``pandas.testing``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas
+import pytest
+
+import litsdf
+
+BACKENDS = [b.name for b in litsdf.backends() if b.available]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: longer tests")
+
+
+def assert_same(got: Any, expected: Any) -> None:
+    """``got`` (litsdf, already converted) equals ``expected`` (pandas) exactly."""
+    if isinstance(expected, pandas.DataFrame):
+        assert isinstance(got, pandas.DataFrame), f"expected a DataFrame, got {type(got)}"
+        pandas.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    elif isinstance(expected, pandas.Series):
+        assert isinstance(got, pandas.Series), f"expected a Series, got {type(got)}"
+        pandas.testing.assert_series_equal(got, expected, check_exact=False, rtol=1e-12)
+    elif isinstance(expected, pandas.Index):
+        pandas.testing.assert_index_equal(got, expected)
+    elif isinstance(expected, np.ndarray):
+        assert isinstance(got, np.ndarray) and got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+    elif isinstance(expected, (list, tuple, dict)):
+        assert type(got) is type(expected)
+        assert len(got) == len(expected)
+        pairs = zip(got.items(), expected.items()) if isinstance(expected, dict) else zip(
+            got, expected)
+        for g, e in pairs:
+            assert_same(g, e)
+    else:
+        assert type(got) is type(expected), f"type {type(got)} != {type(expected)}"
+        if isinstance(expected, float) and math.isnan(expected):
+            assert math.isnan(got)
+        elif expected is pandas.NA or expected is pandas.NaT:
+            assert got is expected
+        else:
+            assert got == expected or (
+                isinstance(expected, (float, np.floating))
+                and math.isclose(got, expected, rel_tol=1e-12)
+            ), f"{got!r} != {expected!r}"
+
+
+def to_pandas(value: Any) -> Any:
+    """Convert litsdf results (also inside containers) to pandas objects."""
+    if isinstance(value, (litsdf.DataFrame, litsdf.Series)):
+        return value.to_pandas()
+    if isinstance(value, tuple):
+        return tuple(to_pandas(v) for v in value)
+    if isinstance(value, list):
+        return [to_pandas(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_pandas(v) for k, v in value.items()}
+    return value
+
+
+class Compare:
+    """Runs a case ``fn(pd)`` with real pandas and with litsdf on one backend, and compares."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        self.cases = 0
+
+    def __call__(self, fn: Callable[[Any], Any]) -> None:
+        self.cases += 1
+        try:
+            expected = fn(pandas)
+        except Exception as err:  # pandas raises: litsdf must raise the same type
+            with litsdf.option_context(backend=self.backend, fallback="raise"):
+                with pytest.raises(type(err)):
+                    to_pandas(fn(litsdf))
+            return
+        with litsdf.option_context(backend=self.backend, fallback="raise"):
+            got = to_pandas(fn(litsdf))
+        assert_same(got, expected)
+
+
+@pytest.fixture(params=BACKENDS)
+def compare(request: pytest.FixtureRequest) -> Compare:
+    """``compare(lambda pd: ...)`` checks litsdf on this backend against pandas."""
+    backend = request.param
+    for mark in request.node.iter_markers("xfail_backend"):
+        if mark.args[0] == backend:
+            request.applymarker(
+                pytest.mark.xfail(strict=True, reason=mark.kwargs.get("reason", ""))
+            )
+    return Compare(backend)
