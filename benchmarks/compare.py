@@ -52,9 +52,7 @@ def _scalar_equal(expected: Any, actual: Any) -> bool:
     """Scalar equality where NaN equals NaN and floats compare closely."""
     if pandas.isna(expected) is True and pandas.isna(actual) is True:
         return True
-    if isinstance(expected, float | np.floating) and isinstance(
-        actual, int | float | np.number
-    ):
+    if isinstance(expected, float | np.floating) and isinstance(actual, int | float | np.number):
         return bool(np.isclose(float(expected), float(actual), rtol=1e-9))
     return bool(expected == actual)
 

@@ -133,7 +133,7 @@ class PandasEngine(Engine):
 
     family = "pandas"
 
-    def prepare(self, workload: Workload, converted: Any) -> Thunk:  # noqa: D102
+    def prepare(self, workload: Workload, converted: Any) -> Thunk:
         inputs = _shallow(converted)
         return lambda: workload.pandas_like(pandas, inputs)
 
@@ -151,13 +151,13 @@ class PolarsEngine(Engine):
         else:
             super().__init__(name)
 
-    def supports(self, workload: Workload) -> bool:  # noqa: D102
+    def supports(self, workload: Workload) -> bool:
         return workload.polars is not None
 
-    def convert(self, inputs: Mapping[str, pandas.DataFrame]) -> Any:  # noqa: D102
+    def convert(self, inputs: Mapping[str, pandas.DataFrame]) -> Any:
         return {key: self._pl.from_pandas(frame) for key, frame in inputs.items()}
 
-    def prepare(self, workload: Workload, converted: Any) -> Thunk:  # noqa: D102
+    def prepare(self, workload: Workload, converted: Any) -> Thunk:
         impl = workload.polars
         assert impl is not None
         pl = self._pl
@@ -170,7 +170,7 @@ class PolarsEngine(Engine):
 
         return thunk
 
-    def to_pandas(self, result: Any) -> Any:  # noqa: D102
+    def to_pandas(self, result: Any) -> Any:
         return result.to_pandas() if hasattr(result, "to_pandas") else result
 
 
@@ -188,16 +188,16 @@ class DuckDBEngine(Engine):
         else:
             super().__init__(name)
 
-    def supports(self, workload: Workload) -> bool:  # noqa: D102
+    def supports(self, workload: Workload) -> bool:
         return workload.duckdb is not None
 
-    def convert(self, inputs: Mapping[str, pandas.DataFrame]) -> Any:  # noqa: D102
+    def convert(self, inputs: Mapping[str, pandas.DataFrame]) -> Any:
         return {
             key: self._pa.Table.from_pandas(frame, preserve_index=False)
             for key, frame in inputs.items()
         }
 
-    def prepare(self, workload: Workload, converted: Any) -> Thunk:  # noqa: D102
+    def prepare(self, workload: Workload, converted: Any) -> Thunk:
         impl = workload.duckdb
         assert impl is not None
         con = self._duckdb.connect()
@@ -213,7 +213,7 @@ class DuckDBEngine(Engine):
 
         return thunk
 
-    def to_pandas(self, result: Any) -> Any:  # noqa: D102
+    def to_pandas(self, result: Any) -> Any:
         if hasattr(result, "to_pandas"):
             return result.to_pandas()
         if hasattr(result, "df"):
@@ -226,14 +226,12 @@ class LitsdfEngine(Engine):
 
     family = "litsdf"
 
-    def __init__(
-        self, backend: str, module: Any, available: bool = True, reason: str = ""
-    ) -> None:
+    def __init__(self, backend: str, module: Any, available: bool = True, reason: str = "") -> None:
         super().__init__(f"litsdf-{backend}", available, reason)
         self.backend = backend
         self._litsdf = module
 
-    def prepare(self, workload: Workload, converted: Any) -> Thunk:  # noqa: D102
+    def prepare(self, workload: Workload, converted: Any) -> Thunk:
         litsdf = self._litsdf
         wrapped = {key: litsdf.DataFrame(frame) for key, frame in _shallow(converted).items()}
         backend = self.backend
@@ -247,7 +245,7 @@ class LitsdfEngine(Engine):
 
         return thunk
 
-    def describe(self) -> dict[str, Any]:  # noqa: D102
+    def describe(self) -> dict[str, Any]:
         return {**super().describe(), "backend": self.backend}
 
 
@@ -265,7 +263,7 @@ def litsdf_engines() -> tuple[list[Engine], str]:
     try:
         litsdf = importlib.import_module("litsdf")
         backends = list(litsdf.backends())
-    except Exception as err:  # noqa: BLE001 - any failure makes litsdf unavailable
+    except Exception as err:  # any failure makes litsdf unavailable, not fatal
         return [], f"import litsdf failed: {type(err).__name__}: {err}"
     engines: list[Engine] = [LitsdfEngine("auto", litsdf)]
     for backend in backends:
@@ -323,8 +321,7 @@ def resolve(names: list[str] | None) -> list[Engine]:
         chosen = list(known.values())
         if lit_error:
             chosen += [
-                _Unavailable(name, "litsdf", lit_error)
-                for name in ("litsdf-auto", "litsdf-pandas")
+                _Unavailable(name, "litsdf", lit_error) for name in ("litsdf-auto", "litsdf-pandas")
             ]
         return chosen
     engines: list[Engine] = []
@@ -346,5 +343,5 @@ class _Unavailable(Engine):
         super().__init__(name, False, reason)
         self.family = family
 
-    def prepare(self, workload: Workload, converted: Any) -> Thunk:  # noqa: D102
+    def prepare(self, workload: Workload, converted: Any) -> Thunk:
         raise RuntimeError(self.reason)

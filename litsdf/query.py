@@ -13,6 +13,8 @@ import sys
 import tokenize
 from typing import TYPE_CHECKING, Any
 
+from pandas.errors import UndefinedVariableError
+
 from litsdf_compiler.ir.expressions import Expr
 
 if TYPE_CHECKING:
@@ -91,13 +93,15 @@ class _Eval(ast.NodeVisitor):
         if name.startswith(_AT):
             var = name[len(_AT):]
             if var not in self.scope:
-                raise NameError(f"name '{var}' is not defined")
+                raise UndefinedVariableError(var, True)
             return self.scope[var]
         if name in self.df.columns:
             return self.df[name]
         if name in ("True", "False", "None"):
             return {"True": True, "False": False, "None": None}[name]
-        raise _Unsupported(name)
+        if name == "index" or name in self.df._meta.index.names:
+            raise _Unsupported(name)  # index resolvers: run in pandas
+        raise UndefinedVariableError(name, False)
 
     def visit_Constant(self, node: ast.Constant) -> Any:
         return node.value

@@ -13,7 +13,9 @@ from .ir.relations import DataRef, Relation, Source
 
 __all__ = ["Decision", "BackendDeclined", "select", "execute", "remember", "cached"]
 
-_RESULTS: weakref.WeakKeyDictionary[Node, Any] = weakref.WeakKeyDictionary()
+_RESULTS: dict[int, tuple[weakref.ref[Node], Any]] = {}
+"""Materialized results by node *identity* (not structure): re-running the same program
+builds new nodes and re-executes, as pandas would (files may have changed meanwhile)."""
 
 
 class BackendDeclined(NotImplementedError):
@@ -32,17 +34,21 @@ class Decision:
 
 def remember(plan: Node, result: Any) -> None:
     """Keep ``result`` as the value of ``plan`` while ``plan`` is alive (a materialization)."""
-    _RESULTS[plan] = result
+    key = id(plan)
+    _RESULTS[key] = (weakref.ref(plan, lambda _: _RESULTS.pop(key, None)), result)
 
 
 def cached(plan: Node) -> Any:
-    """The remembered result of ``plan``, or ``None``."""
-    return _RESULTS.get(plan)
+    """The remembered result of this very ``plan`` object, or ``None``."""
+    entry = _RESULTS.get(id(plan))
+    if entry is None or entry[0]() is not plan:
+        return None
+    return entry[1]
 
 
 def _substitute_cached(plan: Node) -> Node:
     def sub(n: Node) -> Node:
-        hit = _RESULTS.get(n) if isinstance(n, Relation) else None
+        hit = cached(n) if isinstance(n, Relation) else None
         if hit is not None and not isinstance(n, Source):
             from .backends.pandas import as_frame
 

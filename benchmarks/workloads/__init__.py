@@ -103,9 +103,7 @@ def _from_module(module: ModuleType) -> Workload:
         name=str(getattr(module, "NAME", short)),
         description=" ".join(str(module.DESCRIPTION).split()),
         sizes=tuple(int(s) for s in getattr(module, "SIZES", DEFAULT_SIZES)),
-        quick_sizes=tuple(
-            int(s) for s in getattr(module, "QUICK_SIZES", DEFAULT_QUICK_SIZES)
-        ),
+        quick_sizes=tuple(int(s) for s in getattr(module, "QUICK_SIZES", DEFAULT_QUICK_SIZES)),
         make_inputs=module.make_inputs,
         pandas_like=module.pandas_like,
         polars=getattr(module, "polars", None),
@@ -156,7 +154,5 @@ def select(names: Sequence[str] | None) -> list[Workload]:
         return list(registry.values())
     unknown = [n for n in names if n not in registry]
     if unknown:
-        raise KeyError(
-            f"unknown workload(s) {', '.join(unknown)}; known: {', '.join(registry)}"
-        )
+        raise KeyError(f"unknown workload(s) {', '.join(unknown)}; known: {', '.join(registry)}")
     return [registry[n] for n in names]

@@ -1,0 +1,141 @@
+"""Command line: ``python -m benchmarks {run,report,list}``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks import engines as engines_mod
+from benchmarks import report, runner, workloads
+
+DEFAULT_REPEAT = 5
+QUICK_REPEAT = 2
+
+
+def _csv(text: str) -> list[str]:
+    """Split a comma-separated option value."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _sizes(text: str) -> list[int]:
+    """Parse ``1000,1e5,1_000_000`` into positive integers."""
+    try:
+        sizes = [int(float(part.replace("_", ""))) for part in _csv(text)]
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"bad sizes {text!r}: {err}") from err
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("sizes must be positive integers")
+    return sizes
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m benchmarks``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Parser with the ``run``, ``report`` and ``list`` subcommands.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description="litsdf benchmark harness"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run benchmarks, write JSON + report.md + plots")
+    run.add_argument("--workloads", type=_csv, help="comma-separated (default: all)")
+    run.add_argument("--sizes", type=_sizes, help="row counts (default: per workload)")
+    run.add_argument("--engines", type=_csv, help="comma-separated (default: all known)")
+    run.add_argument("--repeat", type=int, help=f"timed runs per case (default {DEFAULT_REPEAT})")
+    run.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    run.add_argument("--name", help="JSON file stem (default: a UTC timestamp)")
+    run.add_argument("--seed", type=int, default=0, help="input generator seed")
+    run.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke test: tiny sizes, {QUICK_REPEAT} runs (unless given)",
+    )
+    rep = sub.add_parser("report", help="re-render report.md and plots from a JSON")
+    rep.add_argument("results", type=Path, help="results JSON file")
+    rep.add_argument("--out", type=Path, help="output folder (default: the JSON's)")
+    sub.add_parser("list", help="list workloads and engines")
+    return parser
+
+
+def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run benchmarks and write the outputs."""
+    try:
+        chosen = workloads.select(args.workloads)
+        engines = engines_mod.resolve(args.engines)
+    except KeyError as err:
+        print(f"error: {err.args[0]}", file=sys.stderr)
+        return 2
+    repeat = args.repeat or (QUICK_REPEAT if args.quick else DEFAULT_REPEAT)
+    if repeat < 1:
+        print("error: --repeat must be at least 1", file=sys.stderr)
+        return 2
+    document = runner.run(
+        chosen,
+        engines,
+        args.sizes,
+        repeat,
+        seed=args.seed,
+        quick=args.quick,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    document["command"] = "python -m benchmarks " + shlex.join(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.name or datetime.now(UTC).strftime("%Y%m%d-%H%M%SZ")
+    json_path = args.out / f"{stem}.json"
+    json_path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    md_path = report.render(document, args.out, json_path.name)
+    print(f"wrote {json_path}\nwrote {md_path}")
+    failed = report.problems(document)
+    if failed:
+        print(f"WARNING: {len(failed)} correctness problem(s), see {md_path}", file=sys.stderr)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    """Re-render a report from a results JSON."""
+    document = report.load(args.results)
+    out = args.out or args.results.parent
+    json_name = args.results.name if out.resolve() == args.results.parent.resolve() else None
+    print(f"wrote {report.render(document, out, json_name)}")
+    return 0
+
+
+def _list() -> int:
+    """Print the workloads and engines."""
+    for workload in workloads.discover().values():
+        sizes = ", ".join(f"{s:,}" for s in workload.sizes)
+        print(f"workload {workload.name}: {workload.description} [sizes {sizes}]")
+    for engine in engines_mod.resolve(None):
+        state = "available" if engine.available else f"unavailable: {engine.reason}"
+        print(f"engine   {engine.name}: {state}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen subcommand.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments after ``python -m benchmarks`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Process exit status.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        return _run(args, argv)
+    if args.command == "report":
+        return _report(args)
+    return _list()

@@ -1,0 +1,279 @@
+"""Run workloads x sizes x engines and collect timings into a JSON document."""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import importlib.metadata
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks import compare
+from benchmarks.engines import LOOSE_FAMILIES, Engine, PandasEngine, Thunk
+from benchmarks.workloads import Workload
+
+SCHEMA_VERSION = 1
+Progress = Callable[[str], None]
+
+
+def _version(package: str) -> str | None:
+    """Installed version of ``package``, or None."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        module = sys.modules.get(package)
+        version = getattr(module, "__version__", None)
+        return str(version) if version else None
+
+
+def _memory_bytes() -> int | None:
+    """Total physical memory from /proc/meminfo, when there is one."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _git_commit() -> str | None:
+    """HEAD commit of the repository holding this package (read-only)."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = out.stdout.strip()
+    return commit if out.returncode == 0 and commit else None
+
+
+def machine_info() -> dict[str, Any]:
+    """Describe the machine and library versions.
+
+    Returns
+    -------
+    dict
+        Python version, platform, CPU counts, memory, versions of pandas,
+        numpy, pyarrow, polars, duckdb and litsdf, thread settings, git commit.
+    """
+    affinity = getattr(os, "sched_getaffinity", None)
+    info: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "cpu_count": os.cpu_count(),
+        "cpu_affinity": len(affinity(0)) if affinity else None,
+        "memory_bytes": _memory_bytes(),
+        "versions": {
+            name: _version(name)
+            for name in ("pandas", "numpy", "pyarrow", "polars", "duckdb", "matplotlib")
+        },
+        "git_commit": _git_commit(),
+    }
+    try:
+        litsdf = importlib.import_module("litsdf")
+        info["versions"]["litsdf"] = str(getattr(litsdf, "__version__", "unknown"))
+    except Exception as err:
+        info["versions"]["litsdf"] = None
+        info["litsdf_error"] = f"{type(err).__name__}: {err}"
+    threads: dict[str, Any] = {}
+    if "polars" in sys.modules:
+        threads["polars"] = sys.modules["polars"].thread_pool_size()
+    if "duckdb" in sys.modules:
+        threads["duckdb"] = (
+            sys.modules["duckdb"].sql("SELECT current_setting('threads')").fetchall()[0][0]
+        )
+    info["threads"] = threads
+    return info
+
+
+def _timed(thunk: Thunk) -> tuple[float, Any]:
+    """Run ``thunk`` once with the garbage collector paused; seconds and result."""
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        result = thunk()
+        elapsed = time.perf_counter() - start
+    finally:
+        if enabled:
+            gc.enable()
+    return elapsed, result
+
+
+def _error(err: BaseException) -> str:
+    """One-line description of an exception."""
+    return f"{type(err).__name__}: {' '.join(str(err).split())}"[:500]
+
+
+def run_case(
+    engine: Engine,
+    workload: Workload,
+    inputs: dict[str, Any],
+    reference: Any,
+    repeat: int,
+) -> dict[str, Any]:
+    """Check then time one engine on one (workload, size).
+
+    The first, untimed run produces the result checked against ``reference``
+    and doubles as warm-up; ``repeat`` timed runs follow.
+
+    Parameters
+    ----------
+    engine : Engine
+        The engine.
+    workload : Workload
+        The workload.
+    inputs : dict of str to pandas.DataFrame
+        Generated inputs.
+    reference : object
+        The pandas result, or None when pandas failed.
+    repeat : int
+        Number of timed runs.
+
+    Returns
+    -------
+    dict
+        ``status`` (ok, error, skipped, unavailable), ``times_s``,
+        ``median_s``, ``check`` and ``error``.
+    """
+    record: dict[str, Any] = {
+        "status": "ok",
+        "times_s": [],
+        "median_s": None,
+        "check": None,
+        "error": None,
+    }
+    if not engine.available:
+        return {**record, "status": "unavailable", "error": engine.reason}
+    if not engine.supports(workload):
+        return {**record, "status": "skipped", "error": "no implementation"}
+    try:
+        converted = engine.convert(inputs)
+        result = engine.prepare(workload, converted)()
+        if reference is None:
+            record["check"] = "unchecked: no pandas reference"
+        elif engine.family in LOOSE_FAMILIES:
+            record["check"] = compare.loose(reference, engine.to_pandas(result))
+        else:
+            record["check"] = compare.strict(reference, engine.to_pandas(result))
+        del result
+        for _ in range(repeat):
+            elapsed, _result = _timed(engine.prepare(workload, converted))
+            record["times_s"].append(elapsed)
+    except Exception as err:  # one failing engine must not stop the run
+        record["status"] = "error"
+        record["error"] = _error(err)
+    if record["times_s"]:
+        record["median_s"] = _median(record["times_s"])
+    return record
+
+
+def _median(values: Sequence[float]) -> float:
+    """Median of a non-empty sequence."""
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def run(
+    workloads: Sequence[Workload],
+    engines: Sequence[Engine],
+    sizes: Sequence[int] | None,
+    repeat: int,
+    seed: int = 0,
+    quick: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Benchmark every (workload, size, engine) combination.
+
+    Parameters
+    ----------
+    workloads : sequence of Workload
+        Workloads to run.
+    engines : sequence of Engine
+        Engines to run (unavailable ones are recorded, not run).
+    sizes : sequence of int or None
+        Row counts; None uses each workload's own sizes.
+    repeat : int
+        Timed runs per case.
+    seed : int, default 0
+        Seed for the input generators.
+    quick : bool, default False
+        Use each workload's quick sizes when ``sizes`` is None.
+    progress : callable, optional
+        Called with one line of text per finished case.
+
+    Returns
+    -------
+    dict
+        The results document (see ``benchmarks/README.md``).
+    """
+    say = progress or (lambda _line: None)
+    results: list[dict[str, Any]] = []
+    described: dict[str, Any] = {}
+    started = time.perf_counter()
+    for workload in workloads:
+        wl_sizes = list(sizes or (workload.quick_sizes if quick else workload.sizes))
+        described[workload.name] = {
+            "description": workload.description,
+            "module": workload.module,
+            "sizes": wl_sizes,
+        }
+        for n_rows in wl_sizes:
+            inputs = workload.make_inputs(n_rows, seed)
+            reference: Any = None
+            try:
+                reference = PandasEngine("pandas").prepare(workload, inputs)()
+            except Exception as err:
+                say(f"{workload.name} n={n_rows}: pandas reference failed: {_error(err)}")
+            for engine in engines:
+                record = run_case(engine, workload, inputs, reference, repeat)
+                results.append(
+                    {"workload": workload.name, "engine": engine.name, "size": n_rows} | record
+                )
+                say(_progress_line(workload.name, n_rows, engine.name, record))
+    return {
+        "schema": SCHEMA_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "config": {
+            "workloads": [w.name for w in workloads],
+            "sizes": list(sizes) if sizes else None,
+            "engines": [e.name for e in engines],
+            "repeat": repeat,
+            "seed": seed,
+            "quick": quick,
+        },
+        "engines": [e.describe() for e in engines],
+        "workloads": described,
+        "results": results,
+        "elapsed_s": time.perf_counter() - started,
+    }
+
+
+def _progress_line(workload: str, n_rows: int, engine: str, record: dict[str, Any]) -> str:
+    """Human-readable summary of one case."""
+    head = f"{workload:<14} n={n_rows:<9} {engine:<16}"
+    if record["status"] != "ok":
+        return f"{head} {record['status']}: {record['error']}"
+    median_ms = record["median_s"] * 1e3
+    return f"{head} {median_ms:10.2f} ms  ({len(record['times_s'])} runs)  check {record['check']}"
