@@ -119,10 +119,10 @@ def loose(expected: Any, actual: Any, rtol: float = 1e-6) -> str:
         if a.dtype.kind == "f":
             if not np.allclose(b, a, rtol=rtol, atol=0.0, equal_nan=True):
                 bad = int(np.flatnonzero(~np.isclose(b, a, rtol=rtol, equal_nan=True))[0])
-                return f"mismatch: column {name!r} row {bad}: {b[bad]!r} != {a[bad]!r}"
+                return f"mismatch: column {name!r} row {bad}: {b[bad]} != {a[bad]}"
         elif not np.array_equal(a, b):
             bad = int(np.flatnonzero(a != b)[0])
-            return f"mismatch: column {name!r} row {bad}: {b[bad]!r} != {a[bad]!r}"
+            return f"mismatch: column {name!r} row {bad}: {b[bad]} != {a[bad]}"
     return OK
 
 

@@ -221,16 +221,12 @@ def _workload_lines(document: dict[str, Any], name: str, image: str | None) -> l
         ratio_rows.append(row)
     lines += _table(header, ratio_rows) if columns else ["(no reference engine ran)"]
     lines.append("")
-    notes = [
-        r
-        for r in document["results"]
-        if r["workload"] == name and (r["status"] != "ok" or r["check"] != "ok")
-    ]
+    notes = [r for r in problems(document) if r["workload"] == name]
     if notes:
-        lines += ["### Notes", ""]
+        lines += ["### Problems", ""]
         for r in notes:
-            detail = r["error"] if r["status"] != "ok" else r["check"]
-            lines.append(f"- `{r['engine']}` at {r['size']:,} rows: {r['status']}: {detail}")
+            detail = r["error"] if r["status"] == "error" else r["check"]
+            lines.append(f"- **`{r['engine']}` at {r['size']:,} rows**: {detail}")
         lines.append("")
     return lines
 
@@ -257,7 +253,8 @@ def render(document: dict[str, Any], out_dir: Path, json_name: str | None = None
     lines = ["# litsdf benchmarks", ""]
     lines.append(
         f"Generated {document['created']}; {config['repeat']} timed runs per case "
-        f"(median reported, after one untimed checked run), seed {config['seed']}."
+        "(median reported; engines interleaved round by round, after one untimed "
+        f"checked run each), seed {config['seed']}."
         + (f" Raw data: [`{json_name}`]({json_name})." if json_name else "")
     )
     lines += ["", "Reproduce (from the repository root):", "", "```sh"]

@@ -124,36 +124,17 @@ def _error(err: BaseException) -> str:
     return f"{type(err).__name__}: {' '.join(str(err).split())}"[:500]
 
 
-def run_case(
-    engine: Engine,
-    workload: Workload,
-    inputs: dict[str, Any],
-    reference: Any,
-    repeat: int,
-) -> dict[str, Any]:
-    """Check then time one engine on one (workload, size).
-
-    The first, untimed run produces the result checked against ``reference``
-    and doubles as warm-up; ``repeat`` timed runs follow.
-
-    Parameters
-    ----------
-    engine : Engine
-        The engine.
-    workload : Workload
-        The workload.
-    inputs : dict of str to pandas.DataFrame
-        Generated inputs.
-    reference : object
-        The pandas result, or None when pandas failed.
-    repeat : int
-        Number of timed runs.
+def _check(
+    engine: Engine, workload: Workload, inputs: dict[str, Any], reference: Any
+) -> tuple[dict[str, Any], Any]:
+    """Convert the inputs and run once, untimed, checking against ``reference``.
 
     Returns
     -------
-    dict
-        ``status`` (ok, error, skipped, unavailable), ``times_s``,
-        ``median_s``, ``check`` and ``error``.
+    record : dict
+        The case record, ``status`` ok, error, skipped or unavailable.
+    converted : object
+        The engine's inputs, for the timed runs (None unless ``status`` is ok).
     """
     record: dict[str, Any] = {
         "status": "ok",
@@ -163,28 +144,74 @@ def run_case(
         "error": None,
     }
     if not engine.available:
-        return {**record, "status": "unavailable", "error": engine.reason}
+        return {**record, "status": "unavailable", "error": engine.reason}, None
     if not engine.supports(workload):
-        return {**record, "status": "skipped", "error": "no implementation"}
+        return {**record, "status": "skipped", "error": "no implementation"}, None
     try:
         converted = engine.convert(inputs)
-        result = engine.prepare(workload, converted)()
-        if reference is None:
-            record["check"] = "unchecked: no pandas reference"
-        elif engine.family in LOOSE_FAMILIES:
-            record["check"] = compare.loose(reference, engine.to_pandas(result))
-        else:
-            record["check"] = compare.strict(reference, engine.to_pandas(result))
-        del result
-        for _ in range(repeat):
-            elapsed, _result = _timed(engine.prepare(workload, converted))
-            record["times_s"].append(elapsed)
+        result = engine.to_pandas(engine.prepare(workload, converted)())
     except Exception as err:  # one failing engine must not stop the run
-        record["status"] = "error"
-        record["error"] = _error(err)
-    if record["times_s"]:
-        record["median_s"] = _median(record["times_s"])
-    return record
+        return {**record, "status": "error", "error": _error(err)}, None
+    if reference is None:
+        record["check"] = "unchecked: no pandas reference"
+    elif engine.family in LOOSE_FAMILIES:
+        record["check"] = compare.loose(reference, result)
+    else:
+        record["check"] = compare.strict(reference, result)
+    return record, converted
+
+
+def run_size(
+    engines: Sequence[Engine],
+    workload: Workload,
+    inputs: dict[str, Any],
+    reference: Any,
+    repeat: int,
+) -> list[dict[str, Any]]:
+    """Check then time every engine on one (workload, size).
+
+    Each engine first runs once untimed; that result is checked against
+    ``reference`` and the run doubles as warm-up. Then ``repeat`` rounds follow,
+    each timing every engine once, so that a burst of background load spreads
+    over all engines instead of skewing one.
+
+    Parameters
+    ----------
+    engines : sequence of Engine
+        The engines.
+    workload : Workload
+        The workload.
+    inputs : dict of str to pandas.DataFrame
+        Generated inputs.
+    reference : object
+        The pandas result, or None when pandas failed.
+    repeat : int
+        Number of timed runs per engine.
+
+    Returns
+    -------
+    list of dict
+        One record per engine: ``status`` (ok, error, skipped, unavailable),
+        ``times_s``, ``median_s``, ``check`` and ``error``.
+    """
+    cases = [(engine, *_check(engine, workload, inputs, reference)) for engine in engines]
+    for _ in range(repeat):
+        for engine, record, converted in cases:
+            if record["status"] != "ok":
+                continue
+            try:
+                elapsed, _result = _timed(engine.prepare(workload, converted))
+            except Exception as err:  # one failing engine must not stop the run
+                record["status"], record["error"] = "error", _error(err)
+                continue
+            del _result
+            record["times_s"].append(elapsed)
+    records = []
+    for _engine, record, _converted in cases:
+        if record["times_s"]:
+            record["median_s"] = _median(record["times_s"])
+        records.append(record)
+    return records
 
 
 def _median(values: Sequence[float]) -> float:
@@ -243,10 +270,10 @@ def run(
             reference: Any = None
             try:
                 reference = PandasEngine("pandas").prepare(workload, inputs)()
-            except Exception as err:
+            except Exception as err:  # engines then run unchecked
                 say(f"{workload.name} n={n_rows}: pandas reference failed: {_error(err)}")
-            for engine in engines:
-                record = run_case(engine, workload, inputs, reference, repeat)
+            records = run_size(engines, workload, inputs, reference, repeat)
+            for engine, record in zip(engines, records, strict=True):
                 results.append(
                     {"workload": workload.name, "engine": engine.name, "size": n_rows} | record
                 )

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FallbackWarning", "FallbackError", "fallback_counts", "reset_fallback_counts",
-    "materialize", "last_decision", "wrap", "unwrap", "fallback", "source",
+    "materialize", "last_decision", "wrap", "unwrap", "fallback", "source", "probe",
 ]
 
 
@@ -48,9 +48,18 @@ def reset_fallback_counts() -> None:
     _COUNTS.clear()
 
 
-def _note_fallback(what: str, stacklevel: int = 4) -> None:
+def _note_fallback(
+    what: str, stacklevel: int = 4, check: Callable[[], Any] | None = None
+) -> None:
+    """Count/warn a fallback of ``what``, or raise :class:`FallbackError` in strict mode.
+
+    ``check`` (from :func:`probe`) runs the pandas call first in strict mode, so a call that
+    pandas rejects raises pandas' own error rather than ``FallbackError``.
+    """
     mode = options.fallback
     if mode == "raise":
+        if check is not None:
+            check()
         raise FallbackError(
             f"{what} is not traced by litsdf (options.fallback='raise'); "
             "set litsdf.options.fallback='warn' to run it in pandas"
@@ -137,6 +146,47 @@ def lineage_of(*values: Any) -> tuple[Relation, ...]:
     return tuple(out)
 
 
+def _meta_value(value: Any) -> Any:
+    """Like :func:`unwrap`, but litsdf handles become (copies of) their empty pandas meta."""
+    from .frame import DataFrame
+    from .series import Series
+
+    if isinstance(value, DataFrame):
+        return value._meta.copy()
+    if isinstance(value, Series):
+        return value._meta.copy()
+    if isinstance(value, list):
+        return [_meta_value(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_meta_value(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _meta_value(v) for k, v in value.items()}
+    return value
+
+
+def probe(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], None]:
+    """A check that raises pandas' own error if ``func(*args, **kwargs)`` fails in pandas.
+
+    The call is tried on the empty metadata first (cheap); only if pandas rejects it there is
+    it run on the real (materialized) data, so an error that depends on the values is not
+    reported for data where pandas succeeds. Used in strict mode before raising
+    :class:`FallbackError`: an invalid call must fail like pandas, not as "untraced".
+    """
+
+    def run() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                func(*_meta_value(list(args)), **_meta_value(kwargs))
+            except Exception:
+                pass
+            else:
+                return
+            func(*unwrap(list(args)), **unwrap(kwargs))  # pandas' error for these values
+
+    return run
+
+
 def fallback(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """The one fallback path: note it, materialize the arguments, call pandas, wrap the result.
 
@@ -147,7 +197,7 @@ def fallback(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> 
     func : callable
         Called with the unwrapped (pandas) arguments.
     """
-    _note_fallback(what)
+    _note_fallback(what, check=probe(func, *args, **kwargs))
     lineage = lineage_of(*args, *kwargs.values())
     result = func(*unwrap(list(args)), **unwrap(kwargs))
     return wrap(result, origin=f"fallback {what}", lineage=lineage)

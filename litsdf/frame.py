@@ -93,7 +93,8 @@ class DataFrame:
 
     def _fallback_inplace(self, what: str, *args: Any, **kwargs: Any) -> None:
         """Run a mutating pandas method on a copy and rebind this handle to the result."""
-        _core._note_fallback(f"DataFrame.{what}")
+        _core._note_fallback(f"DataFrame.{what}", check=_core.probe(
+            lambda d, *a, **k: getattr(d, what)(*a, **k), self, *args, **kwargs))
         pdf = self.to_pandas().copy(deep=False)
         getattr(pdf, what)(*_core.unwrap(list(args)), **_core.unwrap(kwargs))
         object.__setattr__(
@@ -314,10 +315,16 @@ class DataFrame:
 
     def head(self, n: int = 5) -> DataFrame:
         """The first ``n`` rows."""
+        if not pd.api.types.is_integer(n):
+            self._meta.head(n)  # pandas' TypeError for a non-integer n
+            return self._fallback("head", n)
         return self._derive(rel.Head(self._plan, int(n)))
 
     def tail(self, n: int = 5) -> DataFrame:
         """The last ``n`` rows."""
+        if not pd.api.types.is_integer(n):
+            self._meta.tail(n)  # pandas' TypeError for a non-integer n
+            return self._fallback("tail", n)
         return self._derive(rel.Tail(self._plan, int(n)))
 
     @property
@@ -376,8 +383,10 @@ class DataFrame:
             return self._fallback(method, **kwargs)
         return self._derive(rel.FrameElementwise(self._plan, method, frozen))
 
-    def fillna(self, value: Any = None, **kwargs: Any) -> Any:
+    def fillna(self, value: Any = no_default, **kwargs: Any) -> Any:
         """Fill missing values with a scalar or a ``{column: value}`` dict."""
+        if value is no_default:  # pandas' TypeError: the value is required
+            return self._fallback("fillna", **kwargs)
         if kwargs.pop("inplace", False):
             self._set_plan(self.fillna(value, **kwargs)._plan)
             return None
@@ -576,7 +585,7 @@ class DataFrame:
                      ascending: bool = False, dropna: bool = True) -> Series:
         """Counts of unique rows."""
         return self._frame_reduce("value_counts", {
-            "subset": None if subset is None else list(_labels(subset)),
+            "subset": list(subset) if isinstance(subset, pd.Index) else subset,
             "normalize": normalize, "sort": sort, "ascending": ascending, "dropna": dropna})
 
     # groupby / joins ---------------------------------------------------------------------------
@@ -591,6 +600,9 @@ class DataFrame:
             and all(k in self.columns for k in labels)
         )
         if not simple:
+            if labels and not kwargs and all(is_scalar(k) for k in labels):
+                # pandas' own KeyError for an unknown key (an index level name is fine)
+                self._meta.groupby(by, as_index=as_index, sort=sort, dropna=dropna)
             return self._fallback("groupby", by, as_index=as_index, sort=sort, dropna=dropna,
                                   **kwargs)
         return DataFrameGroupBy(self, labels, isinstance(by, (list, tuple)), as_index, sort,
@@ -607,16 +619,26 @@ class DataFrame:
                      left_index=left_index, right_index=right_index, sort=sort,
                      suffixes=suffixes, indicator=indicator, validate=validate, **kwargs)
 
-    def join(self, other: Any, on: Any = None, how: str = "left", lsuffix: str = "",
-             rsuffix: str = "", sort: bool = False, **kwargs: Any) -> DataFrame:
+    def join(self, other: Any, on: Any = None, how: str = "left", lsuffix: Any = no_default,
+             rsuffix: Any = no_default, sort: bool = False, validate: str | None = None,
+             **kwargs: Any) -> DataFrame:
         """Join on the index of ``other`` (``pandas.DataFrame.join``)."""
         if isinstance(other, pd.DataFrame):
             other = DataFrame(other)
-        if kwargs or not isinstance(other, DataFrame):
-            return self._fallback("join", other, on=on, how=how, lsuffix=lsuffix,
-                                  rsuffix=rsuffix, sort=sort, **kwargs)
+        given = {k: v for k, v in (("lsuffix", lsuffix), ("rsuffix", rsuffix))
+                 if v is not no_default}
+        suffixes = kwargs.pop("suffixes", no_default)
+        if suffixes is not no_default and not isinstance(suffixes, (list, tuple)):
+            kwargs["suffixes"] = suffixes
+        if (kwargs or not isinstance(other, DataFrame)
+                or (on is not None and not all(is_scalar(k) for k in _labels(on)))):
+            if suffixes is not no_default:
+                kwargs["suffixes"] = suffixes
+            return self._fallback("join", other, on=on, how=how, sort=sort, validate=validate,
+                                  **given, **kwargs)
         plan = rel.IndexJoin(self._plan, other._plan, None if on is None else _labels(on),
-                             how, lsuffix, rsuffix, sort)
+                             how, lsuffix, rsuffix, sort, validate,
+                             suffixes if suffixes is no_default else tuple(suffixes))
         return self._derive(plan)
 
     def items(self) -> Iterator[tuple[Hashable, Series]]:

@@ -46,9 +46,10 @@ class DataFrameGroupBy:
             sel: Any = ("frame", tuple(key))
         else:
             sel = ("series", key)
-        self._pandas(self._df._meta.iloc[:0])  # KeyError for an unknown column, as pandas
-        return DataFrameGroupBy(self._df, self._keys, self._key_list, self._as_index,
-                                self._sort, self._dropna, sel)
+        out = DataFrameGroupBy(self._df, self._keys, self._key_list, self._as_index,
+                               self._sort, self._dropna, sel)
+        out._pandas(self._df._meta)  # KeyError for an unknown column, as pandas
+        return out
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -86,6 +87,9 @@ class DataFrameGroupBy:
                     col, how = (spec.column, spec.aggfunc) if isinstance(
                         spec, pd.NamedAgg) else spec
                     named.append((out, col, _fname(how)))
+                missing = [c for _, c, _ in named if c not in self._df.columns]
+                if missing:  # pandas skips this check on empty frames, so meta can't see it
+                    raise KeyError(f"Label(s) {missing} do not exist")
                 return self._node(("named", tuple(named)))
             if kwargs:
                 return self._fallback("agg", func, **kwargs)

@@ -46,7 +46,10 @@ class _Indexer:
                 f"litsdf.Series.{self._name}[...] = ... is not supported: assign the whole "
                 "column on its DataFrame instead (e.g. with Series.where/mask)")
         name = self._name
-        _core._note_fallback(f"DataFrame.{name}[]=")
+        def setter(o: Any, k: Any, v: Any) -> None:
+            getattr(o, name)[k] = v
+
+        _core._note_fallback(f"DataFrame.{name}[]=", check=_core.probe(setter, obj, key, value))
         pdf = obj.to_pandas().copy(deep=False)
         getattr(pdf, name)[_core.unwrap(key)] = _core.unwrap(value)
         object.__setattr__(obj, "_plan", _core.source(pdf, f"fallback DataFrame.{name}[]=",

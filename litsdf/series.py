@@ -219,6 +219,8 @@ class Series:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or not hasattr(pd.Series, name):
             raise AttributeError(f"'Series' object has no attribute {name!r}")
+        if name in ("str", "dt", "cat", "sparse", "list", "struct"):
+            getattr(self._meta, name)  # the accessor failed: pandas' AttributeError (dtype)
         attr = getattr(pd.Series, name)
         if callable(attr):
             return lambda *a, **k: self._fallback(name, *a, **k)
@@ -345,8 +347,10 @@ class Series:
         node = node_fn(*lifted)
         return Series._from_expr(self._rel, node, self._known(*args))
 
-    def fillna(self, value: Any = None, **kwargs: Any) -> Series:
+    def fillna(self, value: Any = pd.api.extensions.no_default, **kwargs: Any) -> Series:
         """Replace missing values with ``value`` (a scalar or a Series of the same frame)."""
+        if value is pd.api.extensions.no_default:  # pandas' TypeError: value is required
+            return self._fallback("fillna", **kwargs)
         if not kwargs and value is not None:
             out = self._elementwise("fillna", lambda v: ex.FillNa(self._expr, v), (value,))
             if out is not None:

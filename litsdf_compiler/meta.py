@@ -53,9 +53,26 @@ def meta_of(n: Relation) -> Any:
         if isinstance(n, (Source, ReadCsv, ReadParquet)):
             hit = _leaf_meta(n)
         else:
-            hit = BACKEND.kernel(n)(n, *[as_frame(meta_of(c)) for c in kids])
+            inputs = [as_frame(meta_of(c)) for c in kids]
+            try:
+                hit = BACKEND.kernel(n)(n, *inputs)
+            except (KeyError, IndexError, AttributeError, NameError):
+                raise  # about labels and structure: the same on the real data; no execution
+            except Exception:
+                hit = _meta_from_data(n)
         _META[n] = hit
     return hit
+
+
+def _meta_from_data(n: Relation) -> Any:
+    """pandas rejected ``n`` on empty inputs: run it on the real data, so the error raised is
+    the one pandas raises for these values (with several problems, pandas reports the first
+    it meets, e.g. a string that is not a number before a datetime column that can't be
+    cast). If the real data runs, the empty-input error was spurious: use the real result."""
+    result = BACKEND.execute(n)
+    if isinstance(result, (pd.DataFrame, pd.Series)):
+        return result.iloc[:0]
+    return result
 
 
 def schema_of(n: Relation) -> Schema:

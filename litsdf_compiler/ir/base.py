@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 __all__ = [
     "Node", "node", "NODE_TYPES", "children", "walk", "replace_children", "FrozenList",
@@ -21,6 +21,7 @@ NODE_TYPES: dict[str, type[Node]] = {}
 _T = TypeVar("_T")
 
 
+@dataclass_transform(frozen_default=True, eq_default=False)
 def node(cls: type[_T]) -> type[_T]:
     """Class decorator: make ``cls`` a frozen, slotted, structurally hashed plan node."""
     out = dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
@@ -90,6 +91,8 @@ def thaw(value: Any) -> Any:
     """Reverse :func:`freeze`: frozen lists and dicts back to ``list`` and ``dict``."""
     if isinstance(value, FrozenDict):
         return {k: thaw(v) for k, v in value}
+    if type(value) is dict:  # ``thaw(dict(node.kwargs))``: thaw the values
+        return {k: thaw(v) for k, v in value.items()}
     if isinstance(value, FrozenList):
         return [thaw(v) for v in value]
     if type(value) is tuple:

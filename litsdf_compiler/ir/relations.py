@@ -268,15 +268,20 @@ class Join(Relation):
 
 @node
 class IndexJoin(Relation):
-    """``left.join(right, on, how, lsuffix, rsuffix, sort)``."""
+    """``left.join(right, on, how, lsuffix, rsuffix, sort, validate, suffixes)``.
+
+    Arguments left at pandas' ``no_default`` are not passed (pandas 3.1 warns about
+    ``lsuffix``/``rsuffix`` only when they are given)."""
 
     left: Relation
     right: Relation
     on: tuple[Hashable, ...] | None = None
     how: str = "left"
-    lsuffix: str = ""
-    rsuffix: str = ""
+    lsuffix: Any = no_default
+    rsuffix: Any = no_default
     sort: bool = False
+    validate: str | None = None
+    suffixes: Any = no_default
 
 
 @node

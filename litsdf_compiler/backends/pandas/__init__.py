@@ -8,7 +8,7 @@ import pandas as pd
 
 from ...ir.base import Node, children
 from ...ir.expressions import Col, Expr, Lit
-from ...ir.relations import SERIES, Relation
+from ...ir.relations import SERIES, Relation, Source
 from ..base import Backend
 from .expressions import ExpressionKernels
 from .relations import RelationKernels
@@ -69,7 +69,7 @@ class PandasBackend(RelationKernels, ExpressionKernels, Backend):
     def _run(self, n: Node, memo: dict[Node, Any], root: bool = False) -> Any:
         hit = memo.get(n)
         if hit is None:
-            inputs = [
+            inputs = [] if isinstance(n, Source) else [  # a Source's lineage is not input
                 as_frame(self._run(c, memo)) for c in children(n) if isinstance(c, Relation)
             ]
             hit = self.kernel(n)(n, *inputs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from pandas.api.extensions import no_default
 
 from ...ir import relations as rel
 from ...ir.base import thaw
@@ -117,9 +118,9 @@ class RelationKernels:
 
     def visit_IndexJoin(self, n: rel.IndexJoin, left: pd.DataFrame, right: pd.DataFrame) -> Any:
         on = None if n.on is None else (n.on[0] if len(n.on) == 1 else list(n.on))
-        return left.join(
-            right, on=on, how=n.how, lsuffix=n.lsuffix, rsuffix=n.rsuffix, sort=n.sort
-        )
+        given = {"lsuffix": n.lsuffix, "rsuffix": n.rsuffix, "suffixes": thaw(n.suffixes)}
+        kwargs = {k: v for k, v in given.items() if v is not no_default}
+        return left.join(right, on=on, how=n.how, sort=n.sort, validate=n.validate, **kwargs)
 
     def visit_Concat(self, n: rel.Concat, *frames: pd.DataFrame) -> Any:
         return pd.concat(list(frames), axis=n.axis, join=n.join, ignore_index=n.ignore_index)
