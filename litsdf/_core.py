@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+import os
+import sys
 import warnings
 import weakref
 from collections.abc import Callable
@@ -69,8 +71,26 @@ def _note_fallback(
         warnings.warn(
             f"{what} is not traced by litsdf: ran it in pandas on materialized data",
             FallbackWarning,
-            stacklevel=stacklevel,
+            stacklevel=_user_stacklevel(),
         )
+
+
+_PACKAGE_DIRS = tuple(
+    os.path.dirname(os.path.abspath(m.__file__ or "")) + os.sep
+    for m in (sys.modules[__name__.rpartition(".")[0]], sys.modules[engine.__name__.rpartition(
+        ".")[0]])
+)
+
+
+def _user_stacklevel() -> int:
+    """``stacklevel`` for ``warnings.warn`` (called from :func:`_note_fallback`) that points at
+    the first frame outside litsdf: the user's line that caused the fallback."""
+    frame = sys._getframe(1)  # _note_fallback
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRS):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 def materialize(plan: Relation) -> Any:

@@ -471,6 +471,10 @@ class DataFrame:
         """Drop columns (row labels fall back to pandas)."""
         if labels is not None and axis in (1, "columns"):
             columns, labels = labels, None
+        if (columns is not None and labels is None and index is None and errors == "ignore"
+                and self.columns.is_unique):
+            columns = [c for c in _labels(columns) if c in self.columns]
+            errors = "raise"
         if labels is not None or index is not None or columns is None or errors != "raise":
             if inplace:
                 return self._fallback_inplace("drop", labels, axis=axis, index=index,

@@ -56,9 +56,25 @@ class DataFrameGroupBy:
             raise AttributeError(name)
         if name in self._df.columns and name not in self._keys:
             return self[name]
-        if not hasattr(pd.core.groupby.DataFrameGroupBy, name):
-            raise AttributeError(f"'DataFrameGroupBy' object has no attribute {name!r}")
+        cls = (pd.core.groupby.SeriesGroupBy
+               if self._selection is not None and self._selection[0] == "series"
+               else pd.core.groupby.DataFrameGroupBy)
+        if not hasattr(cls, name):
+            raise AttributeError(f"'{cls.__name__}' object has no attribute {name!r}")
+        if not callable(getattr(cls, name)):  # a property (ngroups, groups, ...)
+            return fallback(f"GroupBy.{name}", lambda d: getattr(self._pandas(d), name),
+                            self._df)
         return lambda *a, **k: self._fallback(name, *a, **k)
+
+    def __iter__(self) -> Any:
+        """``(key, group)`` pairs (run in pandas)."""
+        from ._core import wrap
+
+        pairs = self._fallback("__iter__")
+        return iter([(k, wrap(g)) for k, g in pairs])
+
+    def __len__(self) -> int:
+        return self._fallback("__len__")  # type: ignore[no-any-return]
 
     def _fallback(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return fallback(f"GroupBy.{name}",
@@ -83,13 +99,18 @@ class DataFrameGroupBy:
         try:
             if func is None and kwargs:
                 named = []
+                series = self._selection is not None and self._selection[0] == "series"
                 for out, spec in kwargs.items():
+                    if series:  # SeriesGroupBy.agg(out=func)
+                        if not isinstance(spec, str):
+                            raise _NotTraceable("named aggregation of a Series")
+                        named.append((out, None, spec))
+                        continue
+                    if not isinstance(spec, tuple) or len(spec) != 2:
+                        raise _NotTraceable("not a (column, func) pair")
                     col, how = (spec.column, spec.aggfunc) if isinstance(
                         spec, pd.NamedAgg) else spec
                     named.append((out, col, _fname(how)))
-                missing = [c for _, c, _ in named if c not in self._df.columns]
-                if missing:  # pandas skips this check on empty frames, so meta can't see it
-                    raise KeyError(f"Label(s) {missing} do not exist")
                 return self._node(("named", tuple(named)))
             if kwargs:
                 return self._fallback("agg", func, **kwargs)

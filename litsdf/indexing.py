@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
+from litsdf_compiler.ir import expressions as ex
 from litsdf_compiler.ir import relations as rel
 
 from . import _core
@@ -56,6 +59,29 @@ class _Indexer:
                                                       (obj._plan,)))
 
 
+def _pick_columns(df: DataFrame, cols: Any, how: str) -> Any:
+    """A function selecting the columns ``cols`` (a ``loc``/``iloc`` column key) from a frame
+    derived row-wise from ``df``, or None when that is not traceable. pandas raises its own
+    errors (missing labels, out-of-bounds positions) here."""
+    from .series import Series
+
+    if _full_slice(cols):
+        return lambda out: out
+    if isinstance(cols, (Series, tuple)) or not df.columns.is_unique:
+        return None
+    if not (_core.is_scalar(cols) or isinstance(cols, (slice, list))):
+        return None
+    picked = getattr(df._meta, how)[:, cols]
+    if isinstance(picked, pd.Series):
+        label = picked.name
+        return lambda out: out[label]
+    labels = list(picked.columns)
+    if len(set(labels)) != len(labels):
+        return None
+    return lambda out: out._derive(
+        rel.Project(out._plan, tuple((c, ex.Col(c)) for c in labels)))
+
+
 class FrameLoc(_Indexer):
     """``df.loc[mask]``, ``df.loc[mask, cols]``, ``df.loc[:, cols]``; the rest falls back."""
 
@@ -73,13 +99,10 @@ class FrameLoc(_Indexer):
             out = df
         else:
             return self._fallback(key)
-        if _full_slice(cols):
-            return out
-        if isinstance(cols, list):
-            return out[cols]
-        if _core.is_scalar(cols) and cols in df.columns:
-            return out[cols]
-        return self._fallback(key)
+        picked = _pick_columns(df, cols, "loc")
+        if picked is None:
+            return self._fallback(key)
+        return picked(out)
 
 
 class FrameILoc(_Indexer):
@@ -91,9 +114,10 @@ class FrameILoc(_Indexer):
     def __getitem__(self, key: Any) -> Any:
         df: DataFrame = self._obj
         rows, cols = key if isinstance(key, tuple) and len(key) == 2 else (key, slice(None))
-        if _int_slice(rows) and _full_slice(cols):
-            return df._derive(rel.Slice(df._plan, rows.start, rows.stop, rows.step))
-        return self._fallback(key)
+        picked = _pick_columns(df, cols, "iloc") if _int_slice(rows) else None
+        if picked is None:
+            return self._fallback(key)
+        return picked(df._derive(rel.Slice(df._plan, rows.start, rows.stop, rows.step)))
 
 
 class SeriesLoc(_Indexer):

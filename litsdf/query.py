@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import sys
 import tokenize
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,13 @@ def _rewrite(expr: str) -> tuple[str, dict[str, str]]:
     """pandas' token rewrite: ``&``/``|`` to ``and``/``or``, ``@x`` and backquoted names."""
     out: list[tuple[int, str]] = []
     quoted: dict[str, str] = {}
+
+    def _quote(m: re.Match[str]) -> str:
+        key = f"{_BQ}{len(quoted)}"
+        quoted[key] = m.group(1)
+        return key
+
+    expr = re.sub(r"`([^`]*)`", _quote, expr)  # a backquoted name: any text (pandas)
     tokens = list(tokenize.generate_tokens(io.StringIO(expr).readline))
     i = 0
     while i < len(tokens):
@@ -45,17 +53,6 @@ def _rewrite(expr: str) -> tuple[str, dict[str, str]]:
         elif tok.type == tokenize.OP and tok.string == "@" and i + 1 < len(tokens):
             i += 1
             out.append((tokenize.NAME, _AT + tokens[i].string))
-        elif tok.type == tokenize.ERRORTOKEN and tok.string == "`":
-            j = i + 1
-            parts = []
-            while j < len(tokens) and tokens[j].string != "`":
-                parts.append(tokens[j].string)
-                j += 1
-            name = " ".join(parts)
-            key = f"{_BQ}{len(quoted)}"
-            quoted[key] = name
-            out.append((tokenize.NAME, key))
-            i = j
         else:
             out.append((tok.type, tok.string))
         i += 1
@@ -155,6 +152,16 @@ class _Eval(ast.NodeVisitor):
                     raise _Unsupported("in")
                 part = left.isin(vals)
                 if isinstance(op, ast.NotIn):
+                    part = ~part
+            elif isinstance(op, (ast.Eq, ast.NotEq)) and isinstance(right, list) and hasattr(
+                    left, "isin"):  # pandas: ``col == [..]`` means ``col in [..]``
+                part = left.isin(right)
+                if isinstance(op, ast.NotEq):
+                    part = ~part
+            elif isinstance(op, (ast.Eq, ast.NotEq)) and isinstance(left, list) and hasattr(
+                    right, "isin"):
+                part = right.isin(left)
+                if isinstance(op, ast.NotEq):
                     part = ~part
             elif type(op) in ops:
                 part = ops[type(op)](left, right)

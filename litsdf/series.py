@@ -510,10 +510,10 @@ class Series:
                                    ignore_index=ignore_index)
 
     def value_counts(self, normalize: bool = False, sort: bool = True,
-                     ascending: bool = False, dropna: bool = True) -> Series:
-        """Counts of unique values."""
+                     ascending: bool = False, bins: Any = None, dropna: bool = True) -> Series:
+        """Counts of unique values (``bins``: an int, or a list of edges)."""
         return self._series_method("value_counts", normalize=normalize, sort=sort,
-                                   ascending=ascending, dropna=dropna)
+                                   ascending=ascending, bins=bins, dropna=dropna)
 
     def describe(self, percentiles: Any = None) -> Series:
         """Summary statistics."""

@@ -15,9 +15,9 @@ from typing import Any
 import pandas as pd
 
 from .backends.pandas import BACKEND, as_frame
-from .ir.base import Node, children, thaw
+from .ir.base import Node, _key, children, thaw
 from .ir.expressions import Expr
-from .ir.relations import ReadCsv, ReadParquet, Relation, Source
+from .ir.relations import Filter, Head, ReadCsv, ReadParquet, Relation, Slice, Source, Tail
 from .ir.schema import Schema
 
 __all__ = ["meta_of", "schema_of", "expr_meta"]
@@ -55,12 +55,50 @@ def meta_of(n: Relation) -> Any:
         else:
             inputs = [as_frame(meta_of(c)) for c in kids]
             try:
-                hit = BACKEND.kernel(n)(n, *inputs)
+                hit = _meta_from_inputs(n, inputs)
             except (KeyError, IndexError, AttributeError, NameError):
                 raise  # about labels and structure: the same on the real data; no execution
             except Exception:
                 hit = _meta_from_data(n)
         _META[n] = hit
+    return hit
+
+
+_ROW_SUBSETS = (Filter, Head, Tail, Slice)
+_BY_SHAPE: dict[Any, Any] = {}
+_BY_SHAPE_LIMIT = 8192
+
+
+def _frame_signature(frame: Any) -> Any:
+    index = frame.index
+    return (
+        type(frame.columns).__name__, tuple(frame.columns), tuple(frame.dtypes.tolist()),
+        type(index).__name__, tuple(index.names), tuple(getattr(index, "dtypes", [index.dtype])),
+    )
+
+
+def _meta_from_inputs(n: Relation, inputs: list[Any]) -> Any:
+    """Run ``n``'s pandas kernel on empty inputs, memoized by (node parameters, input schemas).
+
+    The output of a node on empty inputs depends only on its parameters and its inputs'
+    schemas, so tracing the same pipeline shape again (a loop, a served pipeline, another
+    file with the same columns) reuses the metadata instead of re-running pandas.
+    A row subset (filter, head, tail, slice) has its input's schema.
+    """
+    if isinstance(n, _ROW_SUBSETS):
+        return inputs[0]
+    params = tuple(
+        _key(getattr(n, f)) for f in n.__match_args__ if not isinstance(getattr(n, f), Relation)
+        and not (isinstance(getattr(n, f), tuple) and any(
+            isinstance(x, Relation) for x in getattr(n, f)))
+    )
+    key = (type(n), params, tuple(_frame_signature(i) for i in inputs))
+    hit = _BY_SHAPE.get(key)
+    if hit is None:
+        hit = BACKEND.kernel(n)(n, *inputs)
+        if len(_BY_SHAPE) >= _BY_SHAPE_LIMIT:
+            _BY_SHAPE.clear()
+        _BY_SHAPE[key] = hit
     return hit
 
 

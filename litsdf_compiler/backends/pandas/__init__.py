@@ -8,7 +8,7 @@ import pandas as pd
 
 from ...ir.base import Node, children
 from ...ir.expressions import Col, Expr, Lit
-from ...ir.relations import SERIES, Relation, Source
+from ...ir.relations import SERIES, Relation, WithColumns, Source
 from ..base import Backend
 from .expressions import ExpressionKernels
 from .relations import RelationKernels
@@ -68,6 +68,8 @@ class PandasBackend(RelationKernels, ExpressionKernels, Backend):
 
     def _run(self, n: Node, memo: dict[Node, Any], root: bool = False) -> Any:
         hit = memo.get(n)
+        if hit is None and isinstance(n, WithColumns):
+            hit = memo[n] = self._run_assignments(n, memo)
         if hit is None:
             inputs = [] if isinstance(n, Source) else [  # a Source's lineage is not input
                 as_frame(self._run(c, memo)) for c in children(n) if isinstance(c, Relation)
@@ -75,6 +77,23 @@ class PandasBackend(RelationKernels, ExpressionKernels, Backend):
             hit = self.kernel(n)(n, *inputs)
             memo[n] = hit
         return hit
+
+    def _run_assignments(self, n: WithColumns, memo: dict[Node, Any]) -> Any:
+        """A chain of column assignments on ONE shallow copy of its input, as pandas code
+        ``df["a"] = ...; df["b"] = ...`` does (each node's expressions see the frame as it
+        was before that node, exactly as if the nodes ran one by one)."""
+        chain: list[WithColumns] = []
+        m: Node = n
+        while isinstance(m, WithColumns) and m not in memo:
+            chain.append(m)
+            m = m.input
+        out = as_frame(self._run(m, memo)).copy(deep=False)
+        for node in reversed(chain):
+            exprs: dict[Any, Any] = {}
+            values = [(label, self.ev(e, out, exprs)) for label, e in node.expressions]
+            for label, value in values:
+                out[label] = value
+        return out
 
     def execute(self, plan: Node) -> Any:
         """Run ``plan`` with pandas; see :meth:`run`."""

@@ -95,7 +95,8 @@ class RelationKernels:
         if kind == "method":
             return getattr(gb, n.spec[1])(**thaw(dict(n.spec[2])))
         if kind == "named":
-            return gb.agg(**{out: pd.NamedAgg(col, thaw(f)) for out, col, f in n.spec[1]})
+            return gb.agg(**{out: thaw(f) if col is None else pd.NamedAgg(col, thaw(f))
+                             for out, col, f in n.spec[1]})
         if kind == "dict":
             return gb.agg({col: thaw(f) for col, f in n.spec[1]})
         return gb.agg(thaw(n.spec[1]))

@@ -1,0 +1,430 @@
+"""Row-wise expressions: operators, NumPy ufuncs and elementwise Series/DataFrame methods."""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+import pandas
+import pytest
+
+import litsdf
+
+from .data import NAN, frame
+
+ARITH = ["add", "sub", "mul", "truediv", "floordiv", "mod", "pow"]
+COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"]
+BOOL = ["and_", "or_", "xor"]
+
+
+def _op(name):
+    return getattr(operator, name)
+
+
+# Series op Series (same frame) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("op", ARITH)
+@pytest.mark.parametrize("cols", [("i", "j"), ("i", "f"), ("f", "g"), ("b", "i"), ("s", "k"),
+                                  ("s", "i")])
+def test_arith_series_series(compare, op, cols):
+    a, b = cols
+
+    def case(pd):
+        df = frame(pd)
+        return _op(op)(df[a], df[b])
+
+    compare(case)
+
+
+@pytest.mark.parametrize("op", COMPARE)
+@pytest.mark.parametrize("cols", [("i", "j"), ("f", "g"), ("i", "f"), ("s", "k"), ("b", "b")])
+def test_compare_series_series(compare, op, cols):
+    a, b = cols
+
+    def case(pd):
+        df = frame(pd)
+        return _op(op)(df[a], df[b])
+
+    compare(case)
+
+
+@pytest.mark.parametrize("op", BOOL)
+@pytest.mark.parametrize("cols", [("b", "b"), ("i", "j"), ("b", "i")])
+def test_bool_series_series(compare, op, cols):
+    a, b = cols
+
+    def case(pd):
+        df = frame(pd)
+        return _op(op)(df[a], df[b])
+
+    compare(case)
+
+
+@pytest.mark.parametrize("op", BOOL)
+def test_bool_of_comparisons(compare, op):
+    def case(pd):
+        df = frame(pd)
+        return _op(op)(df["i"] > 2, df["f"] < 1)
+
+    compare(case)
+
+
+# Series op scalar / scalar op Series ---------------------------------------------------------
+
+SCALARS = [("i", 3), ("i", 0), ("f", 2.5), ("f", -1), ("b", True), ("s", "x"), ("s", 2)]
+
+
+@pytest.mark.parametrize("op", ARITH)
+@pytest.mark.parametrize("col_value", SCALARS, ids=lambda cv: f"{cv[0]}-{cv[1]!r}")
+def test_arith_series_scalar(compare, op, col_value):
+    col, value = col_value
+    compare(lambda pd: _op(op)(frame(pd)[col], value))
+
+
+@pytest.mark.parametrize("op", ARITH)
+@pytest.mark.parametrize("col_value", SCALARS, ids=lambda cv: f"{cv[0]}-{cv[1]!r}")
+def test_arith_scalar_series(compare, op, col_value):
+    col, value = col_value
+    compare(lambda pd: _op(op)(value, frame(pd)[col]))
+
+
+@pytest.mark.parametrize("op", COMPARE)
+@pytest.mark.parametrize("col_value", [("i", 3), ("f", 0.0), ("s", "banana"), ("b", True),
+                                       ("k", "b")], ids=lambda cv: f"{cv[0]}-{cv[1]!r}")
+def test_compare_series_scalar(compare, op, col_value):
+    col, value = col_value
+    compare(lambda pd: _op(op)(frame(pd)[col], value))
+
+
+@pytest.mark.parametrize("op", ["lt", "ge", "eq"])
+def test_compare_scalar_series_reversed(compare, op):
+    compare(lambda pd: _op(op)(2.0, frame(pd)["f"]))
+
+
+def test_compare_str_with_int_raises(compare):
+    compare(lambda pd: frame(pd)["s"] < 1)
+
+
+@pytest.mark.parametrize("op", BOOL)
+@pytest.mark.parametrize("value", [True, False])
+def test_bool_series_scalar(compare, op, value):
+    compare(lambda pd: _op(op)(frame(pd)["b"], value))
+    compare(lambda pd: _op(op)(value, frame(pd)["b"]))
+
+
+def test_named_arith_methods(compare):
+    def case(pd):
+        df = frame(pd)
+        return [df["i"].add(df["j"]), df["f"].sub(1), df["i"].mul(df["f"]), df["i"].div(2),
+                df["i"].truediv(df["j"])]
+
+    compare(case)
+
+
+def test_chained_expression(compare):
+    def case(pd):
+        df = frame(pd)
+        return ((df["i"] * 2 + df["j"]) / (df["f"].fillna(1) - 0.5)) ** 2 % 7
+
+    compare(case)
+
+
+# unary ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("op", ["neg", "pos", "abs", "invert"])
+@pytest.mark.parametrize("col", ["i", "f", "b", "s"])
+def test_unary(compare, op, col):
+    compare(lambda pd: _op(op)(frame(pd)[col]))
+
+
+def test_abs_method(compare):
+    compare(lambda pd: frame(pd)["f"].abs())
+
+
+# NumPy ufuncs --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ufunc", ["log1p", "sqrt", "exp", "abs", "floor", "ceil", "sign",
+                                   "negative", "isnan"])
+@pytest.mark.parametrize("col", ["i", "f"])
+def test_unary_ufunc(compare, ufunc, col):
+    with np.errstate(all="ignore"):
+        compare(lambda pd: getattr(np, ufunc)(frame(pd)[col]))
+
+
+@pytest.mark.parametrize("ufunc", ["maximum", "minimum", "fmax", "add", "multiply", "power",
+                                   "arctan2"])
+def test_binary_ufunc_series(compare, ufunc):
+    def case(pd):
+        df = frame(pd)
+        return getattr(np, ufunc)(df["f"], df["g"])
+
+    compare(case)
+
+
+@pytest.mark.parametrize("args", [("s", 1), ("s", 2.5), (3, "s"), ("i", "s")])
+def test_binary_ufunc_scalar(compare, args):
+    def case(pd):
+        df = frame(pd)
+        a, b = (df["i"] if x == "i" else df["f"] if x == "s" else x for x in args)
+        return np.add(a, b), np.maximum(a, b), np.subtract(a, b)
+
+    compare(case)
+
+
+def test_ufunc_on_str_raises(compare):
+    compare(lambda pd: np.sqrt(frame(pd)["s"]))
+
+
+# fillna / isna / notna -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("col_value", [("f", 0.0), ("f", -1), ("s", "?"), ("k", "zz"),
+                                       ("i", 0), ("f", "x")],
+                         ids=lambda cv: f"{cv[0]}-{cv[1]!r}")
+def test_fillna_scalar(compare, col_value):
+    col, value = col_value
+    compare(lambda pd: frame(pd)[col].fillna(value))
+
+
+@pytest.mark.parametrize("cols", [("f", "g"), ("f", "i"), ("s", "k")])
+def test_fillna_other_column(compare, cols):
+    a, b = cols
+
+    def case(pd):
+        df = frame(pd)
+        return df[a].fillna(df[b])
+
+    compare(case)
+
+
+@pytest.mark.parametrize("method", ["isna", "notna", "isnull", "notnull"])
+@pytest.mark.parametrize("col", ["i", "f", "s"])
+def test_isna_notna(compare, method, col):
+    compare(lambda pd: getattr(frame(pd)[col], method)())
+
+
+# astype ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("col_dtype", [
+    ("i", "float64"), ("i", float), ("f", "str"), ("f", str), ("i", str), ("b", "int64"),
+    ("b", int), ("k", "category"), ("i", "category"), ("i", object), ("s", object),
+    ("i", "Int64"), ("i", "int32"), ("b", "str"), ("f", "int64"), ("s", "float64"),
+    ("f", "Float64"),
+], ids=lambda cd: f"{cd[0]}-{cd[1]}")
+def test_astype(compare, col_dtype):
+    col, dtype = col_dtype
+    compare(lambda pd: frame(pd)[col].astype(dtype))
+
+
+def test_astype_numeric_strings(compare):
+    compare(lambda pd: pd.DataFrame({"x": ["1", "2", "30"]})["x"].astype("int64") + 1)
+
+
+# where / mask ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["where", "mask"])
+@pytest.mark.parametrize("col", ["i", "f", "s"])
+def test_where_mask_no_other(compare, method, col):
+    def case(pd):
+        df = frame(pd)
+        return getattr(df[col], method)(df["b"])
+
+    compare(case)
+
+
+@pytest.mark.parametrize("method", ["where", "mask"])
+@pytest.mark.parametrize("other", [0, -1.5, "other_col"])
+def test_where_mask_other(compare, method, other):
+    def case(pd):
+        df = frame(pd)
+        o = df["j"] if other == "other_col" else other
+        return getattr(df["i"], method)(df["i"] > 2, o)
+
+    compare(case)
+
+
+@pytest.mark.parametrize("method", ["where", "mask"])
+def test_where_mask_callable(compare, method):
+    compare(lambda pd: getattr(frame(pd)["f"], method)(lambda s: s > 0, lambda s: -s))
+
+
+def test_where_str_other(compare):
+    def case(pd):
+        df = frame(pd)
+        return df["s"].where(df["b"], "none")
+
+    compare(case)
+
+
+# clip / round / between / isin --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bounds", [(2, None), (None, 5), (2, 5), (-1.0, 1.0), (None, None)])
+@pytest.mark.parametrize("col", ["i", "f"])
+def test_clip(compare, bounds, col):
+    lo, hi = bounds
+    compare(lambda pd: frame(pd)[col].clip(lo, hi))
+    compare(lambda pd: frame(pd)[col].clip(lower=lo, upper=hi))
+
+
+def test_clip_by_columns(compare):
+    def case(pd):
+        df = frame(pd)
+        return df["i"].clip(df["j"] - 1, df["j"] + 1)
+
+    compare(case)
+
+
+@pytest.mark.parametrize("decimals", [0, 1, 2, -1])
+@pytest.mark.parametrize("col", ["i", "f"])
+def test_round(compare, decimals, col):
+    compare(lambda pd: (frame(pd)[col] * 1.2345).round(decimals))
+    compare(lambda pd: frame(pd)[col].round(decimals))
+
+
+@pytest.mark.parametrize("inclusive", ["both", "neither", "left", "right", "bogus"])
+def test_between(compare, inclusive):
+    compare(lambda pd: frame(pd)["i"].between(1, 4, inclusive=inclusive))
+    compare(lambda pd: frame(pd)["f"].between(0.0, 3.5, inclusive=inclusive))
+
+
+def test_between_strings_and_columns(compare):
+    compare(lambda pd: frame(pd)["s"].between("apple", "date"))
+
+    def case(pd):
+        df = frame(pd)
+        return df["i"].between(df["j"] - 2, df["j"])
+
+    compare(case)
+
+
+@pytest.mark.parametrize("col_values", [
+    ("i", [1, 4, 9]), ("i", (2, 3)), ("f", [0.0, NAN]), ("s", ["fig", "apple", None]),
+    ("k", ("a", None)), ("k", []), ("i", {1, 5}), ("s", "fig"), ("i", 3),
+], ids=lambda cv: f"{cv[0]}-{cv[1]!r}")
+def test_isin(compare, col_values):
+    col, values = col_values
+    compare(lambda pd: frame(pd)[col].isin(values))
+
+
+# map / replace / rename ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("na_action", [None, "ignore"])
+@pytest.mark.parametrize("col_mapping", [
+    ("k", {"a": 1, "b": 2}), ("k", {"a": "x", "b": "y", "c": "z"}), ("i", {1: 10.5, 3: 30.0}),
+    ("k", {"a": 1, None: -1}), ("b", {True: "yes", False: "no"}),
+], ids=lambda cm: f"{cm[0]}-{len(cm[1])}")
+def test_map_dict(compare, na_action, col_mapping):
+    col, mapping = col_mapping
+    compare(lambda pd: frame(pd)[col].map(mapping, na_action=na_action))
+
+
+@pytest.mark.parametrize("col_args", [
+    ("i", (1, 100)), ("i", ([1, 2], 0)), ("i", ([1, 2], [10, 20])), ("i", ({1: 11, 9: 99},)),
+    ("f", (NAN, 0.0)), ("s", ("fig", "FIG")), ("k", ({"a": "A", "c": None},)),
+    ("s", ("apple", 1)), ("f", ({1.5: -1.5},)),
+], ids=lambda ca: f"{ca[0]}-{ca[1]!r}")
+def test_replace(compare, col_args):
+    col, args = col_args
+    compare(lambda pd: frame(pd)[col].replace(*args))
+
+
+@pytest.mark.parametrize("args", [(r"^a.*", "A"), (r"(\w)e", r"\1E"), ({r"an": "AN"}, None)])
+def test_replace_regex(compare, args):
+    compare(lambda pd: frame(pd)["s"].replace(args[0], args[1], regex=True))
+
+
+@pytest.mark.parametrize("name", ["new", 3, None, ("a", "b")])
+def test_series_rename(compare, name):
+    compare(lambda pd: frame(pd)["i"].rename(name))
+    compare(lambda pd: (frame(pd)["i"] + 1).rename(name) * 2)
+
+
+def test_name_propagation(compare):
+    def case(pd):
+        df = frame(pd)
+        return [df["i"] + df["j"], df["i"] + df["i"], df["i"] + 1, df["i"].rename("x") + df["j"]]
+
+    compare(case)
+
+
+# DataFrame-level elementwise -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [0, "?", {"f": -1.0, "s": "none"}])
+def test_frame_fillna(compare, value):
+    compare(lambda pd: frame(pd).fillna(value))
+
+
+@pytest.mark.parametrize("method", ["isna", "notna"])
+def test_frame_isna_notna(compare, method):
+    compare(lambda pd: getattr(frame(pd), method)())
+
+
+@pytest.mark.parametrize("dtype", [{"i": "float64"}, {"i": str, "b": "int64"},
+                                   {"k": "category"}, "str", {"zz": int}])
+def test_frame_astype(compare, dtype):
+    compare(lambda pd: frame(pd).astype(dtype))
+
+
+@pytest.mark.parametrize("method", ["abs", "round"])
+def test_frame_abs_round(compare, method):
+    compare(lambda pd: getattr(frame(pd)[["i", "f", "g"]], method)())
+
+
+def test_frame_abs_raises_on_strings(compare):
+    compare(lambda pd: frame(pd).abs())
+
+
+def test_frame_round_decimals(compare):
+    compare(lambda pd: (frame(pd)[["f", "g"]] / 3).round(2))
+    compare(lambda pd: (frame(pd)[["f", "g"]] / 3).round({"f": 1}))
+
+
+@pytest.mark.parametrize("bounds", [(0, None), (None, 2), (-1, 3)])
+def test_frame_clip(compare, bounds):
+    compare(lambda pd: frame(pd)[["i", "f", "g"]].clip(*bounds))
+
+
+@pytest.mark.parametrize("args", [(1, -1), ({"k": {"a": "A"}},), ("a", "z"), ([1, 2], 0)])
+def test_frame_replace(compare, args):
+    compare(lambda pd: frame(pd).replace(*args))
+
+
+@pytest.mark.parametrize("op", ARITH + COMPARE)
+def test_frame_op_scalar(compare, op):
+    compare(lambda pd: _op(op)(frame(pd)[["i", "f"]], 2))
+
+
+@pytest.mark.parametrize("op", ["add", "mul", "sub", "truediv"])
+def test_scalar_op_frame(compare, op):
+    compare(lambda pd: _op(op)(3, frame(pd)[["i", "f", "g"]]))
+
+
+def test_frame_str_concat(compare):
+    compare(lambda pd: frame(pd)[["s", "k"]] + "_x")
+
+
+def test_frame_bad_op_raises(compare):
+    compare(lambda pd: frame(pd)[["i", "s"]] * "x")
+
+
+def test_frame_invert_neg(compare):
+    compare(lambda pd: ~frame(pd)[["b"]])
+    compare(lambda pd: -frame(pd)[["i", "f"]])
+
+
+# fallback paths (non-strict) -----------------------------------------------------------------
+
+
+def test_untraced_forms_fall_back():
+    with litsdf.option_context(fallback="warn"):
+        with pytest.warns(litsdf.FallbackWarning):
+            got = litsdf.DataFrame({"a": [1, None]})["a"].fillna(method=None, value=0)
+        pandas.testing.assert_series_equal(got.to_pandas(), pandas.Series([1.0, 0.0], name="a"))
