@@ -19,8 +19,7 @@ from litsdf_compiler.ir.relations import DataRef, Relation, Source
 from ._config import options
 
 if TYPE_CHECKING:
-    from .frame import DataFrame
-    from .series import Series
+    pass
 
 __all__ = [
     "FallbackWarning", "FallbackError", "fallback_counts", "reset_fallback_counts",
@@ -75,10 +74,9 @@ def _note_fallback(
         )
 
 
-_PACKAGE_DIRS = tuple(
-    os.path.dirname(os.path.abspath(m.__file__ or "")) + os.sep
-    for m in (sys.modules[__name__.rpartition(".")[0]], sys.modules[engine.__name__.rpartition(
-        ".")[0]])
+_PACKAGE_DIRS = (
+    os.path.dirname(os.path.abspath(__file__)) + os.sep,  # litsdf/
+    os.path.dirname(os.path.abspath(engine.__file__)) + os.sep,  # litsdf_compiler/
 )
 
 
@@ -129,7 +127,61 @@ def wrap(value: Any, origin: str = "DataFrame", lineage: tuple[Relation, ...] = 
         return DataFrame._from_plan(source(value, origin, lineage))
     if isinstance(value, pd.Series):
         return Series._from_pandas(value, origin, lineage)
+    if isinstance(value, _PROXIED):
+        return PandasProxy(value, origin, lineage)
     return value
+
+
+_PROXIED = tuple(
+    getattr(pd.api.typing, name) for name in (
+        "DataFrameGroupBy", "SeriesGroupBy", "Rolling", "RollingGroupBy", "Expanding",
+        "ExpandingGroupBy", "ExponentialMovingWindow", "ExponentialMovingWindowGroupBy",
+        "Window", "Resampler",
+    ) if hasattr(pd.api.typing, name)
+)
+
+
+class PandasProxy:
+    """An intermediate pandas object returned by a fallback (``df.rolling(2)``, a groupby with
+    a function key, ``df.resample(...)``): its methods run in pandas and their results are
+    wrapped again, so the chain ends in litsdf objects (the first fallback was counted)."""
+
+    __slots__ = ("_lineage", "_obj", "_origin")
+
+    def __init__(self, obj: Any, origin: str, lineage: tuple[Relation, ...]) -> None:
+        self._obj, self._origin, self._lineage = obj, origin, lineage
+
+    def _wrap(self, value: Any, name: str) -> Any:
+        return wrap(value, f"{self._origin}.{name}", self._lineage)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._obj, name)
+        if callable(attr):
+            def call(*args: Any, **kwargs: Any) -> Any:
+                return self._wrap(attr(*unwrap(list(args)), **unwrap(kwargs)), name)
+
+            return call
+        return self._wrap(attr, name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._wrap(self._obj[unwrap(key)], "__getitem__")
+
+    def __iter__(self) -> Any:
+        for item in self._obj:
+            if isinstance(item, tuple):
+                yield tuple(self._wrap(v, "__iter__") for v in item)
+            else:
+                yield self._wrap(item, "__iter__")
+
+    def __len__(self) -> int:
+        return len(self._obj)
+
+    def __repr__(self) -> str:
+        return repr(self._obj)
+
+    def to_pandas(self) -> Any:
+        """The pandas object itself."""
+        return self._obj
 
 
 def unwrap(value: Any) -> Any:
@@ -137,7 +189,7 @@ def unwrap(value: Any) -> Any:
     from .frame import DataFrame
     from .series import Series
 
-    if isinstance(value, (DataFrame, Series)):
+    if isinstance(value, (DataFrame, Series, PandasProxy)):
         return value.to_pandas()
     if isinstance(value, list):
         return [unwrap(v) for v in value]

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 from pandas.api.extensions import no_default
 
 from litsdf_compiler.ir import strings as st
 from litsdf_compiler.ir import temporal as tm
+from litsdf_compiler.ir.base import freeze
 from litsdf_compiler.ir.expressions import Expr
 
 if TYPE_CHECKING:
+    from .frame import DataFrame
     from .series import Series
 
 __all__ = ["StringMethods", "DatetimeMethods"]
@@ -27,6 +30,24 @@ class _Accessor:
 
     def _node(self, node: Expr) -> Series:
         return self._s._with(node)
+
+    def _generic(self, name: str, node_cls: Any) -> Any:
+        """``name(*args, **kwargs)`` traced as ``node_cls`` (untraceable arguments fall back)."""
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            try:
+                frozen_args = tuple(freeze(a) for a in args)
+                frozen_kwargs = tuple((k, freeze(v)) for k, v in kwargs.items())
+                hash((frozen_args, frozen_kwargs))
+            except TypeError:
+                return self._fallback(name, *args, **kwargs)
+            if any(isinstance(a, (Series, DataFrame, pd.Series, pd.DataFrame))
+                   for a in (*args, *kwargs.values())):
+                return self._fallback(name, *args, **kwargs)
+            return self._node(node_cls(self._s._expr, name, frozen_args, frozen_kwargs))
+
+        method.__name__ = name
+        return method
 
     def _fallback(self, name: str, *args: Any, **kwargs: Any) -> Any:
         from ._core import fallback
@@ -55,6 +76,11 @@ class StringMethods(_Accessor):
 
     __slots__ = ()
     _kind = "str"
+
+    def __getattr__(self, name: str) -> Any:
+        if name in st.STR_METHODS:
+            return self._generic(name, st.StrMethod)
+        return super().__getattr__(name)
 
     def _case(self, how: str) -> Series:
         return self._node(st.StrCase(self._s._expr, how))
@@ -175,6 +201,9 @@ class DatetimeMethods(_Accessor):
         if name in tm.DT_FIELDS:
             getattr(self._s._meta.dt, name)  # AttributeError as pandas for wrong kinds
             return self._node(tm.DtField(self._s._expr, name))
+        if name in tm.DT_METHODS:
+            getattr(self._s._meta.dt, name)  # AttributeError as pandas for wrong kinds
+            return self._generic(name, tm.DtMethod)
         return super().__getattr__(name)
 
     def normalize(self) -> Series:

@@ -47,7 +47,7 @@ class DataFrame:
     [40.0, 90.0]
     """
 
-    __slots__ = ("_plan", "__weakref__")
+    __slots__ = ("__weakref__", "_plan")
 
     def __init__(
         self, data: Any = None, index: Any = None, columns: Any = None, dtype: Any = None,
@@ -96,7 +96,9 @@ class DataFrame:
         _core._note_fallback(f"DataFrame.{what}", check=_core.probe(
             lambda d, *a, **k: getattr(d, what)(*a, **k), self, *args, **kwargs))
         pdf = self.to_pandas().copy(deep=False)
-        getattr(pdf, what)(*_core.unwrap(list(args)), **_core.unwrap(kwargs))
+        out = getattr(pdf, what)(*_core.unwrap(list(args)), **_core.unwrap(kwargs))
+        if isinstance(out, pd.DataFrame):  # called without inplace=True (drop, set_axis, ...)
+            pdf = out
         object.__setattr__(
             self, "_plan", _core.source(pdf, f"fallback DataFrame.{what}", (self._plan,)))
 
@@ -296,9 +298,21 @@ class DataFrame:
 
     def assign(self, **kwargs: Any) -> DataFrame:
         """New columns; callables get the frame so far (later ones see earlier ones)."""
+        from litsdf_compiler.ir.base import walk
+
         out = self.copy()
+        assigned: set[Hashable] = set()
         for k, v in kwargs.items():
-            out[k] = v(out) if callable(v) else v
+            if callable(v):
+                v = v(out)
+            elif isinstance(v, Series) and v._rel == self._plan and out._plan != self._plan:
+                # a column of this frame, computed before the assign: it is the same
+                # expression on ``out`` (same rows) unless it reads a column assigned here
+                used = {n.name for n in walk(v._expr) if isinstance(n, ex.Col)}
+                if not used & assigned:
+                    v = Series._make(out._plan, v._expr, v._meta)
+            out[k] = v
+            assigned.add(k)
         return out
 
     def pipe(self, func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -372,6 +386,13 @@ class DataFrame:
     def __neg__(self) -> DataFrame:
         exprs = tuple((c, ex.UnaryOp("neg", ex.Col(c))) for c in self.columns)
         return self._derive(rel.Project(self._plan, exprs))
+
+    def __pos__(self) -> DataFrame:
+        exprs = tuple((c, ex.UnaryOp("pos", ex.Col(c))) for c in self.columns)
+        return self._derive(rel.Project(self._plan, exprs))
+
+    def __abs__(self) -> DataFrame:
+        return self.abs()
 
     # column/row methods ------------------------------------------------------------------------
     def _elementwise(self, method: str, **kwargs: Any) -> DataFrame:

@@ -25,7 +25,7 @@ _METHODS = ("sum", "mean", "count", "min", "max", "std", "var", "median", "nuniq
 class DataFrameGroupBy:
     """Grouped frame; aggregations become plan nodes, other methods fall back to pandas."""
 
-    __slots__ = ("_df", "_keys", "_key_list", "_as_index", "_sort", "_dropna", "_selection")
+    __slots__ = ("_as_index", "_df", "_dropna", "_key_list", "_keys", "_selection", "_sort")
 
     def __init__(self, df: DataFrame, keys: tuple[Hashable, ...], key_list: bool,
                  as_index: bool, sort: bool, dropna: bool, selection: Any = None) -> None:
@@ -106,10 +106,12 @@ class DataFrameGroupBy:
                             raise _NotTraceable("named aggregation of a Series")
                         named.append((out, None, spec))
                         continue
-                    if not isinstance(spec, tuple) or len(spec) != 2:
+                    if isinstance(spec, pd.NamedAgg):
+                        col, how = spec.column, spec.aggfunc
+                    elif isinstance(spec, tuple) and len(spec) == 2:
+                        col, how = spec
+                    else:
                         raise _NotTraceable("not a (column, func) pair")
-                    col, how = (spec.column, spec.aggfunc) if isinstance(
-                        spec, pd.NamedAgg) else spec
                     named.append((out, col, _fname(how)))
                 return self._node(("named", tuple(named)))
             if kwargs:

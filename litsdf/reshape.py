@@ -6,8 +6,10 @@ from collections.abc import Hashable
 from typing import Any
 
 import pandas as pd
+from pandas.api.extensions import no_default
 
 from litsdf_compiler.ir.relations import SERIES, Concat, Join, Project
+from litsdf_compiler.meta import meta_of
 
 from ._core import fallback, is_scalar
 from .frame import DataFrame, _labels
@@ -51,7 +53,7 @@ def merge(left: Any, right: Any, how: str = "inner", on: Any = None, left_on: An
 
 
 def concat(objs: Any, *, axis: Any = 0, join: str = "outer", ignore_index: bool = False,
-           **kwargs: Any) -> Any:
+           sort: Any = no_default, **kwargs: Any) -> Any:
     """Stack DataFrames or Series (``pandas.concat``).
 
     Examples
@@ -61,24 +63,30 @@ def concat(objs: Any, *, axis: Any = 0, join: str = "outer", ignore_index: bool 
     >>> len(pd.concat([a, a], ignore_index=True))
     2
     """
+    if isinstance(objs, (DataFrame, Series, pd.DataFrame, pd.Series, str)):
+        return fallback("concat", pd.concat, objs, axis=axis, join=join,
+                        ignore_index=ignore_index, sort=sort, **kwargs)
     items = list(objs.values()) if isinstance(objs, dict) else list(objs)
     ax = {"index": 0, "rows": 0, "columns": 1}.get(axis, axis)
     items = [DataFrame(o) if isinstance(o, pd.DataFrame) else o for o in items]
     items = [Series(o) if isinstance(o, pd.Series) else o for o in items]
-    if isinstance(objs, dict) or kwargs or ax not in (0, 1) or not items:
-        return fallback("concat", pd.concat, objs, axis=axis, join=join,
-                        ignore_index=ignore_index, **kwargs)
-    if all(isinstance(o, DataFrame) for o in items):
-        plan = Concat(tuple(o._plan for o in items), ax, join, ignore_index)
-        return items[0]._derive(plan)
-    if all(isinstance(o, Series) for o in items):
+    if (isinstance(objs, dict) or kwargs or ax not in (0, 1) or not items
+            or not all(isinstance(o, (DataFrame, Series)) for o in items)
+            or not isinstance(sort, (bool, type(no_default)))):
+        return fallback("concat", pd.concat, objs if isinstance(objs, dict) else items,
+                        axis=axis, join=join, ignore_index=ignore_index, sort=sort, **kwargs)
+    if all(isinstance(o, Series) for o in items) and ax == 0:
         names = {o.name for o in items}
-        if ax == 0:
-            framed = tuple(Project(o._rel, ((SERIES, o._expr),)) for o in items)
-            name = items[0].name if len(names) == 1 else None
-            return Series._from_relation(Concat(framed, 0, join, ignore_index), name)
-        if None not in names and len(names) == len(items) and not ignore_index:
-            framed = tuple(Project(o._rel, ((o.name, o._expr),)) for o in items)
-            return DataFrame._from_plan(framed[0])._derive(Concat(framed, 1, join, False))
+        framed = tuple(Project(o._rel, ((SERIES, o._expr),)) for o in items)
+        name = items[0].name if len(names) == 1 else None
+        node = Concat(framed, 0, join, ignore_index, sort)
+        meta_of(node)
+        return Series._from_relation(node, name)
+    if all(isinstance(o, DataFrame) or o.name is not None for o in items):
+        # a named Series among frames (or along columns) concatenates as its ``to_frame()``
+        plans = tuple(
+            o._plan if isinstance(o, DataFrame) else Project(o._rel, ((o.name, o._expr),))
+            for o in items)
+        return DataFrame._from_plan(plans[0])._derive(Concat(plans, ax, join, ignore_index, sort))
     return fallback("concat", pd.concat, items, axis=axis, join=join,
-                    ignore_index=ignore_index, **kwargs)
+                    ignore_index=ignore_index, sort=sort, **kwargs)

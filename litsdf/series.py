@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import warnings
 from collections.abc import Hashable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -11,8 +14,16 @@ import pandas as pd
 from litsdf_compiler.ir import expressions as ex
 from litsdf_compiler.ir.base import freeze
 from litsdf_compiler.ir.relations import (
-    SERIES, SERIES_METHODS, Filter, Head, Project, Relation, ScalarResult, SeriesMethod,
-    Slice, Tail,
+    SERIES,
+    SERIES_METHODS,
+    Filter,
+    Head,
+    Project,
+    Relation,
+    ScalarResult,
+    SeriesMethod,
+    Slice,
+    Tail,
 )
 from litsdf_compiler.meta import expr_meta, meta_of
 
@@ -26,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["Series"]
 
 _REDUCTIONS = ("sum", "mean", "min", "max", "count", "std", "var", "median", "nunique",
-               "any", "all", "prod", "sem", "skew", "kurt")
+               "any", "all", "prod", "sem", "skew", "kurt", "idxmax", "idxmin")
 
 
 def _binop(op: str, reverse: bool = False) -> Any:
@@ -35,6 +46,37 @@ def _binop(op: str, reverse: bool = False) -> Any:
 
     method.__name__ = f"__{'r' if reverse else ''}{op}__"
     return method
+
+
+_NO_DEFAULT: Any = pd.api.extensions.no_default
+
+
+def _default_axis(kwargs: dict[str, Any]) -> bool:
+    """Whether ``kwargs`` only holds default ``axis``/``level`` (row-wise as traced); pops them."""
+    if kwargs.get("axis") in (None, 0, "index") and kwargs.get("level") is None:
+        kwargs.pop("axis", None)
+        kwargs.pop("level", None)
+    return not kwargs
+
+
+def _inplace_aware(method: Any) -> Any:
+    """Give ``method`` pandas' ``inplace=True`` form: rebind the handle to the result and
+    return it (pandas >= 3.1 returns the object itself)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Series, *args: Any, inplace: Any = False, **kwargs: Any) -> Any:
+        if inplace is False or inplace is _NO_DEFAULT:
+            return method(self, *args, **kwargs)
+        if inplace is not True:  # pandas' ValueError for a non-bool
+            return self._fallback(method.__name__, *args, inplace=inplace, **kwargs)
+        if method.__name__ == "rename":
+            warnings.warn(
+                "The inplace keyword in Series.rename is deprecated and will be removed in a "
+                "future version (PDEP-8).", pd.errors.Pandas4Warning, stacklevel=2)
+        self._assign(method(self, *args, **kwargs))
+        return self
+
+    return wrapper
 
 
 class Series:
@@ -48,7 +90,7 @@ class Series:
     np.int64(12)
     """
 
-    __slots__ = ("_rel", "_expr", "_meta", "_root", "__weakref__")
+    __slots__ = ("__weakref__", "_expr", "_meta", "_rel", "_root")
     __array_priority__ = 1000
 
     def __init__(
@@ -186,6 +228,21 @@ class Series:
     def name(self) -> Hashable:
         return self._meta.name
 
+    @name.setter
+    def name(self, value: Hashable) -> None:
+        if not pd.api.types.is_hashable(value):
+            raise TypeError("Series.name must be a hashable type")
+        self._assign(self.rename(value))
+
+    @property
+    def ndim(self) -> int:
+        return 1
+
+    def _assign(self, other: Series) -> None:
+        """Rebind this handle to ``other``'s plan (the in-place forms of methods)."""
+        self._rel, self._expr, self._meta, self._root = (
+            other._rel, other._expr, other._meta, other._root)
+
     @property
     def dtype(self) -> Any:
         return self.to_pandas().dtype
@@ -252,23 +309,24 @@ class Series:
     __gt__, __ge__ = _binop("gt"), _binop("ge")
     __hash__ = None  # type: ignore[assignment]
 
-    def add(self, other: Any) -> Series:
-        """``self + other``."""
-        return self._binary("add", other)
+    def __divmod__(self, other: Any) -> tuple[Series, Series]:
+        return self // other, self % other
 
-    def sub(self, other: Any) -> Series:
-        """``self - other``."""
-        return self._binary("sub", other)
+    def __rdivmod__(self, other: Any) -> tuple[Series, Series]:
+        return other // self, other % self
 
-    def mul(self, other: Any) -> Series:
-        """``self * other``."""
-        return self._binary("mul", other)
+    def __matmul__(self, other: Any) -> Any:
+        return self._fallback("__matmul__", other)
 
-    def div(self, other: Any) -> Series:
-        """``self / other``."""
-        return self._binary("truediv", other)
+    def __rmatmul__(self, other: Any) -> Any:
+        return self._fallback("__rmatmul__", other)
 
-    truediv = div
+    def divmod(self, other: Any, level: Any = None, fill_value: Any = None,
+               axis: Any = 0) -> Any:
+        """``(self // other, self % other)``."""
+        if level is None and fill_value is None and axis in (0, "index"):
+            return divmod(self, other)
+        return self._fallback("divmod", other, level=level, fill_value=fill_value, axis=axis)
 
     def _unary(self, op: str) -> Series:
         return self._with(ex.UnaryOp(op, self._expr))
@@ -334,6 +392,7 @@ class Series:
         return SeriesLoc(self)
 
     # elementwise methods ---------------------------------------------------------------------
+    @_inplace_aware
     def rename(self, index: Any = None, **kwargs: Any) -> Series:
         """Set the Series name (a scalar ``index``); mappings fall back to pandas."""
         if kwargs or callable(index) or pd.api.types.is_dict_like(index):
@@ -347,11 +406,12 @@ class Series:
         node = node_fn(*lifted)
         return Series._from_expr(self._rel, node, self._known(*args))
 
+    @_inplace_aware
     def fillna(self, value: Any = pd.api.extensions.no_default, **kwargs: Any) -> Series:
         """Replace missing values with ``value`` (a scalar or a Series of the same frame)."""
         if value is pd.api.extensions.no_default:  # pandas' TypeError: value is required
             return self._fallback("fillna", **kwargs)
-        if not kwargs and value is not None:
+        if _default_axis(kwargs) and value is not None:
             out = self._elementwise("fillna", lambda v: ex.FillNa(self._expr, v), (value,))
             if out is not None:
                 return out
@@ -393,34 +453,40 @@ class Series:
         node = ex.Where(self._expr, c, other_arg, mask)
         return Series._from_expr(self._rel, node, self._known(cond, other))
 
-    def where(self, cond: Any, other: Any = None, **kwargs: Any) -> Series:
+    @_inplace_aware
+    def where(self, cond: Any, other: Any = _NO_DEFAULT, **kwargs: Any) -> Series:
         """Keep values where ``cond`` is true, else ``other`` (NaN by default)."""
-        from pandas.api.extensions import no_default
-
-        if kwargs:
+        if not _default_axis(kwargs):
             return self._fallback("where", cond, other, **kwargs)
-        return self._where(cond, no_default if other is None else other, False)
+        return self._where(cond, other, False)
 
-    def mask(self, cond: Any, other: Any = None, **kwargs: Any) -> Series:
+    @_inplace_aware
+    def mask(self, cond: Any, other: Any = _NO_DEFAULT, **kwargs: Any) -> Series:
         """Replace values where ``cond`` is true with ``other`` (NaN by default)."""
-        from pandas.api.extensions import no_default
-
-        if kwargs:
+        if not _default_axis(kwargs):
             return self._fallback("mask", cond, other, **kwargs)
-        return self._where(cond, no_default if other is None else other, True)
+        return self._where(cond, other, True)
 
+    @_inplace_aware
     def clip(self, lower: Any = None, upper: Any = None, **kwargs: Any) -> Series:
         """Bound values to ``[lower, upper]``."""
-        if not kwargs:
+        if _default_axis(kwargs):
             out = self._elementwise(
                 "clip", lambda lo, hi: ex.Clip(self._expr, lo, hi), (lower, upper))
             if out is not None:
                 return out
         return self._fallback("clip", lower, upper, **kwargs)
 
-    def round(self, decimals: int = 0) -> Series:
+    def round(self, decimals: int = 0, *args: Any, **kwargs: Any) -> Series:
         """Round to ``decimals`` places."""
+        if (args or any(k != "out" or v is not None for k, v in kwargs.items())
+                or not isinstance(decimals, (int, np.integer))):
+            pd.Series([0.5]).round(decimals, *args, **kwargs)  # pandas' error for the arguments
+            return self._fallback("round", decimals, *args, **kwargs)
         return self._with(ex.Round(self._expr, int(decimals)))
+
+    def __round__(self, ndigits: int = 0) -> Series:
+        return self.round(ndigits)
 
     def between(self, left: Any, right: Any, inclusive: str = "both") -> Series:
         """Boolean mask of ``left <= self <= right`` (bounds per ``inclusive``)."""
@@ -458,8 +524,9 @@ class Series:
             return self._with(ex.MapDict(self._expr, pairs, na_action))
         return self._fallback("map", arg, na_action)
 
-    def replace(self, to_replace: Any = None, value: Any = None, *, regex: bool = False,
-                **kwargs: Any) -> Series:
+    @_inplace_aware
+    def replace(self, to_replace: Any = None, value: Any = pd.api.extensions.no_default, *,
+                regex: bool = False, **kwargs: Any) -> Series:
         """Replace values (scalar, list or dict forms)."""
         try:
             tr, val = _tag(to_replace), _tag(value)
@@ -479,9 +546,26 @@ class Series:
             frozen = tuple(sorted((k, freeze(v)) for k, v in kwargs.items()))
         except TypeError:
             return self._fallback(func, **kwargs)
-        getattr(self._meta, func)(**kwargs)  # pandas validates arguments (and dtypes)
+        # pandas validates the arguments (and dtypes) on the empty meta; an error there may be
+        # spurious (idxmax of nothing): running on the real data raises pandas' own error
+        with contextlib.suppress(Exception):
+            getattr(self._meta, func)(**kwargs)
         plan = ScalarResult(self._rel, ex.Reduce(func, self._expr, frozen))
         return materialize(plan)
+
+    def agg(self, func: Any = None, axis: Any = 0, *args: Any, **kwargs: Any) -> Any:
+        """``func`` by name (a reduction) is traced; other forms fall back to pandas."""
+        if isinstance(func, str) and func in _REDUCTIONS and axis in (0, "index") and not args:
+            return self._reduce(func, kwargs)
+        return self._fallback("agg", func, axis, *args, **kwargs)
+
+    aggregate = agg
+
+    def quantile(self, q: Any = 0.5, interpolation: str = "linear") -> Any:
+        """The ``q``-th quantile (a scalar ``q`` is traced; a list of them falls back)."""
+        if is_scalar(q) and not isinstance(q, str):
+            return self._reduce("quantile", {"q": q, "interpolation": interpolation})
+        return self._fallback("quantile", q, interpolation=interpolation)
 
     # relational methods ------------------------------------------------------------------------
     def _series_method(self, method: str, **kwargs: Any) -> Any:
@@ -550,6 +634,30 @@ class Series:
 _PY_NAMES = {"and": "and", "or": "or"}
 
 
+def _named_binop(name: str, op: str, reverse: bool = False) -> Any:
+    def method(self: Series, other: Any, level: Any = None, fill_value: Any = None,
+               axis: Any = 0) -> Any:
+        if level is None and fill_value is None and axis in (0, "index"):
+            return self._binary(op, other, reverse)
+        return self._fallback(name, other, level=level, fill_value=fill_value, axis=axis)
+
+    method.__name__ = name
+    method.__doc__ = f"``pandas.Series.{name}``: elementwise ``{op}``" + (
+        " with the operands reversed." if reverse else ".")
+    return method
+
+
+for _op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow"):
+    setattr(Series, _op, _named_binop(_op, _op))
+    setattr(Series, f"r{_op}", _named_binop(f"r{_op}", _op, True))
+for _op in ("eq", "ne", "lt", "le", "gt", "ge"):
+    setattr(Series, _op, _named_binop(_op, _op))
+Series.div = Series.divide = Series.truediv  # type: ignore[attr-defined]
+Series.rdiv = Series.rtruediv  # type: ignore[attr-defined]
+Series.subtract = Series.sub  # type: ignore[attr-defined]
+Series.multiply = Series.mul  # type: ignore[attr-defined]
+
+
 def _reduction(func: str) -> Any:
     def method(self: Series, *args: Any, **kwargs: Any) -> Any:
         if args:
@@ -566,6 +674,8 @@ for _f in _REDUCTIONS:
 
 
 def _tag(value: Any) -> tuple[str, Any]:
+    if value is pd.api.extensions.no_default:
+        return ("default", None)
     if isinstance(value, dict):
         return ("dict", freeze(value))
     if isinstance(value, list):

@@ -31,7 +31,8 @@ def _leaf_meta(n: Relation) -> Any:
         return n.data.data.iloc[:0]
     if isinstance(n, ReadCsv):
         opts = thaw(dict(n.options))
-        opts["nrows"] = min(opts.get("nrows") or _CSV_SAMPLE_ROWS, _CSV_SAMPLE_ROWS)
+        if opts.get("engine") != "pyarrow":  # pyarrow reads whole files only
+            opts["nrows"] = min(opts.get("nrows") or _CSV_SAMPLE_ROWS, _CSV_SAMPLE_ROWS)
         return pd.read_csv(n.path, **opts).iloc[:0]
     if isinstance(n, ReadParquet):
         import pyarrow.parquet as pq

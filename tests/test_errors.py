@@ -41,11 +41,13 @@ def both_raise(fn: Callable[[Any], Any], exc: type[BaseException], match: str,
     with a message matching ``match`` (litsdf results are materialized)."""
     with pytest.raises(exc, match=match) as expected:
         fn(pandas)
-    with litsdf.option_context(backend=backend, fallback="raise"):
-        with pytest.raises(exc, match=match) as got:
-            out = fn(litsdf)
-            if isinstance(out, (litsdf.DataFrame, litsdf.Series)):
-                out.to_pandas()
+    with (
+        litsdf.option_context(backend=backend, fallback="raise"),
+        pytest.raises(exc, match=match) as got,
+    ):
+        out = fn(litsdf)
+        if isinstance(out, (litsdf.DataFrame, litsdf.Series)):
+            out.to_pandas()
     assert type(got.value) is type(expected.value), (got.value, expected.value)
 
 
@@ -106,7 +108,7 @@ def test_unknown_column_checked_on_data_like_pandas(case):
     # pandas checks the subset only when the frame has rows, so litsdf checks it when the
     # plan runs: an empty frame must not raise
     both_raise(case, KeyError, "nope")
-    empty = lambda pd: case(_Rows0(pd))  # noqa: E731
+    empty = lambda pd: case(_Rows0(pd))
     for mod in (pandas, litsdf):
         out = empty(mod)
         assert len(out.to_pandas() if mod is litsdf else out) == 0
@@ -118,7 +120,7 @@ class _Rows0:
     def __init__(self, pd: Any) -> None:
         self._pd = pd
 
-    def DataFrame(self, data: Any) -> Any:  # noqa: N802
+    def DataFrame(self, data: Any) -> Any:
         return self._pd.DataFrame(pandas.DataFrame(data).iloc[:0])
 
 
@@ -191,14 +193,16 @@ def test_missing_file_raises_at_call(reader, name, tmp_path, no_execution):
     path = str(tmp_path / name)
     with pytest.raises(FileNotFoundError, match=re.escape(path)):
         getattr(pandas, reader)(path)
-    with litsdf.option_context(fallback="raise"):
-        with pytest.raises(FileNotFoundError, match=re.escape(path)):
-            getattr(litsdf, reader)(path)
+    with (
+        litsdf.option_context(fallback="raise"),
+        pytest.raises(FileNotFoundError, match=re.escape(path)),
+    ):
+        getattr(litsdf, reader)(path)
 
 
 def test_missing_file_pathlike(tmp_path):
     path = tmp_path / "nope.csv"
-    with pytest.raises(FileNotFoundError, match="nope.csv"):
+    with pytest.raises(FileNotFoundError, match=r"nope.csv"):
         litsdf.read_csv(path)
 
 
@@ -254,13 +258,14 @@ def test_bad_fallback_option():
 
 def test_bad_option_in_context_restores():
     before = (litsdf.options.backend, litsdf.options.fallback)
-    with pytest.raises(ValueError, match="loud"):
-        with litsdf.option_context(backend="pandas", fallback="loud"):
-            pass
+    with (
+        pytest.raises(ValueError, match="loud"),
+        litsdf.option_context(backend="pandas", fallback="loud"),
+    ):
+        pass
     assert (litsdf.options.backend, litsdf.options.fallback) == before
-    with pytest.raises(AttributeError, match="colour"):
-        with litsdf.option_context(colour="red"):
-            pass
+    with pytest.raises(AttributeError, match="colour"), litsdf.option_context(colour="red"):
+        pass
     assert (litsdf.options.backend, litsdf.options.fallback) == before
 
 
@@ -318,9 +323,11 @@ def test_setitem_wrong_length_warn_mode():
 
     with pytest.raises(ValueError, match="Length of values"):
         case(pandas)
-    with litsdf.option_context(fallback="silent"):
-        with pytest.raises(ValueError, match=r"Length of values \(2\).*\(8\)"):
-            case(litsdf)
+    with (
+        litsdf.option_context(fallback="silent"),
+        pytest.raises(ValueError, match=r"Length of values \(2\).*\(8\)"),
+    ):
+        case(litsdf)
 
 
 @pytest.mark.xfail(strict=True, reason="strict mode checks fallbacks on the empty metadata "
@@ -340,13 +347,14 @@ def test_setitem_wrong_length_strict_mode():
 def test_strict_mode_reports_pandas_error_not_fallback_error():
     s = litsdf.DataFrame({"a": ["x", "y"]})["a"]
     other = litsdf.DataFrame({"a": ["x", "y"]})["a"]  # another frame: needs alignment
-    with litsdf.option_context(fallback="raise"):
-        with pytest.raises(TypeError, match="sub") as info:
-            s - other
+    with litsdf.option_context(fallback="raise"), pytest.raises(TypeError, match="sub") as info:
+        s - other
     assert not isinstance(info.value, litsdf.FallbackError)
-    with litsdf.option_context(fallback="raise"):
-        with pytest.raises(litsdf.FallbackError, match="Series.__add__"):
-            s + other  # valid in pandas: only untraced
+    with (
+        litsdf.option_context(fallback="raise"),
+        pytest.raises(litsdf.FallbackError, match=r"Series.__add__"),
+    ):
+        s + other  # valid in pandas: only untraced
 
 
 def test_strict_mode_row_label_error_checked_on_data():

@@ -32,7 +32,7 @@ def node(cls: type[_T]) -> type[_T]:
 class Node:
     """Base of relational and expression nodes (holds data only, never executes)."""
 
-    __slots__ = ("_hash", "__weakref__")
+    __slots__ = ("__weakref__", "_hash")
     __match_args__: ClassVar[tuple[str, ...]] = ()
 
     def _values(self) -> tuple[Any, ...]:

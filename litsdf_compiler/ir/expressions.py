@@ -18,16 +18,18 @@ __all__ = [
     "BINARY_OPS", "UNARY_OPS", "REDUCTIONS",
 ]
 
-BINARY_OPS = frozenset(
-    "add sub mul truediv floordiv mod pow eq ne lt le gt ge and or xor".split()
-)
+BINARY_OPS = frozenset({
+    "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "eq", "ne", "lt", "le", "gt", "ge",
+    "and", "or", "xor"
+})
 """Binary operators, named after Python's ``operator`` module."""
 
 UNARY_OPS = frozenset({"neg", "pos", "invert", "abs"})
 
-REDUCTIONS = frozenset(
-    "sum mean min max count std var median nunique any all prod sem skew kurt size".split()
-)
+REDUCTIONS = frozenset({
+    "sum", "mean", "min", "max", "count", "std", "var", "median", "nunique", "any", "all", "prod",
+    "sem", "skew", "kurt", "size", "idxmax", "idxmin", "quantile"
+})
 
 
 class Expr(Node):
@@ -175,7 +177,8 @@ class Replace(Expr):
     """``input.replace(to_replace, value, regex=regex)``.
 
     ``to_replace`` and ``value`` are tagged: ``("scalar", v)``, ``("list", (v, ...))`` or
-    ``("dict", ((k, v), ...))``, so list/dict arguments survive hashing.
+    ``("dict", ((k, v), ...))``, so list/dict arguments survive hashing; ``("default", None)``
+    is pandas' ``no_default`` (``value`` not given).
     """
 
     input: Expr

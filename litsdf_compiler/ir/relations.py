@@ -286,12 +286,13 @@ class IndexJoin(Relation):
 
 @node
 class Concat(Relation):
-    """``pandas.concat(inputs, axis, join, ignore_index)``."""
+    """``pandas.concat(inputs, axis, join, ignore_index, sort)`` (``sort`` passed if given)."""
 
     inputs: tuple[Relation, ...]
     axis: int = 0
     join: str = "outer"
     ignore_index: bool = False
+    sort: Any = no_default
 
 
 @node

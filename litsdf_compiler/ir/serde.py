@@ -6,6 +6,7 @@ In-memory data (``Source``) is embedded as base64 Parquet, so a plan round-trips
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import json
 import math
@@ -88,18 +89,48 @@ class _Writer:
         raise TypeError(f"cannot serialize a value of type {type(v).__name__} in a plan: {v!r}")
 
 
+_NODE_FIELD_TYPES = {"Expr", "Relation", "Node"}
+
+
+def _check_fields(cls: type[Node], fields: dict[str, Any], i: int) -> None:
+    """Fields annotated as a single node must hold a node of that kind."""
+    from .expressions import Expr
+    from .relations import Relation
+
+    kinds = {"Expr": Expr, "Relation": Relation, "Node": Node}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        ann = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+        if ann in kinds and f.name in fields and not isinstance(fields[f.name], kinds[ann]):
+            raise PlanFormatError(
+                f"bad fields for {cls.__name__} (node {i}): {f.name!r} must be a {ann} node, "
+                f"got {fields[f.name]!r}"
+            )
+
+
 class _Reader:
     def __init__(self, nodes: list[dict[str, Any]]) -> None:
         self.raw = nodes
         self.built: dict[int, Node] = {}
+        self.building: set[int] = set()
 
-    def node(self, i: int) -> Node:
+    def node(self, i: Any) -> Node:
         if i not in self.built:
+            if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < len(self.raw):
+                raise PlanFormatError(
+                    f"reference to node {i!r}, but the plan has {len(self.raw)} nodes")
+            if i in self.building:
+                raise PlanFormatError(f"node {i} refers to itself (a cycle): plans are trees")
             spec = self.raw[i]
+            if not isinstance(spec, dict) or "op" not in spec or not isinstance(
+                    spec.get("fields", {}), dict):
+                raise PlanFormatError(f"node {i} must be an object with 'op' and 'fields'")
             cls = NODE_TYPES.get(spec["op"])
             if cls is None:
                 raise PlanFormatError(f"unknown plan node {spec['op']!r} (node {i})")
-            fields = {k: self.value(v) for k, v in spec["fields"].items()}
+            self.building.add(i)
+            fields = {k: self.value(v) for k, v in spec.get("fields", {}).items()}
+            self.building.discard(i)
+            _check_fields(cls, fields, i)
             try:
                 self.built[i] = cls(**fields)
             except TypeError as err:
@@ -167,6 +198,8 @@ def from_json(text: str) -> Node:
         raise PlanFormatError(
             f"plan format version {doc.get('version')!r} is not supported (expected {VERSION})"
         )
+    if not isinstance(doc.get("nodes"), list) or "root" not in doc:
+        raise PlanFormatError("a litsdf plan needs a 'nodes' list and a 'root' node index")
     return _Reader(doc["nodes"]).node(doc["root"])
 
 

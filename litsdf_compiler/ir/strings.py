@@ -11,7 +11,8 @@ from .expressions import Expr
 
 __all__ = [
     "StrCase", "StrStrip", "StrLen", "StrContains", "StrStartsWith", "StrEndsWith",
-    "StrReplace", "StrSlice", "StrSplit", "StrGet", "StrCat", "STR_CASES",
+    "StrReplace", "StrSlice", "StrSplit", "StrGet", "StrCat", "STR_CASES", "StrMethod",
+    "STR_METHODS",
 ]
 
 STR_CASES = frozenset({"lower", "upper", "title", "capitalize", "swapcase", "casefold"})
@@ -120,3 +121,21 @@ class StrCat(Expr):
     others: tuple[Expr, ...]
     sep: str | None = None
     na_rep: str | None = None
+
+
+STR_METHODS = frozenset({
+    "zfill", "pad", "center", "ljust", "rjust", "count", "find", "rfind", "repeat", "isalpha",
+    "isdigit", "isnumeric", "isalnum", "isspace", "islower", "isupper", "istitle", "isdecimal",
+    "match", "fullmatch", "removeprefix", "removesuffix", "slice_replace", "normalize",
+})
+"""Row-wise ``.str`` methods traced generically by :class:`StrMethod`."""
+
+
+@node
+class StrMethod(Expr):
+    """``input.str.<method>(*args, **kwargs)`` for one of ``STR_METHODS`` (row-wise)."""
+
+    input: Expr
+    method: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()

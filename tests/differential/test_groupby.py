@@ -212,3 +212,28 @@ def test_agg_callable_falls_back():
 def test_agg_callable_strict_raises():
     with litsdf.option_context(fallback="raise"), pytest.raises(litsdf.FallbackError):
         frame(litsdf).groupby("k").agg(lambda s: s.sum())
+
+
+def test_series_named_agg(compare):
+    compare(lambda pd: frame(pd).groupby("k")["f"].agg(lo="min", hi="max"))
+
+
+def test_series_named_agg_tuple_raises(compare):
+    compare(lambda pd: frame(pd).groupby("k")["f"].agg(lo=("f", "min")))
+
+
+def test_iteration_falls_back():
+    expected = [(k, g) for k, g in _num(pandas).groupby("k")]
+    with pytest.warns(litsdf.FallbackWarning):
+        got = list(_num(litsdf).groupby("k"))
+    assert [k for k, _ in got] == [k for k, _ in expected]
+    for (_, g), (_, e) in zip(got, expected):
+        pandas.testing.assert_frame_equal(g.to_pandas(), e)
+
+
+def test_ngroups_and_len_fall_back():
+    gb = _num(litsdf).groupby("k", dropna=False)
+    with pytest.warns(litsdf.FallbackWarning):
+        assert gb.ngroups == _num(pandas).groupby("k", dropna=False).ngroups
+    with pytest.warns(litsdf.FallbackWarning):
+        assert len(gb) == 4

@@ -144,3 +144,21 @@ def test_read_csv_buffer_falls_back():
     with pytest.warns(litsdf.FallbackWarning):
         got = litsdf.read_csv(io.StringIO(text))
     pandas.testing.assert_frame_equal(got.to_pandas(), expected)
+
+
+def test_read_csv_pyarrow_engine(compare, csv_path):
+    compare(lambda pd: pd.read_csv(csv_path, engine="pyarrow"))
+
+
+def test_read_csv_dtypes_beyond_sample(compare, tmp_path):
+    """The schema is sampled from the file's head; values past it must still be exact."""
+    path = tmp_path / "long.csv"
+    n = 1500
+    pandas.DataFrame({"a": list(range(n)), "f": [1] * 1200 + [2.5] + [1] * (n - 1201),
+                      "s": ["x"] * 1400 + [None] * (n - 1400)}).to_csv(path, index=False)
+
+    def case(pd):
+        df = pd.read_csv(path)
+        return df.assign(g=df["f"] * 2).groupby("s", dropna=False)["g"].sum(), df.dtypes
+
+    compare(case)

@@ -9,6 +9,10 @@ import litsdf
 
 from .data import NAN, keyed
 
+# lsuffix/rsuffix are deprecated in pandas 3.1 (``suffixes=``) but still supported: replayed
+pytestmark = pytest.mark.filterwarnings("ignore:The 'lsuffix' and 'rsuffix':DeprecationWarning",
+                                        "ignore::pandas.errors.Pandas4Warning")
+
 HOWS = ["inner", "left", "right", "outer"]
 
 

@@ -101,7 +101,7 @@ def test_concat_series_from_constructor(compare):
 
 def test_concat_pandas_and_litsdf(compare):
     def case(pd):
-        left, right = keyed(pd)
+        left, _ = keyed(pd)
         return pd.concat([left, keyed(pandas)[1]], ignore_index=True)
 
     compare(case)
@@ -256,3 +256,43 @@ def test_repr_html(name):
 def test_repr_nan_frame():
     data = {"a": [NAN, 1.0], "b": [None, "x"]}
     assert repr(litsdf.DataFrame(data)) == repr(pandas.DataFrame(data))
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_concat_frame_and_named_series(compare, axis):
+    def case(pd):
+        df = frame(pd)
+        return pd.concat([df[["i", "j"]], df["f"].rename("j")], axis=axis)
+
+    compare(case)
+
+
+@pytest.mark.parametrize("ignore_index", [False, True])
+def test_concat_series_same_name_axis1(compare, ignore_index):
+    def case(pd):
+        df = frame(pd)
+        return pd.concat([df["i"], df["i"] * 2], axis=1, ignore_index=ignore_index)
+
+    compare(case)
+
+
+@pytest.mark.parametrize("sort", [True, False])
+def test_concat_sort(compare, sort):
+    def case(pd):
+        df = frame(pd)
+        return pd.concat([df[["j", "i"]].head(3), df[["i", "f"]].tail(3)], sort=sort)
+
+    compare(case)
+
+
+def test_concat_axis1_sort(compare):
+    def case(pd):
+        df = frame(pd)
+        return pd.concat([df[["i"]].iloc[::-1], df[["f"]].head(4)], axis=1, sort=True)
+
+    compare(case)
+
+
+@pytest.mark.parametrize("bins", [3, [0, 3, 10]], ids=str)
+def test_series_value_counts_bins(compare, bins):
+    compare(lambda pd: frame(pd)["i"].value_counts(bins=bins, sort=False))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas
 import pytest
 
-import litsdf
-
-from .data import BASE, NAN, frame
+from .data import NAN, frame
 
 # construction ---------------------------------------------------------------------------------
 
@@ -107,6 +107,34 @@ def test_loc_all_rows_cols(compare):
     compare(lambda pd: frame(pd).loc[:, ["k", "i"]])
 
 
+@pytest.mark.parametrize("cols", [slice("i", "f"), slice("s", None), [True, False] * 4,
+                                  ["t"], "b"], ids=str)
+def test_loc_mask_column_keys(compare, cols):
+    def case(pd):
+        df = frame(pd)
+        return df.loc[df["j"] < 8, cols]
+
+    compare(case)
+
+
+def test_loc_missing_columns_raise(compare):
+    def case(pd):
+        df = frame(pd)
+        return df.loc[df["j"] < 8, ["i", "nope"]]
+
+    compare(case)
+
+
+@pytest.mark.parametrize("key", [(slice(1, 3), slice(0, 2)), (slice(None, None, 2), [0, 3]),
+                                 (slice(-4, None), 4), (slice(2, 6), slice(-2, None))], ids=str)
+def test_iloc_rows_and_columns(compare, key):
+    compare(lambda pd: frame(pd).iloc[key])
+
+
+def test_iloc_column_out_of_bounds_raises(compare):
+    compare(lambda pd: frame(pd).iloc[1:3, [0, 40]])
+
+
 def test_loc_mask_only(compare):
     def case(pd):
         df = frame(pd)
@@ -146,6 +174,15 @@ QUERIES = [
     "1 < i < 5",
     "f != f",
     "(i > 1) and (k == 'b' or j < 3)",
+    "k == ['a', 'b']",
+    "k != ['a', 'b']",
+    "['b', 'c'] == k",
+    "i % 2 == 0 and i ** 2 > 4",
+    "f > -1e0",
+    "b == True",
+    "s == 'a & b' | k == 'c'",
+    "t > '2024-06-01'",
+    "i == j == 2",
 ]
 
 
@@ -165,7 +202,7 @@ def test_query_local_variable(compare, limit):
 
 def test_query_local_list(compare):
     def case(pd):
-        wanted = ["b", "c"]
+        wanted = ["b", "c"]  # noqa: F841 (read by the query)
         return frame(pd).query("k in @wanted and i > 1")
 
     compare(case)
@@ -177,6 +214,25 @@ def test_query_backquoted(compare):
         return df.query("`my col` > 2 and other < 8")
 
     compare(case)
+
+
+@pytest.mark.parametrize("name", ["a b", "a-b", "1st", "if"])
+def test_query_backquoted_odd_names(compare, name):
+    compare(lambda pd: frame(pd).rename(columns={"i": name}).query(f"`{name}` > 2"))
+
+
+@pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
+def test_query_inplace(compare):
+    def case(pd):
+        df = frame(pd)
+        assert df.query("i > 2", inplace=True) is None
+        return df
+
+    compare(case)
+
+
+def test_query_bad_variable_raises(compare):
+    compare(lambda pd: frame(pd).query("i > @undefined_name"))
 
 
 def test_query_unknown_name_raises(compare):
@@ -275,6 +331,10 @@ def test_drop_labels_axis1(compare):
     compare(lambda pd: frame(pd).drop(["i", "j"], axis=1))
 
 
+def test_drop_errors_ignore(compare):
+    compare(lambda pd: frame(pd).drop(columns=["nope", "i"], errors="ignore"))
+
+
 def test_drop_missing_raises(compare):
     compare(lambda pd: frame(pd).drop(columns=["nope"]))
 
@@ -361,3 +421,48 @@ def test_nlargest_two_columns(compare):
 
 def test_nsmallest_float(compare):
     compare(lambda pd: frame(pd).nsmallest(3, "f"))
+
+
+# in-place forms, and a failed operation leaves the frame as it was ----------------------------
+
+INPLACE = {
+    "dropna": lambda d: d.dropna(subset=["f"], inplace=True),
+    "drop_duplicates": lambda d: d.drop_duplicates(subset=["k"], inplace=True),
+    "sort_values": lambda d: d.sort_values("f", inplace=True),
+    "set_index": lambda d: d.set_index("k", inplace=True),
+    "drop": lambda d: d.drop(columns=["s"], inplace=True),
+    "rename": lambda d: d.rename(columns={"i": "I"}, inplace=True),
+    "reset_index": lambda d: d.reset_index(inplace=True),
+}
+
+
+@pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")  # inplace: deprecated
+@pytest.mark.parametrize("op", INPLACE.values(), ids=INPLACE.keys())
+def test_inplace(compare, op):
+    def case(pd):
+        df = frame(pd)
+        assert op(df) is None
+        return df
+
+    compare(case)
+
+
+FAILING = {
+    "sort_values": lambda d: d.sort_values("nope", inplace=True),
+    "dropna": lambda d: d.dropna(subset=["nope"], inplace=True),
+    "set_index": lambda d: d.set_index("nope", inplace=True),
+    "drop": lambda d: d.drop(columns=["nope"], inplace=True),
+    "query": lambda d: d.query("nope > 1", inplace=True),
+}
+
+
+@pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
+@pytest.mark.parametrize("op", FAILING.values(), ids=FAILING.keys())
+def test_failed_inplace_leaves_frame(compare, op):
+    def case(pd):
+        df = frame(pd)
+        with contextlib.suppress(KeyError, NameError):
+            op(df)
+        return df
+
+    compare(case)

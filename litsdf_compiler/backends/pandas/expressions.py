@@ -6,6 +6,7 @@ import operator
 from typing import Any
 
 import numpy as np
+from pandas.api.extensions import no_default
 
 from ...ir import expressions as ex
 from ...ir import strings as st
@@ -26,6 +27,8 @@ UNARY = {"neg": operator.neg, "pos": operator.pos, "invert": operator.invert, "a
 
 def _tagged(arg: tuple[str, Any]) -> Any:
     kind, value = arg
+    if kind == "default":
+        return no_default
     return thaw(value) if kind != "scalar" else value
 
 
@@ -121,9 +124,16 @@ class ExpressionKernels:
     def visit_StrCat(self, n: st.StrCat, s: Any, *others: Any) -> Any:
         return s.str.cat(list(others), sep=n.sep, na_rep=n.na_rep)
 
+    def visit_StrMethod(self, n: st.StrMethod, s: Any) -> Any:
+        return getattr(s.str, n.method)(*thaw(n.args), **thaw(dict(n.kwargs)))
+
     # temporal --------------------------------------------------------------------------
     def visit_DtField(self, n: tm.DtField, s: Any) -> Any:
-        return getattr(s.dt, n.field)
+        # deprecated aliases: the front end warned (as pandas) when the node was built
+        return getattr(s.dt, tm.DT_ALIASES.get(n.field, n.field))
 
     def visit_DtNormalize(self, n: tm.DtNormalize, s: Any) -> Any:
         return s.dt.normalize()
+
+    def visit_DtMethod(self, n: tm.DtMethod, s: Any) -> Any:
+        return getattr(s.dt, n.method)(*thaw(n.args), **thaw(dict(n.kwargs)))

@@ -124,7 +124,9 @@ class RelationKernels:
         return left.join(right, on=on, how=n.how, sort=n.sort, validate=n.validate, **kwargs)
 
     def visit_Concat(self, n: rel.Concat, *frames: pd.DataFrame) -> Any:
-        return pd.concat(list(frames), axis=n.axis, join=n.join, ignore_index=n.ignore_index)
+        kwargs = {} if n.sort is no_default else {"sort": n.sort}
+        return pd.concat(list(frames), axis=n.axis, join=n.join, ignore_index=n.ignore_index,
+                         **kwargs)
 
     def visit_SetIndex(self, n: rel.SetIndex, df: pd.DataFrame) -> Any:
         return df.set_index(list(n.keys), drop=n.drop, append=n.append)
