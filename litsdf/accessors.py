@@ -13,7 +13,6 @@ from litsdf_compiler.ir.base import freeze
 from litsdf_compiler.ir.expressions import Expr
 
 if TYPE_CHECKING:
-    from .frame import DataFrame
     from .series import Series
 
 __all__ = ["StringMethods", "DatetimeMethods"]
@@ -35,14 +34,17 @@ class _Accessor:
         """``name(*args, **kwargs)`` traced as ``node_cls`` (untraceable arguments fall back)."""
 
         def method(*args: Any, **kwargs: Any) -> Any:
+            from .frame import DataFrame
+            from .series import Series
+
+            if any(isinstance(a, (Series, DataFrame, pd.Series, pd.DataFrame, pd.Index))
+                   for a in (*args, *kwargs.values())):
+                return self._fallback(name, *args, **kwargs)
             try:
                 frozen_args = tuple(freeze(a) for a in args)
                 frozen_kwargs = tuple((k, freeze(v)) for k, v in kwargs.items())
                 hash((frozen_args, frozen_kwargs))
             except TypeError:
-                return self._fallback(name, *args, **kwargs)
-            if any(isinstance(a, (Series, DataFrame, pd.Series, pd.DataFrame))
-                   for a in (*args, *kwargs.values())):
                 return self._fallback(name, *args, **kwargs)
             return self._node(node_cls(self._s._expr, name, frozen_args, frozen_kwargs))
 

@@ -39,7 +39,7 @@ def explain(plan: Relation, stage: str | None = None, format: str = "text") -> A
     if format not in ("text", "dict"):
         raise ValueError(f"format must be 'text', 'dict' or 'json'; got {format!r}")
     falls = [f"{s.origin[len('fallback '):]}" for s in fallback_sources(plan)]
-    parts = {
+    parts: dict[str, Any] = {
         "logical": plan_dict(plan),
         "backend": _backend_part(plan),
         "fallbacks": falls,

@@ -40,7 +40,7 @@ class Node:
 
     def __hash__(self) -> int:
         try:
-            return self._hash  # type: ignore[no-any-return]
+            return self._hash  # type: ignore[attr-defined,no-any-return]
         except AttributeError:
             h = hash((type(self).__name__, self._values()))
             object.__setattr__(self, "_hash", h)

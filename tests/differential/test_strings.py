@@ -141,3 +141,21 @@ def test_untraced_str_method_falls_back():
             got = litsdf.DataFrame({"a": ["x1", "y22"]})["a"].str.extract(r"(\d+)")
         pandas.testing.assert_frame_equal(
             got.to_pandas(), pandas.DataFrame({"a": ["x1", "y22"]})["a"].str.extract(r"(\d+)"))
+
+
+@pytest.mark.parametrize("which", WHICH)
+@pytest.mark.parametrize("call", [
+    ("zfill", (12,), {}), ("pad", (12,), {"side": "both", "fillchar": "*"}),
+    ("center", (11, "."), {}), ("ljust", (10,), {}), ("rjust", (10, "-"), {}),
+    ("count", ("a",), {}), ("count", ("[ae]",), {"flags": 2}), ("find", ("a",), {}),
+    ("rfind", ("a",), {"start": 1}), ("repeat", (2,), {}), ("isalpha", (), {}),
+    ("isdigit", (), {}), ("isspace", (), {}), ("islower", (), {}), ("isupper", (), {}),
+    ("istitle", (), {}), ("isalnum", (), {}), ("match", ("[a-e]",), {}),
+    ("match", ("b",), {"case": False, "na": False}), ("fullmatch", (r"\w+",), {}),
+    ("removeprefix", ("ba",), {}), ("removesuffix", ("a",), {}),
+    ("slice_replace", (1, 3, "##"), {}), ("normalize", ("NFKD",), {}),
+    ("pad", ("x",), {}), ("zfill", ("3",), {}),
+], ids=lambda c: f"{c[0]}{c[1]!r}{c[2]!r}")
+def test_generic_methods(compare, which, call):
+    name, args, kwargs = call
+    compare(lambda pd: getattr(col(pd, which).str, name)(*args, **kwargs))

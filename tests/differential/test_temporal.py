@@ -171,6 +171,28 @@ def test_untraced_dt_method_falls_back():
     data = {"t": pandas.to_datetime(["2024-01-05 10:30", None])}
     with litsdf.option_context(fallback="warn"):
         with pytest.warns(litsdf.FallbackWarning):
-            got = litsdf.DataFrame(data)["t"].dt.strftime("%Y")
-        pandas.testing.assert_series_equal(
-            got.to_pandas(), pandas.DataFrame(data)["t"].dt.strftime("%Y"))
+            got = litsdf.DataFrame(data)["t"].dt.isocalendar()
+        pandas.testing.assert_frame_equal(
+            got.to_pandas(), pandas.DataFrame(data)["t"].dt.isocalendar())
+
+
+@pytest.mark.parametrize("which", WHICH)
+@pytest.mark.parametrize("call", [
+    ("floor", ("D",), {}), ("ceil", ("h",), {}), ("round", ("15min",), {}),
+    ("strftime", ("%Y/%m/%d %H",), {}), ("day_name", (), {}), ("month_name", (), {}),
+    ("tz_localize", ("UTC",), {}), ("floor", ("bogus",), {}), ("total_seconds", (), {}),
+], ids=lambda c: f"{c[0]}{c[1]!r}")
+def test_dt_methods(compare, which, call):
+    name, args, kwargs = call
+    compare(lambda pd: getattr(tcol(pd, which).dt, name)(*args, **kwargs))
+
+
+def test_dt_tz_convert_and_timedelta_methods(compare):
+    compare(lambda pd: tcol(pd, "tn").dt.tz_localize("UTC").dt.tz_convert("Asia/Tokyo").dt.hour)
+
+    def case(pd):
+        df = frame(pd, tn=np.array(WITH_NAT, dtype="datetime64[ns]"))
+        d = df["tn"] - df["t"].min()
+        return d.dt.total_seconds(), d.dt.floor("D"), d.dt.round("h")
+
+    compare(case)
