@@ -408,9 +408,9 @@ class DataFrame:
         """Fill missing values with a scalar or a ``{column: value}`` dict."""
         if value is no_default:  # pandas' TypeError: the value is required
             return self._fallback("fillna", **kwargs)
-        if kwargs.pop("inplace", False):
-            self._set_plan(self.fillna(value, **kwargs)._plan)
-            return None
+        if kwargs.get("inplace") is True and set(kwargs) == {"inplace"} and value is not None:
+            self._set_plan(self._elementwise("fillna", value=value, inplace=True)._plan)
+            return self  # pandas 3.1 returns the frame itself
         if value is None or kwargs:
             return self._fallback("fillna", value, **kwargs)
         return self._elementwise("fillna", value=value)
@@ -453,8 +453,10 @@ class DataFrame:
 
     def replace(self, to_replace: Any = None, value: Any = no_default, **kwargs: Any) -> Any:
         """Replace values (scalar, list or dict forms)."""
-        if kwargs.get("inplace"):
-            return self._fallback_inplace("replace", to_replace, value, **kwargs)
+        if kwargs.get("inplace") is True:
+            self._set_plan(self._elementwise("replace", to_replace=to_replace, value=value,
+                                             **kwargs)._plan)
+            return self  # pandas 3.1 returns the frame itself
         return self._elementwise("replace", to_replace=to_replace, value=value, **kwargs)
 
     def where(self, cond: Any, other: Any = no_default, **kwargs: Any) -> DataFrame:

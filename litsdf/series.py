@@ -73,7 +73,16 @@ def _inplace_aware(method: Any) -> Any:
             warnings.warn(
                 "The inplace keyword in Series.rename is deprecated and will be removed in a "
                 "future version (PDEP-8).", pd.errors.Pandas4Warning, stacklevel=2)
-        self._assign(method(self, *args, **kwargs))
+        if method.__name__ == "rename":  # only renames: no values change
+            self._assign(method(self, *args, **kwargs))
+            return self
+        lifted = [self._lift(a) for a in args]
+        kwlifted = {k: self._lift(v) for k, v in kwargs.items()}
+        if None in lifted or None in kwlifted.values():
+            return self._fallback(method.__name__, *args, inplace=True, **kwargs)
+        node = ex.InplaceCall(self._expr, method.__name__, tuple(lifted),  # type: ignore[arg-type]
+                              tuple(kwlifted), tuple(kwlifted.values()))  # type: ignore[arg-type]
+        self._assign(Series._from_expr(self._rel, node, self._known(*args, *kwargs.values())))
         return self
 
     return wrapper

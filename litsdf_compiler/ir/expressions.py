@@ -15,7 +15,7 @@ from .base import Node, node
 __all__ = [
     "Expr", "Col", "Lit", "Alias", "BinaryOp", "UnaryOp", "Ufunc", "FillNa", "IsNa", "NotNa",
     "Cast", "Where", "Clip", "Round", "Between", "IsIn", "MapDict", "Replace", "Reduce",
-    "BINARY_OPS", "UNARY_OPS", "REDUCTIONS",
+    "InplaceCall", "BINARY_OPS", "UNARY_OPS", "REDUCTIONS",
 ]
 
 BINARY_OPS = frozenset({
@@ -194,3 +194,18 @@ class Reduce(Expr):
     func: str
     input: Expr
     kwargs: tuple[tuple[str, Any], ...] = ()
+
+
+@node
+class InplaceCall(Expr):
+    """``input.<method>(*args, **dict(zip(kwnames, kwvalues)), inplace=True)`` on a copy.
+
+    In-place pandas methods keep the dtype (pandas raises rather than upcast), unlike their
+    ordinary forms, so they are their own node.
+    """
+
+    input: Expr
+    method: str
+    args: tuple[Expr, ...] = ()
+    kwnames: tuple[str, ...] = ()
+    kwvalues: tuple[Expr, ...] = ()

@@ -524,3 +524,27 @@ def test_where_other_none(compare):
         return df["s"].where(df["b"], None), df["f"].mask(df["b"], None)
 
     compare(case)
+
+
+@pytest.mark.parametrize("col,value", [("s", 0), ("i", 0.5), ("f", "x"), ("s", "zz")])
+def test_inplace_keeps_dtype(compare, col, value):
+    """In-place forms never upcast: pandas raises where the ordinary form would upcast."""
+
+    def case(pd):
+        df = frame(pd)
+        s = df[col]
+        s.fillna(value, inplace=True)
+        s.mask(s.isna() | s.notna(), value, inplace=True)
+        return s
+
+    compare(case)
+
+
+@pytest.mark.parametrize("value", [0, "none"])
+def test_frame_fillna_inplace_keeps_dtype(compare, value):
+    def case(pd):
+        df = frame(pd)[["s", "f"]]
+        assert df.fillna(value, inplace=True) is df
+        return df
+
+    compare(case)

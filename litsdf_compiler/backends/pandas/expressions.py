@@ -86,6 +86,12 @@ class ExpressionKernels:
     def visit_Replace(self, n: ex.Replace, s: Any) -> Any:
         return s.replace(_tagged(n.to_replace), _tagged(n.value), regex=n.regex)
 
+    def visit_InplaceCall(self, n: ex.InplaceCall, s: Any, *values: Any) -> Any:
+        out = s.copy(deep=False)  # copy-on-write: the input is never modified
+        args, kwvalues = values[: len(n.args)], values[len(n.args) :]
+        getattr(out, n.method)(*args, **dict(zip(n.kwnames, kwvalues, strict=True)), inplace=True)
+        return out
+
     def visit_Reduce(self, n: ex.Reduce, s: Any) -> Any:
         return getattr(s, n.func)(**thaw(dict(n.kwargs)))
 

@@ -146,7 +146,12 @@ class RelationKernels:
         )
 
     def visit_FrameElementwise(self, n: rel.FrameElementwise, df: pd.DataFrame) -> Any:
-        return getattr(df, n.method)(**thaw(dict(n.kwargs)))
+        kwargs = thaw(dict(n.kwargs))
+        if kwargs.get("inplace"):  # in-place forms keep dtypes (pandas raises, not upcasts)
+            df = df.copy(deep=False)  # copy-on-write: the input is never modified
+            getattr(df, n.method)(**kwargs)
+            return df
+        return getattr(df, n.method)(**kwargs)
 
     def visit_Describe(self, n: rel.Describe, df: pd.DataFrame) -> Any:
         return df.describe(
