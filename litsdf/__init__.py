@@ -22,9 +22,22 @@ from .series import Series
 __version__ = "0.1.0"
 
 __all__ = [
-    "DataFrame", "Series", "DataFrameGroupBy", "read_csv", "read_parquet", "concat", "merge",
-    "options", "option_context", "backends", "BackendInfo", "FallbackWarning",
-    "FallbackError", "fallback_counts", "reset_fallback_counts", "NamedAgg",
+    "DataFrame",
+    "Series",
+    "DataFrameGroupBy",
+    "read_csv",
+    "read_parquet",
+    "concat",
+    "merge",
+    "options",
+    "option_context",
+    "backends",
+    "BackendInfo",
+    "FallbackWarning",
+    "FallbackError",
+    "fallback_counts",
+    "reset_fallback_counts",
+    "NamedAgg",
 ]
 
 NamedAgg = _pd.NamedAgg
@@ -63,9 +76,11 @@ def __getattr__(name: str) -> Any:
         attr = getattr(_pd, name)
     except AttributeError:
         raise AttributeError(f"module 'litsdf' has no attribute {name!r}") from None
-    if callable(attr) and not isinstance(attr, type) and getattr(
-        attr, "__module__", ""
-    ).startswith("pandas"):
+    if (
+        callable(attr)
+        and not isinstance(attr, type)
+        and getattr(attr, "__module__", "").startswith("pandas")
+    ):
         return _wrap_function(name, attr)
     return attr
 

@@ -22,8 +22,17 @@ if TYPE_CHECKING:
     pass
 
 __all__ = [
-    "FallbackWarning", "FallbackError", "fallback_counts", "reset_fallback_counts",
-    "materialize", "last_decision", "wrap", "unwrap", "fallback", "source", "probe",
+    "FallbackWarning",
+    "FallbackError",
+    "fallback_counts",
+    "reset_fallback_counts",
+    "materialize",
+    "last_decision",
+    "wrap",
+    "unwrap",
+    "fallback",
+    "source",
+    "probe",
 ]
 
 
@@ -49,9 +58,7 @@ def reset_fallback_counts() -> None:
     _COUNTS.clear()
 
 
-def _note_fallback(
-    what: str, stacklevel: int = 4, check: Callable[[], Any] | None = None
-) -> None:
+def _note_fallback(what: str, stacklevel: int = 4, check: Callable[[], Any] | None = None) -> None:
     """Count/warn a fallback of ``what``, or raise :class:`FallbackError` in strict mode.
 
     ``check`` (from :func:`probe`) runs the pandas call first in strict mode, so a call that
@@ -133,11 +140,20 @@ def wrap(value: Any, origin: str = "DataFrame", lineage: tuple[Relation, ...] = 
 
 
 _PROXIED = tuple(
-    getattr(pd.api.typing, name) for name in (
-        "DataFrameGroupBy", "SeriesGroupBy", "Rolling", "RollingGroupBy", "Expanding",
-        "ExpandingGroupBy", "ExponentialMovingWindow", "ExponentialMovingWindowGroupBy",
-        "Window", "Resampler",
-    ) if hasattr(pd.api.typing, name)
+    getattr(pd.api.typing, name)
+    for name in (
+        "DataFrameGroupBy",
+        "SeriesGroupBy",
+        "Rolling",
+        "RollingGroupBy",
+        "Expanding",
+        "ExpandingGroupBy",
+        "ExponentialMovingWindow",
+        "ExponentialMovingWindowGroupBy",
+        "Window",
+        "Resampler",
+    )
+    if hasattr(pd.api.typing, name)
 )
 
 
@@ -157,6 +173,7 @@ class PandasProxy:
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._obj, name)
         if callable(attr):
+
             def call(*args: Any, **kwargs: Any) -> Any:
                 return self._wrap(attr(*unwrap(list(args)), **unwrap(kwargs)), name)
 

@@ -37,8 +37,10 @@ class _Accessor:
             from .frame import DataFrame
             from .series import Series
 
-            if any(isinstance(a, (Series, DataFrame, pd.Series, pd.DataFrame, pd.Index))
-                   for a in (*args, *kwargs.values())):
+            if any(
+                isinstance(a, (Series, DataFrame, pd.Series, pd.DataFrame, pd.Index))
+                for a in (*args, *kwargs.values())
+            ):
                 return self._fallback(name, *args, **kwargs)
             try:
                 frozen_args = tuple(freeze(a) for a in args)
@@ -58,7 +60,9 @@ class _Accessor:
         return fallback(
             f"Series.{kind}.{name}",
             lambda s, *a, **k: getattr(getattr(s, kind), name)(*a, **k),
-            self._s, *args, **kwargs,
+            self._s,
+            *args,
+            **kwargs,
         )
 
     def __getattr__(self, name: str) -> Any:
@@ -127,8 +131,9 @@ class StringMethods(_Accessor):
         """Length of each string (or list, after ``split``)."""
         return self._node(st.StrLen(self._s._expr))
 
-    def contains(self, pat: Any, case: bool = True, flags: int = 0, na: Any = no_default,
-                 regex: bool = True) -> Series:
+    def contains(
+        self, pat: Any, case: bool = True, flags: int = 0, na: Any = no_default, regex: bool = True
+    ) -> Series:
         """Whether each string contains ``pat`` (a regex unless ``regex=False``)."""
         if not isinstance(pat, str):
             return self._fallback("contains", pat, case=case, flags=flags, na=na, regex=regex)
@@ -146,16 +151,23 @@ class StringMethods(_Accessor):
             return self._fallback("endswith", pat, na=na)
         return self._node(st.StrEndsWith(self._s._expr, pat, na))
 
-    def replace(self, pat: Any, repl: Any, n: int = -1, case: bool | None = None,
-                flags: int = 0, regex: bool = False) -> Series:
+    def replace(
+        self,
+        pat: Any,
+        repl: Any,
+        n: int = -1,
+        case: bool | None = None,
+        flags: int = 0,
+        regex: bool = False,
+    ) -> Series:
         """Replace occurrences of ``pat`` with ``repl`` (literal unless ``regex=True``)."""
         if not isinstance(pat, str) or not isinstance(repl, str):
-            return self._fallback("replace", pat, repl, n=n, case=case, flags=flags,
-                                  regex=regex)
+            return self._fallback("replace", pat, repl, n=n, case=case, flags=flags, regex=regex)
         return self._node(st.StrReplace(self._s._expr, pat, repl, n, case, int(flags), regex))
 
-    def slice(self, start: int | None = None, stop: int | None = None,
-              step: int | None = None) -> Series:
+    def slice(
+        self, start: int | None = None, stop: int | None = None, step: int | None = None
+    ) -> Series:
         """Substring by position."""
         return self._node(st.StrSlice(self._s._expr, start, stop, step))
 
@@ -166,8 +178,14 @@ class StringMethods(_Accessor):
             return self.get(key)
         return self._fallback("__getitem__", key)
 
-    def split(self, pat: str | None = None, *, n: int = -1, expand: bool = False,
-              regex: bool | None = None) -> Any:
+    def split(
+        self,
+        pat: str | None = None,
+        *,
+        n: int = -1,
+        expand: bool = False,
+        regex: bool | None = None,
+    ) -> Any:
         """Split each string into a list (``expand=True`` falls back to pandas)."""
         if expand or (pat is not None and not isinstance(pat, str)):
             return self._fallback("split", pat, n=n, expand=expand, regex=regex)
@@ -177,8 +195,13 @@ class StringMethods(_Accessor):
         """The ``i``-th character or list element."""
         return self._node(st.StrGet(self._s._expr, int(i)))
 
-    def cat(self, others: Any = None, sep: str | None = None, na_rep: str | None = None,
-            join: str = "left") -> Any:
+    def cat(
+        self,
+        others: Any = None,
+        sep: str | None = None,
+        na_rep: str | None = None,
+        join: str = "left",
+    ) -> Any:
         """Concatenate with other columns; without ``others`` joins all values to one string."""
         from .series import Series
 

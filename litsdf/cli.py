@@ -22,16 +22,18 @@ def sample_sales(n: int = 200_000, seed: int = 0) -> Any:
     qty = rng.integers(0, 12, n).astype("float64")
     qty[rng.random(n) < 0.05] = np.nan
     titles = np.array(["  Red Mug ", "blue MUG", " Green Pen  ", "PEN black", " notebook "])
-    return pandas.DataFrame({
-        "order_id": np.arange(n),
-        "region": rng.choice(["north", "south", "east", "west"], n),
-        "cat": rng.choice(["mugs", "pens", "paper"], n),
-        "title": titles[rng.integers(0, len(titles), n)],
-        "price": np.round(rng.gamma(2.0, 12.0, n), 2),
-        "qty": qty,
-        "ts": pandas.Timestamp("2024-01-01") + pandas.to_timedelta(
-            rng.integers(0, 365 * 24 * 3600, n), unit="s"),
-    })
+    return pandas.DataFrame(
+        {
+            "order_id": np.arange(n),
+            "region": rng.choice(["north", "south", "east", "west"], n),
+            "cat": rng.choice(["mugs", "pens", "paper"], n),
+            "title": titles[rng.integers(0, len(titles), n)],
+            "price": np.round(rng.gamma(2.0, 12.0, n), 2),
+            "qty": qty,
+            "ts": pandas.Timestamp("2024-01-01")
+            + pandas.to_timedelta(rng.integers(0, 365 * 24 * 3600, n), unit="s"),
+        }
+    )
 
 
 def pipeline(pd: Any, path: str) -> Any:
@@ -42,7 +44,8 @@ def pipeline(pd: Any, path: str) -> Any:
     df["month"] = df["ts"].dt.month
     big = df[(df["revenue"] > 100) & df["title"].str.contains("mug", regex=False)]
     out = big.groupby(["region", "cat"], as_index=False).agg(
-        total=("revenue", "sum"), n=("qty", "count"), first_month=("month", "min"))
+        total=("revenue", "sum"), n=("qty", "count"), first_month=("month", "min")
+    )
     return out.sort_values("total", ascending=False).head(10)
 
 
@@ -74,9 +77,11 @@ def _demo(rows: int) -> int:
         print("\nidentical to pandas: yes (values, dtypes, index, order)")
         lit = _median_time(lambda: pipeline(litsdf, path).to_pandas())
         plain = _median_time(lambda: pipeline(pandas, path))
-        print(f"median of 5 runs (trace + run): litsdf {lit * 1e3:.1f} ms, "
-              f"plain pandas {plain * 1e3:.1f} ms (ratio {lit / plain:.2f}x; the pandas "
-              "backend replays pandas, later backends compile)")
+        print(
+            f"median of 5 runs (trace + run): litsdf {lit * 1e3:.1f} ms, "
+            f"plain pandas {plain * 1e3:.1f} ms (ratio {lit / plain:.2f}x; the pandas "
+            "backend replays pandas, later backends compile)"
+        )
         print("fallbacks:", litsdf.fallback_counts() or "none")
     return 0
 

@@ -20,14 +20,23 @@ _STAGES = ("logical", "backend", "fallbacks")
 def _backend_part(plan: Relation) -> dict[str, Any]:
     ran = _core.last_decision(plan)
     if ran is not None:
-        return {"backend": ran.backend, "reason": ran.reason, "ran": True,
-                "seconds": ran.seconds, "declined": [list(d) for d in ran.declined]}
+        return {
+            "backend": ran.backend,
+            "reason": ran.reason,
+            "ran": True,
+            "seconds": ran.seconds,
+            "declined": [list(d) for d in ran.declined],
+        }
     try:
         _, decision = engine.select(plan, options.backend)
     except engine.BackendDeclined as err:
         return {"backend": None, "reason": str(err), "ran": False, "declined": []}
-    return {"backend": decision.backend, "reason": decision.reason, "ran": False,
-            "declined": [list(d) for d in decision.declined]}
+    return {
+        "backend": decision.backend,
+        "reason": decision.reason,
+        "ran": False,
+        "declined": [list(d) for d in decision.declined],
+    }
 
 
 def explain(plan: Relation, stage: str | None = None, format: str = "text") -> Any:
@@ -38,7 +47,7 @@ def explain(plan: Relation, stage: str | None = None, format: str = "text") -> A
         return to_json(plan, indent=1)
     if format not in ("text", "dict"):
         raise ValueError(f"format must be 'text', 'dict' or 'json'; got {format!r}")
-    falls = [f"{s.origin[len('fallback '):]}" for s in fallback_sources(plan)]
+    falls = [f"{s.origin[len('fallback ') :]}" for s in fallback_sources(plan)]
     parts: dict[str, Any] = {
         "logical": plan_dict(plan),
         "backend": _backend_part(plan),
@@ -50,8 +59,10 @@ def explain(plan: Relation, stage: str | None = None, format: str = "text") -> A
     text["logical"] = "== logical plan ==\n" + render_plan(plan)
     b = parts["backend"]
     verb = "ran on" if b["ran"] else "would run on"
-    lines = [f"== backend ==\n{verb}: {b['backend']} ({b['reason']}); "
-             f"options.backend={options.backend!r}"]
+    lines = [
+        f"== backend ==\n{verb}: {b['backend']} ({b['reason']}); "
+        f"options.backend={options.backend!r}"
+    ]
     lines += [f"  declined {name}: {why}" for name, why in b["declined"]]
     text["backend"] = "\n".join(lines)
     text["fallbacks"] = "== fallbacks ==\n" + ("\n".join(f"  {f}" for f in falls) or "  none")

@@ -50,19 +50,22 @@ class DataFrame:
     __slots__ = ("__weakref__", "_plan")
 
     def __init__(
-        self, data: Any = None, index: Any = None, columns: Any = None, dtype: Any = None,
+        self,
+        data: Any = None,
+        index: Any = None,
+        columns: Any = None,
+        dtype: Any = None,
         copy: bool | None = None,
     ) -> None:
         if isinstance(data, DataFrame) and index is None and columns is None and dtype is None:
             object.__setattr__(self, "_plan", data._plan)
             return
-        if isinstance(data, pd.DataFrame) and index is None and columns is None and (
-            dtype is None
-        ):
+        if isinstance(data, pd.DataFrame) and index is None and columns is None and (dtype is None):
             pdf = data.copy(deep=bool(copy))
         else:
-            pdf = pd.DataFrame(_core.unwrap(data), index=index, columns=columns, dtype=dtype,
-                               copy=copy)
+            pdf = pd.DataFrame(
+                _core.unwrap(data), index=index, columns=columns, dtype=dtype, copy=copy
+            )
         object.__setattr__(self, "_plan", _core.source(pdf))
 
     @classmethod
@@ -88,19 +91,23 @@ class DataFrame:
         return _frame_meta(self._plan)
 
     def _fallback(self, what: str, *args: Any, **kwargs: Any) -> Any:
-        return fallback(f"DataFrame.{what}", lambda d, *a, **k: getattr(d, what)(*a, **k),
-                        self, *args, **kwargs)
+        return fallback(
+            f"DataFrame.{what}", lambda d, *a, **k: getattr(d, what)(*a, **k), self, *args, **kwargs
+        )
 
     def _fallback_inplace(self, what: str, *args: Any, **kwargs: Any) -> None:
         """Run a mutating pandas method on a copy and rebind this handle to the result."""
-        _core._note_fallback(f"DataFrame.{what}", check=_core.probe(
-            lambda d, *a, **k: getattr(d, what)(*a, **k), self, *args, **kwargs))
+        _core._note_fallback(
+            f"DataFrame.{what}",
+            check=_core.probe(lambda d, *a, **k: getattr(d, what)(*a, **k), self, *args, **kwargs),
+        )
         pdf = self.to_pandas().copy(deep=False)
         out = getattr(pdf, what)(*_core.unwrap(list(args)), **_core.unwrap(kwargs))
         if isinstance(out, pd.DataFrame):  # called without inplace=True (drop, set_axis, ...)
             pdf = out
         object.__setattr__(
-            self, "_plan", _core.source(pdf, f"fallback DataFrame.{what}", (self._plan,)))
+            self, "_plan", _core.source(pdf, f"fallback DataFrame.{what}", (self._plan,))
+        )
 
     # materialization ---------------------------------------------------------------------------
     def to_pandas(self) -> pd.DataFrame:
@@ -231,8 +238,9 @@ class DataFrame:
             if callable(attr):
                 return lambda *a, **k: self._fallback(name, *a, **k)
             _core._note_fallback(f"DataFrame.{name}")
-            return _core.wrap(getattr(self.to_pandas(), name), f"fallback DataFrame.{name}",
-                              (self._plan,))
+            return _core.wrap(
+                getattr(self.to_pandas(), name), f"fallback DataFrame.{name}", (self._plan,)
+            )
         if name in self._meta.columns:
             return self[name]
         raise AttributeError(f"'DataFrame' object has no attribute {name!r}")
@@ -372,8 +380,8 @@ class DataFrame:
         if is_scalar(other) and meta.columns.is_unique:
             lit = ex.Lit(other)
             exprs = tuple(
-                (c, ex.BinaryOp(op, lit, ex.Col(c)) if reverse else
-                 ex.BinaryOp(op, ex.Col(c), lit)) for c in meta.columns
+                (c, ex.BinaryOp(op, lit, ex.Col(c)) if reverse else ex.BinaryOp(op, ex.Col(c), lit))
+                for c in meta.columns
             )
             return self._derive(rel.Project(self._plan, exprs))
         name = f"__{'r' if reverse else ''}{op}__"
@@ -432,9 +440,11 @@ class DataFrame:
         if isinstance(dtype, dict):
             missing = [k for k in dtype if k not in self.columns]
             if missing:
-                raise KeyError("Only a column name can be used for the key in a dtype "
-                               "mappings argument. "
-                               f"'{missing[0]}' not found in columns.")
+                raise KeyError(
+                    "Only a column name can be used for the key in a dtype "
+                    "mappings argument. "
+                    f"'{missing[0]}' not found in columns."
+                )
         return self._elementwise("astype", dtype=dtype, errors=errors)
 
     def abs(self) -> DataFrame:
@@ -454,8 +464,9 @@ class DataFrame:
     def replace(self, to_replace: Any = None, value: Any = no_default, **kwargs: Any) -> Any:
         """Replace values (scalar, list or dict forms)."""
         if kwargs.get("inplace") is True:
-            self._set_plan(self._elementwise("replace", to_replace=to_replace, value=value,
-                                             **kwargs)._plan)
+            self._set_plan(
+                self._elementwise("replace", to_replace=to_replace, value=value, **kwargs)._plan
+            )
             return self  # pandas 3.1 returns the frame itself
         return self._elementwise("replace", to_replace=to_replace, value=value, **kwargs)
 
@@ -467,8 +478,16 @@ class DataFrame:
         """Replace values where ``cond`` holds (a frame-wide mask falls back to pandas)."""
         return self._fallback("mask", cond, other, **kwargs)
 
-    def dropna(self, *, axis: Any = 0, how: Any = no_default, thresh: Any = no_default,
-               subset: Any = None, inplace: bool = False, ignore_index: bool = False) -> Any:
+    def dropna(
+        self,
+        *,
+        axis: Any = 0,
+        how: Any = no_default,
+        thresh: Any = no_default,
+        subset: Any = None,
+        inplace: bool = False,
+        ignore_index: bool = False,
+    ) -> Any:
         """Rows without missing values (in ``subset``)."""
         if axis not in (0, "index"):
             return self._fallback("dropna", axis=axis, how=how, thresh=thresh, subset=subset)
@@ -479,8 +498,14 @@ class DataFrame:
             return None
         return self._derive(plan)
 
-    def drop_duplicates(self, subset: Any = None, *, keep: Any = "first",
-                        inplace: bool = False, ignore_index: bool = False) -> Any:
+    def drop_duplicates(
+        self,
+        subset: Any = None,
+        *,
+        keep: Any = "first",
+        inplace: bool = False,
+        ignore_index: bool = False,
+    ) -> Any:
         """Rows with duplicates (in ``subset``) removed."""
         sub = None if subset is None else _labels(subset)
         plan = rel.DropDuplicates(self._plan, sub, keep, ignore_index)
@@ -489,29 +514,45 @@ class DataFrame:
             return None
         return self._derive(plan)
 
-    def drop(self, labels: Any = None, *, axis: Any = 0, index: Any = None,
-             columns: Any = None, errors: str = "raise", inplace: bool = False) -> Any:
+    def drop(
+        self,
+        labels: Any = None,
+        *,
+        axis: Any = 0,
+        index: Any = None,
+        columns: Any = None,
+        errors: str = "raise",
+        inplace: bool = False,
+    ) -> Any:
         """Drop columns (row labels fall back to pandas)."""
         if labels is not None and axis in (1, "columns"):
             columns, labels = labels, None
-        if (columns is not None and labels is None and index is None and errors == "ignore"
-                and self.columns.is_unique):
+        if (
+            columns is not None
+            and labels is None
+            and index is None
+            and errors == "ignore"
+            and self.columns.is_unique
+        ):
             columns = [c for c in _labels(columns) if c in self.columns]
             errors = "raise"
         if labels is not None or index is not None or columns is None or errors != "raise":
             if inplace:
-                return self._fallback_inplace("drop", labels, axis=axis, index=index,
-                                              columns=columns, errors=errors)
-            return self._fallback("drop", labels, axis=axis, index=index, columns=columns,
-                                  errors=errors)
+                return self._fallback_inplace(
+                    "drop", labels, axis=axis, index=index, columns=columns, errors=errors
+                )
+            return self._fallback(
+                "drop", labels, axis=axis, index=index, columns=columns, errors=errors
+            )
         plan = rel.Drop(self._plan, _labels(columns))
         if inplace:
             self._set_plan(plan)
             return None
         return self._derive(plan)
 
-    def rename(self, mapper: Any = None, *, columns: Any = None, inplace: bool = False,
-               **kwargs: Any) -> Any:
+    def rename(
+        self, mapper: Any = None, *, columns: Any = None, inplace: bool = False, **kwargs: Any
+    ) -> Any:
         """Rename columns with a dict (index renames fall back to pandas)."""
         if mapper is not None and kwargs.get("axis") in (1, "columns"):
             columns, mapper = mapper, None
@@ -526,21 +567,36 @@ class DataFrame:
             return None
         return self._derive(plan)
 
-    def set_index(self, keys: Any, *, drop: bool = True, append: bool = False,
-                  inplace: bool = False, verify_integrity: bool = False) -> Any:
+    def set_index(
+        self,
+        keys: Any,
+        *,
+        drop: bool = True,
+        append: bool = False,
+        inplace: bool = False,
+        verify_integrity: bool = False,
+    ) -> Any:
         """Use column(s) as the index."""
         labels = _labels(keys)
         if verify_integrity or any(not is_scalar(k) for k in labels):
-            return self._fallback("set_index", keys, drop=drop, append=append,
-                                  verify_integrity=verify_integrity)
+            return self._fallback(
+                "set_index", keys, drop=drop, append=append, verify_integrity=verify_integrity
+            )
         plan = rel.SetIndex(self._plan, labels, drop, append)
         if inplace:
             self._set_plan(plan)
             return None
         return self._derive(plan)
 
-    def reset_index(self, level: Any = None, *, drop: bool = False, inplace: bool = False,
-                    names: Any = None, **kwargs: Any) -> Any:
+    def reset_index(
+        self,
+        level: Any = None,
+        *,
+        drop: bool = False,
+        inplace: bool = False,
+        names: Any = None,
+        **kwargs: Any,
+    ) -> Any:
         """Move the index into columns (or drop it)."""
         if level is not None or kwargs:
             return self._fallback("reset_index", level, drop=drop, names=names, **kwargs)
@@ -550,29 +606,63 @@ class DataFrame:
             return None
         return self._derive(plan)
 
-    def sort_values(self, by: Any, *, axis: Any = 0, ascending: Any = True,
-                    inplace: bool = False, kind: str = "quicksort", na_position: str = "last",
-                    ignore_index: bool = False, key: Any = None) -> Any:
+    def sort_values(
+        self,
+        by: Any,
+        *,
+        axis: Any = 0,
+        ascending: Any = True,
+        inplace: bool = False,
+        kind: str = "quicksort",
+        na_position: str = "last",
+        ignore_index: bool = False,
+        key: Any = None,
+    ) -> Any:
         """Sort rows by column(s)."""
         if axis not in (0, "index") or key is not None:
-            return self._fallback("sort_values", by, axis=axis, ascending=ascending,
-                                  kind=kind, na_position=na_position,
-                                  ignore_index=ignore_index, key=key)
-        asc = tuple(bool(a) for a in ascending) if isinstance(ascending, (list, tuple)) else (
-            ascending)
+            return self._fallback(
+                "sort_values",
+                by,
+                axis=axis,
+                ascending=ascending,
+                kind=kind,
+                na_position=na_position,
+                ignore_index=ignore_index,
+                key=key,
+            )
+        asc = (
+            tuple(bool(a) for a in ascending)
+            if isinstance(ascending, (list, tuple))
+            else (ascending)
+        )
         plan = rel.Sort(self._plan, _labels(by), asc, kind, na_position, ignore_index)
         if inplace:
             self._set_plan(plan)
             return None
         return self._derive(plan)
 
-    def sort_index(self, *, axis: Any = 0, ascending: bool = True, inplace: bool = False,
-                   kind: str = "quicksort", na_position: str = "last",
-                   ignore_index: bool = False, **kwargs: Any) -> Any:
+    def sort_index(
+        self,
+        *,
+        axis: Any = 0,
+        ascending: bool = True,
+        inplace: bool = False,
+        kind: str = "quicksort",
+        na_position: str = "last",
+        ignore_index: bool = False,
+        **kwargs: Any,
+    ) -> Any:
         """Sort rows by index label."""
         if axis not in (0, "index") or kwargs or not isinstance(ascending, bool):
-            return self._fallback("sort_index", axis=axis, ascending=ascending, kind=kind,
-                                  na_position=na_position, ignore_index=ignore_index, **kwargs)
+            return self._fallback(
+                "sort_index",
+                axis=axis,
+                ascending=ascending,
+                kind=kind,
+                na_position=na_position,
+                ignore_index=ignore_index,
+                **kwargs,
+            )
         plan = rel.SortIndex(self._plan, ascending, kind, na_position, ignore_index)
         if inplace:
             self._set_plan(plan)
@@ -587,12 +677,17 @@ class DataFrame:
         """The ``n`` rows with the smallest values in ``columns``."""
         return self._derive(rel.TopK(self._plan, int(n), _labels(columns), keep, False))
 
-    def describe(self, percentiles: Any = None, include: Any = None,
-                 exclude: Any = None) -> DataFrame:
+    def describe(
+        self, percentiles: Any = None, include: Any = None, exclude: Any = None
+    ) -> DataFrame:
         """Summary statistics per column."""
         try:
-            plan = rel.Describe(self._plan, None if percentiles is None else tuple(percentiles),
-                                freeze(include), freeze(exclude))
+            plan = rel.Describe(
+                self._plan,
+                None if percentiles is None else tuple(percentiles),
+                freeze(include),
+                freeze(exclude),
+            )
         except TypeError:
             return self._fallback("describe", percentiles, include, exclude)
         return self._derive(plan)
@@ -608,64 +703,130 @@ class DataFrame:
             return self._fallback(func, **kwargs)  # type: ignore[no-any-return]
         return Series._from_relation(plan, m.name)
 
-    def value_counts(self, subset: Any = None, normalize: bool = False, sort: bool = True,
-                     ascending: bool = False, dropna: bool = True) -> Series:
+    def value_counts(
+        self,
+        subset: Any = None,
+        normalize: bool = False,
+        sort: bool = True,
+        ascending: bool = False,
+        dropna: bool = True,
+    ) -> Series:
         """Counts of unique rows."""
-        return self._frame_reduce("value_counts", {
-            "subset": list(subset) if isinstance(subset, pd.Index) else subset,
-            "normalize": normalize, "sort": sort, "ascending": ascending, "dropna": dropna})
+        return self._frame_reduce(
+            "value_counts",
+            {
+                "subset": list(subset) if isinstance(subset, pd.Index) else subset,
+                "normalize": normalize,
+                "sort": sort,
+                "ascending": ascending,
+                "dropna": dropna,
+            },
+        )
 
     # groupby / joins ---------------------------------------------------------------------------
-    def groupby(self, by: Any = None, *, as_index: bool = True, sort: bool = True,
-                dropna: bool = True, **kwargs: Any) -> Any:
+    def groupby(
+        self,
+        by: Any = None,
+        *,
+        as_index: bool = True,
+        sort: bool = True,
+        dropna: bool = True,
+        **kwargs: Any,
+    ) -> Any:
         """Group rows by column(s); see :class:`litsdf.groupby.DataFrameGroupBy`."""
         from .groupby import DataFrameGroupBy
 
         labels = _labels(by) if by is not None else ()
         simple = (
-            labels and not kwargs and all(is_scalar(k) for k in labels)
+            labels
+            and not kwargs
+            and all(is_scalar(k) for k in labels)
             and all(k in self.columns for k in labels)
         )
         if not simple:
             if labels and not kwargs and all(is_scalar(k) for k in labels):
                 # pandas' own KeyError for an unknown key (an index level name is fine)
                 self._meta.groupby(by, as_index=as_index, sort=sort, dropna=dropna)
-            return self._fallback("groupby", by, as_index=as_index, sort=sort, dropna=dropna,
-                                  **kwargs)
-        return DataFrameGroupBy(self, labels, isinstance(by, (list, tuple)), as_index, sort,
-                                dropna)
+            return self._fallback(
+                "groupby", by, as_index=as_index, sort=sort, dropna=dropna, **kwargs
+            )
+        return DataFrameGroupBy(self, labels, isinstance(by, (list, tuple)), as_index, sort, dropna)
 
-    def merge(self, right: Any, how: str = "inner", on: Any = None, left_on: Any = None,
-              right_on: Any = None, left_index: bool = False, right_index: bool = False,
-              sort: bool = False, suffixes: Any = ("_x", "_y"), indicator: Any = False,
-              validate: str | None = None, **kwargs: Any) -> DataFrame:
+    def merge(
+        self,
+        right: Any,
+        how: str = "inner",
+        on: Any = None,
+        left_on: Any = None,
+        right_on: Any = None,
+        left_index: bool = False,
+        right_index: bool = False,
+        sort: bool = False,
+        suffixes: Any = ("_x", "_y"),
+        indicator: Any = False,
+        validate: str | None = None,
+        **kwargs: Any,
+    ) -> DataFrame:
         """Database-style join (``pandas.merge``)."""
         from .reshape import merge
 
-        return merge(self, right, how=how, on=on, left_on=left_on, right_on=right_on,
-                     left_index=left_index, right_index=right_index, sort=sort,
-                     suffixes=suffixes, indicator=indicator, validate=validate, **kwargs)
+        return merge(
+            self,
+            right,
+            how=how,
+            on=on,
+            left_on=left_on,
+            right_on=right_on,
+            left_index=left_index,
+            right_index=right_index,
+            sort=sort,
+            suffixes=suffixes,
+            indicator=indicator,
+            validate=validate,
+            **kwargs,
+        )
 
-    def join(self, other: Any, on: Any = None, how: str = "left", lsuffix: Any = no_default,
-             rsuffix: Any = no_default, sort: bool = False, validate: str | None = None,
-             **kwargs: Any) -> DataFrame:
+    def join(
+        self,
+        other: Any,
+        on: Any = None,
+        how: str = "left",
+        lsuffix: Any = no_default,
+        rsuffix: Any = no_default,
+        sort: bool = False,
+        validate: str | None = None,
+        **kwargs: Any,
+    ) -> DataFrame:
         """Join on the index of ``other`` (``pandas.DataFrame.join``)."""
         if isinstance(other, pd.DataFrame):
             other = DataFrame(other)
-        given = {k: v for k, v in (("lsuffix", lsuffix), ("rsuffix", rsuffix))
-                 if v is not no_default}
+        given = {
+            k: v for k, v in (("lsuffix", lsuffix), ("rsuffix", rsuffix)) if v is not no_default
+        }
         suffixes = kwargs.pop("suffixes", no_default)
         if suffixes is not no_default and not isinstance(suffixes, (list, tuple)):
             kwargs["suffixes"] = suffixes
-        if (kwargs or not isinstance(other, DataFrame)
-                or (on is not None and not all(is_scalar(k) for k in _labels(on)))):
+        if (
+            kwargs
+            or not isinstance(other, DataFrame)
+            or (on is not None and not all(is_scalar(k) for k in _labels(on)))
+        ):
             if suffixes is not no_default:
                 kwargs["suffixes"] = suffixes
-            return self._fallback("join", other, on=on, how=how, sort=sort, validate=validate,
-                                  **given, **kwargs)
-        plan = rel.IndexJoin(self._plan, other._plan, None if on is None else _labels(on),
-                             how, lsuffix, rsuffix, sort, validate,
-                             suffixes if suffixes is no_default else tuple(suffixes))
+            return self._fallback(
+                "join", other, on=on, how=how, sort=sort, validate=validate, **given, **kwargs
+            )
+        plan = rel.IndexJoin(
+            self._plan,
+            other._plan,
+            None if on is None else _labels(on),
+            how,
+            lsuffix,
+            rsuffix,
+            sort,
+            validate,
+            suffixes if suffixes is no_default else tuple(suffixes),
+        )
         return self._derive(plan)
 
     def items(self) -> Iterator[tuple[Hashable, Series]]:
@@ -700,6 +861,21 @@ def _frame_reduction(func: str) -> Callable[..., Any]:
     return method
 
 
-for _f in ("sum", "mean", "min", "max", "count", "std", "var", "median", "nunique", "any",
-           "all", "prod", "sem", "skew", "kurt"):
+for _f in (
+    "sum",
+    "mean",
+    "min",
+    "max",
+    "count",
+    "std",
+    "var",
+    "median",
+    "nunique",
+    "any",
+    "all",
+    "prod",
+    "sem",
+    "skew",
+    "kurt",
+):
     setattr(DataFrame, _f, _frame_reduction(_f))

@@ -18,8 +18,24 @@ if TYPE_CHECKING:
 
 __all__ = ["DataFrameGroupBy"]
 
-_METHODS = ("sum", "mean", "count", "min", "max", "std", "var", "median", "nunique", "first",
-            "last", "prod", "size", "any", "all", "sem")
+_METHODS = (
+    "sum",
+    "mean",
+    "count",
+    "min",
+    "max",
+    "std",
+    "var",
+    "median",
+    "nunique",
+    "first",
+    "last",
+    "prod",
+    "size",
+    "any",
+    "all",
+    "sem",
+)
 
 
 class DataFrameGroupBy:
@@ -27,8 +43,16 @@ class DataFrameGroupBy:
 
     __slots__ = ("_as_index", "_df", "_dropna", "_key_list", "_keys", "_selection", "_sort")
 
-    def __init__(self, df: DataFrame, keys: tuple[Hashable, ...], key_list: bool,
-                 as_index: bool, sort: bool, dropna: bool, selection: Any = None) -> None:
+    def __init__(
+        self,
+        df: DataFrame,
+        keys: tuple[Hashable, ...],
+        key_list: bool,
+        as_index: bool,
+        sort: bool,
+        dropna: bool,
+        selection: Any = None,
+    ) -> None:
         self._df, self._keys, self._key_list = df, keys, key_list
         self._as_index, self._sort, self._dropna = as_index, sort, dropna
         self._selection = selection
@@ -46,8 +70,9 @@ class DataFrameGroupBy:
             sel: Any = ("frame", tuple(key))
         else:
             sel = ("series", key)
-        out = DataFrameGroupBy(self._df, self._keys, self._key_list, self._as_index,
-                               self._sort, self._dropna, sel)
+        out = DataFrameGroupBy(
+            self._df, self._keys, self._key_list, self._as_index, self._sort, self._dropna, sel
+        )
         out._pandas(self._df._meta)  # KeyError for an unknown column, as pandas
         return out
 
@@ -56,14 +81,15 @@ class DataFrameGroupBy:
             raise AttributeError(name)
         if name in self._df.columns and name not in self._keys:
             return self[name]
-        cls = (pd.core.groupby.SeriesGroupBy
-               if self._selection is not None and self._selection[0] == "series"
-               else pd.core.groupby.DataFrameGroupBy)
+        cls = (
+            pd.core.groupby.SeriesGroupBy
+            if self._selection is not None and self._selection[0] == "series"
+            else pd.core.groupby.DataFrameGroupBy
+        )
         if not hasattr(cls, name):
             raise AttributeError(f"'{cls.__name__}' object has no attribute {name!r}")
         if not callable(getattr(cls, name)):  # a property (ngroups, groups, ...)
-            return fallback(f"GroupBy.{name}", lambda d: getattr(self._pandas(d), name),
-                            self._df)
+            return fallback(f"GroupBy.{name}", lambda d: getattr(self._pandas(d), name), self._df)
         return lambda *a, **k: self._fallback(name, *a, **k)
 
     def __iter__(self) -> Any:
@@ -77,16 +103,28 @@ class DataFrameGroupBy:
         return self._fallback("__len__")  # type: ignore[no-any-return]
 
     def _fallback(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        return fallback(f"GroupBy.{name}",
-                        lambda d, *a, **k: getattr(self._pandas(d), name)(*a, **k),
-                        self._df, *args, **kwargs)
+        return fallback(
+            f"GroupBy.{name}",
+            lambda d, *a, **k: getattr(self._pandas(d), name)(*a, **k),
+            self._df,
+            *args,
+            **kwargs,
+        )
 
     def _node(self, spec: tuple[Any, ...]) -> Any:
         from .frame import DataFrame
         from .series import Series
 
-        plan = Aggregate(self._df._plan, self._keys, spec, self._selection, self._key_list,
-                         self._as_index, self._sort, self._dropna)
+        plan = Aggregate(
+            self._df._plan,
+            self._keys,
+            spec,
+            self._selection,
+            self._key_list,
+            self._as_index,
+            self._sort,
+            self._dropna,
+        )
         m = meta_of(plan)
         if isinstance(m, pd.Series):
             return Series._from_relation(plan, m.name)

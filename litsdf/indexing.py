@@ -20,7 +20,8 @@ __all__ = ["FrameLoc", "FrameILoc", "SeriesLoc", "SeriesILoc"]
 
 def _int_slice(key: Any) -> bool:
     return isinstance(key, slice) and all(
-        v is None or isinstance(v, int) for v in (key.start, key.stop, key.step))
+        v is None or isinstance(v, int) for v in (key.start, key.stop, key.step)
+    )
 
 
 def _full_slice(key: Any) -> bool:
@@ -37,8 +38,7 @@ class _Indexer:
     def _fallback(self, key: Any) -> Any:
         name = self._name
         kind = type(self._obj).__name__
-        return _core.fallback(f"{kind}.{name}[]", lambda o, k: getattr(o, name)[k],
-                              self._obj, key)
+        return _core.fallback(f"{kind}.{name}[]", lambda o, k: getattr(o, name)[k], self._obj, key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         from .frame import DataFrame
@@ -47,16 +47,19 @@ class _Indexer:
         if not isinstance(obj, DataFrame):
             raise NotImplementedError(
                 f"litsdf.Series.{self._name}[...] = ... is not supported: assign the whole "
-                "column on its DataFrame instead (e.g. with Series.where/mask)")
+                "column on its DataFrame instead (e.g. with Series.where/mask)"
+            )
         name = self._name
+
         def setter(o: Any, k: Any, v: Any) -> None:
             getattr(o, name)[k] = v
 
         _core._note_fallback(f"DataFrame.{name}[]=", check=_core.probe(setter, obj, key, value))
         pdf = obj.to_pandas().copy(deep=False)
         getattr(pdf, name)[_core.unwrap(key)] = _core.unwrap(value)
-        object.__setattr__(obj, "_plan", _core.source(pdf, f"fallback DataFrame.{name}[]=",
-                                                      (obj._plan,)))
+        object.__setattr__(
+            obj, "_plan", _core.source(pdf, f"fallback DataFrame.{name}[]=", (obj._plan,))
+        )
 
 
 def _pick_columns(df: DataFrame, cols: Any, how: str) -> Any:
@@ -78,8 +81,7 @@ def _pick_columns(df: DataFrame, cols: Any, how: str) -> Any:
     labels = list(picked.columns)
     if len(set(labels)) != len(labels):
         return None
-    return lambda out: out._derive(
-        rel.Project(out._plan, tuple((c, ex.Col(c)) for c in labels)))
+    return lambda out: out._derive(rel.Project(out._plan, tuple((c, ex.Col(c)) for c in labels)))
 
 
 class FrameLoc(_Indexer):
@@ -146,5 +148,3 @@ class SeriesILoc(_Indexer):
         if _int_slice(key):
             return s.iloc_slice(key)
         return self._fallback(key)
-
-

@@ -88,7 +88,7 @@ class _Eval(ast.NodeVisitor):
     def visit_Name(self, node: ast.Name) -> Any:
         name = self.quoted.get(node.id, node.id)
         if name.startswith(_AT):
-            var = name[len(_AT):]
+            var = name[len(_AT) :]
             if var not in self.scope:
                 raise UndefinedVariableError(var, True)
             return self.scope[var]
@@ -125,13 +125,18 @@ class _Eval(ast.NodeVisitor):
             out = (out & v) if isinstance(node.op, ast.And) else (out | v)
         return out
 
-
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         import operator
 
-        ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-               ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv,
-               ast.Mod: operator.mod, ast.Pow: operator.pow}
+        ops = {
+            ast.Add: operator.add,
+            ast.Sub: operator.sub,
+            ast.Mult: operator.mul,
+            ast.Div: operator.truediv,
+            ast.FloorDiv: operator.floordiv,
+            ast.Mod: operator.mod,
+            ast.Pow: operator.pow,
+        }
         fn = ops.get(type(node.op))
         if fn is None:
             raise _Unsupported("binop")
@@ -140,8 +145,14 @@ class _Eval(ast.NodeVisitor):
     def visit_Compare(self, node: ast.Compare) -> Any:
         import operator
 
-        ops = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
-               ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
+        ops = {
+            ast.Eq: operator.eq,
+            ast.NotEq: operator.ne,
+            ast.Lt: operator.lt,
+            ast.LtE: operator.le,
+            ast.Gt: operator.gt,
+            ast.GtE: operator.ge,
+        }
         left = self.visit(node.left)
         result = None
         for op, comp in zip(node.ops, node.comparators, strict=True):
@@ -153,13 +164,19 @@ class _Eval(ast.NodeVisitor):
                 part = left.isin(vals)
                 if isinstance(op, ast.NotIn):
                     part = ~part
-            elif isinstance(op, (ast.Eq, ast.NotEq)) and isinstance(right, list) and hasattr(
-                    left, "isin"):  # pandas: ``col == [..]`` means ``col in [..]``
+            elif (
+                isinstance(op, (ast.Eq, ast.NotEq))
+                and isinstance(right, list)
+                and hasattr(left, "isin")
+            ):  # pandas: ``col == [..]`` means ``col in [..]``
                 part = left.isin(right)
                 if isinstance(op, ast.NotEq):
                     part = ~part
-            elif isinstance(op, (ast.Eq, ast.NotEq)) and isinstance(left, list) and hasattr(
-                    right, "isin"):
+            elif (
+                isinstance(op, (ast.Eq, ast.NotEq))
+                and isinstance(left, list)
+                and hasattr(right, "isin")
+            ):
                 part = right.isin(left)
                 if isinstance(op, ast.NotEq):
                     part = ~part

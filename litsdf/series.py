@@ -36,8 +36,25 @@ if TYPE_CHECKING:
 
 __all__ = ["Series"]
 
-_REDUCTIONS = ("sum", "mean", "min", "max", "count", "std", "var", "median", "nunique",
-               "any", "all", "prod", "sem", "skew", "kurt", "idxmax", "idxmin")
+_REDUCTIONS = (
+    "sum",
+    "mean",
+    "min",
+    "max",
+    "count",
+    "std",
+    "var",
+    "median",
+    "nunique",
+    "any",
+    "all",
+    "prod",
+    "sem",
+    "skew",
+    "kurt",
+    "idxmax",
+    "idxmin",
+)
 
 
 def _binop(op: str, reverse: bool = False) -> Any:
@@ -72,16 +89,22 @@ def _inplace_aware(method: Any) -> Any:
         if method.__name__ == "rename":
             warnings.warn(
                 "The inplace keyword in Series.rename is deprecated and will be removed in a "
-                "future version (PDEP-8).", pd.errors.Pandas4Warning, stacklevel=2)
+                "future version (PDEP-8).",
+                pd.errors.Pandas4Warning,
+                stacklevel=2,
+            )
         if method.__name__ == "rename":  # only renames: no values change
             self._assign(method(self, *args, **kwargs))
             return self
         lifted = [self._lift(a) for a in args]
         kwlifted = {k: self._lift(v) for k, v in kwargs.items()}
-        if None in lifted or None in kwlifted.values():
+        pos = [e for e in lifted if e is not None]
+        kw = {k: e for k, e in kwlifted.items() if e is not None}
+        if len(pos) < len(lifted) or len(kw) < len(kwlifted):
             return self._fallback(method.__name__, *args, inplace=True, **kwargs)
-        node = ex.InplaceCall(self._expr, method.__name__, tuple(lifted),  # type: ignore[arg-type]
-                              tuple(kwlifted), tuple(kwlifted.values()))  # type: ignore[arg-type]
+        node = ex.InplaceCall(
+            self._expr, method.__name__, tuple(pos), tuple(kw), tuple(kw.values())
+        )
         self._assign(Series._from_expr(self._rel, node, self._known(*args, *kwargs.values())))
         return self
 
@@ -100,16 +123,23 @@ class Series:
     """
 
     __slots__ = ("__weakref__", "_expr", "_meta", "_rel", "_root")
+    _rel: Relation
+    _expr: ex.Expr
+    _meta: pd.Series
+    _root: Relation | None
     __array_priority__ = 1000
 
     def __init__(
-        self, data: Any = None, index: Any = None, dtype: Any = None, name: Any = None,
+        self,
+        data: Any = None,
+        index: Any = None,
+        dtype: Any = None,
+        name: Any = None,
         copy: bool | None = None,
     ) -> None:
         pdata = pd.Series(_core.unwrap(data), index=index, dtype=dtype, name=name, copy=copy)
         other = Series._from_pandas(pdata, "Series")
-        self._rel, self._expr, self._meta, self._root = (
-            other._rel, other._expr, other._meta, None)
+        self._rel, self._expr, self._meta, self._root = (other._rel, other._expr, other._meta, None)
 
     # construction ----------------------------------------------------------------------------
     @classmethod
@@ -158,15 +188,17 @@ class Series:
         return known
 
     def _fallback(self, what: str, *args: Any, **kwargs: Any) -> Any:
-        return fallback(f"Series.{what}", lambda s, *a, **k: getattr(s, what)(*a, **k),
-                        self, *args, **kwargs)
+        return fallback(
+            f"Series.{what}", lambda s, *a, **k: getattr(s, what)(*a, **k), self, *args, **kwargs
+        )
 
     # materialization -------------------------------------------------------------------------
     @property
     def _plan(self) -> Relation:
-        if self._root is None:
-            self._root = Project(self._rel, ((SERIES, self._expr),))
-        return self._root
+        root = self._root
+        if root is None:
+            root = self._root = Project(self._rel, ((SERIES, self._expr),))
+        return root
 
     def to_pandas(self) -> pd.Series:
         """Execute the plan and return a real ``pandas.Series``."""
@@ -250,7 +282,11 @@ class Series:
     def _assign(self, other: Series) -> None:
         """Rebind this handle to ``other``'s plan (the in-place forms of methods)."""
         self._rel, self._expr, self._meta, self._root = (
-            other._rel, other._expr, other._meta, other._root)
+            other._rel,
+            other._expr,
+            other._meta,
+            other._root,
+        )
 
     @property
     def dtype(self) -> Any:
@@ -273,10 +309,6 @@ class Series:
     @property
     def index(self) -> pd.Index:
         return self.to_pandas().index
-
-    @property
-    def str(self) -> StringMethods:
-        return StringMethods(self)
 
     @property
     def dt(self) -> DatetimeMethods:
@@ -330,8 +362,7 @@ class Series:
     def __rmatmul__(self, other: Any) -> Any:
         return self._fallback("__rmatmul__", other)
 
-    def divmod(self, other: Any, level: Any = None, fill_value: Any = None,
-               axis: Any = 0) -> Any:
+    def divmod(self, other: Any, level: Any = None, fill_value: Any = None, axis: Any = 0) -> Any:
         """``(self // other, self % other)``."""
         if level is None and fill_value is None and axis in (0, "index"):
             return divmod(self, other)
@@ -377,8 +408,7 @@ class Series:
 
     def iloc_slice(self, key: slice) -> Series:
         """``self.iloc[start:stop:step]`` as a plan node."""
-        return Series._make(Slice(self._rel, key.start, key.stop, key.step), self._expr,
-                            self._meta)
+        return Series._make(Slice(self._rel, key.start, key.stop, key.step), self._expr, self._meta)
 
     def head(self, n: int = 5) -> Series:
         """The first ``n`` values."""
@@ -481,15 +511,19 @@ class Series:
         """Bound values to ``[lower, upper]``."""
         if _default_axis(kwargs):
             out = self._elementwise(
-                "clip", lambda lo, hi: ex.Clip(self._expr, lo, hi), (lower, upper))
+                "clip", lambda lo, hi: ex.Clip(self._expr, lo, hi), (lower, upper)
+            )
             if out is not None:
                 return out
         return self._fallback("clip", lower, upper, **kwargs)
 
     def round(self, decimals: int = 0, *args: Any, **kwargs: Any) -> Series:
         """Round to ``decimals`` places."""
-        if (args or any(k != "out" or v is not None for k, v in kwargs.items())
-                or not isinstance(decimals, (int, np.integer))):
+        if (
+            args
+            or any(k != "out" or v is not None for k, v in kwargs.items())
+            or not isinstance(decimals, (int, np.integer))
+        ):
             pd.Series([0.5]).round(decimals, *args, **kwargs)  # pandas' error for the arguments
             return self._fallback("round", decimals, *args, **kwargs)
         return self._with(ex.Round(self._expr, int(decimals)))
@@ -500,10 +534,12 @@ class Series:
     def between(self, left: Any, right: Any, inclusive: str = "both") -> Series:
         """Boolean mask of ``left <= self <= right`` (bounds per ``inclusive``)."""
         if inclusive not in ("both", "neither", "left", "right"):
-            raise ValueError("Inclusive has to be either string of 'both','left', 'right', "
-                             "or 'neither'.")
+            raise ValueError(
+                "Inclusive has to be either string of 'both','left', 'right', or 'neither'."
+            )
         out = self._elementwise(
-            "between", lambda lo, hi: ex.Between(self._expr, lo, hi, inclusive), (left, right))
+            "between", lambda lo, hi: ex.Between(self._expr, lo, hi, inclusive), (left, right)
+        )
         return out if out is not None else self._fallback("between", left, right, inclusive)
 
     def isin(self, values: Any) -> Series:
@@ -513,9 +549,7 @@ class Series:
                 "only list-like objects are allowed to be passed to isin(), you passed a "
                 f"`{type(values).__name__}`"
             )
-        if isinstance(values, (Series, pd.Series, pd.Index)) or pd.api.types.is_dict_like(
-            values
-        ):
+        if isinstance(values, (Series, pd.Series, pd.Index)) or pd.api.types.is_dict_like(values):
             return self._fallback("isin", values)
         try:
             vals = tuple(freeze(v) for v in values)
@@ -534,14 +568,20 @@ class Series:
         return self._fallback("map", arg, na_action)
 
     @_inplace_aware
-    def replace(self, to_replace: Any = None, value: Any = pd.api.extensions.no_default, *,
-                regex: bool = False, **kwargs: Any) -> Series:
+    def replace(
+        self,
+        to_replace: Any = None,
+        value: Any = pd.api.extensions.no_default,
+        *,
+        regex: bool = False,
+        **kwargs: Any,
+    ) -> Series:
         """Replace values (scalar, list or dict forms)."""
         try:
             tr, val = _tag(to_replace), _tag(value)
         except TypeError:
-            tr = val = None
-        if kwargs or tr is None or val is None:
+            return self._fallback("replace", to_replace, value, regex=regex, **kwargs)
+        if kwargs:
             return self._fallback("replace", to_replace, value, regex=regex, **kwargs)
         return self._with(ex.Replace(self._expr, tr, val, bool(regex)))
 
@@ -591,22 +631,44 @@ class Series:
             return DataFrame._from_plan(node)
         return Series._from_relation(node, m.name)
 
-    def sort_values(self, *, ascending: bool = True, kind: str = "quicksort",
-                    na_position: str = "last", ignore_index: bool = False) -> Series:
+    def sort_values(
+        self,
+        *,
+        ascending: bool = True,
+        kind: str = "quicksort",
+        na_position: str = "last",
+        ignore_index: bool = False,
+    ) -> Series:
         """Sort by value."""
-        return self._series_method("sort_values", ascending=ascending, kind=kind,
-                                   na_position=na_position, ignore_index=ignore_index)
+        return self._series_method(
+            "sort_values",
+            ascending=ascending,
+            kind=kind,
+            na_position=na_position,
+            ignore_index=ignore_index,
+        )
 
     def sort_index(self, *, ascending: bool = True, ignore_index: bool = False) -> Series:
         """Sort by index label."""
-        return self._series_method("sort_index", ascending=ascending,
-                                   ignore_index=ignore_index)
+        return self._series_method("sort_index", ascending=ascending, ignore_index=ignore_index)
 
-    def value_counts(self, normalize: bool = False, sort: bool = True,
-                     ascending: bool = False, bins: Any = None, dropna: bool = True) -> Series:
+    def value_counts(
+        self,
+        normalize: bool = False,
+        sort: bool = True,
+        ascending: bool = False,
+        bins: Any = None,
+        dropna: bool = True,
+    ) -> Series:
         """Counts of unique values (``bins``: an int, or a list of edges)."""
-        return self._series_method("value_counts", normalize=normalize, sort=sort,
-                                   ascending=ascending, bins=bins, dropna=dropna)
+        return self._series_method(
+            "value_counts",
+            normalize=normalize,
+            sort=sort,
+            ascending=ascending,
+            bins=bins,
+            dropna=dropna,
+        )
 
     def describe(self, percentiles: Any = None) -> Series:
         """Summary statistics."""
@@ -644,15 +706,17 @@ _PY_NAMES = {"and": "and", "or": "or"}
 
 
 def _named_binop(name: str, op: str, reverse: bool = False) -> Any:
-    def method(self: Series, other: Any, level: Any = None, fill_value: Any = None,
-               axis: Any = 0) -> Any:
+    def method(
+        self: Series, other: Any, level: Any = None, fill_value: Any = None, axis: Any = 0
+    ) -> Any:
         if level is None and fill_value is None and axis in (0, "index"):
             return self._binary(op, other, reverse)
         return self._fallback(name, other, level=level, fill_value=fill_value, axis=axis)
 
     method.__name__ = name
     method.__doc__ = f"``pandas.Series.{name}``: elementwise ``{op}``" + (
-        " with the operands reversed." if reverse else ".")
+        " with the operands reversed." if reverse else "."
+    )
     return method
 
 
@@ -701,3 +765,11 @@ def _normalize_dtype(dtype: Any) -> Any:
     if dtype is str or dtype == "str":
         return "str"
     return pd.api.types.pandas_dtype(dtype)
+
+
+def _str_accessor(self: Series) -> StringMethods:
+    return StringMethods(self)
+
+
+# Set after the class body so the builtin ``str`` stays usable in the class's annotations.
+Series.str = property(_str_accessor, doc="Vectorized string methods (``Series.str``).")  # type: ignore[attr-defined]

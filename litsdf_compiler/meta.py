@@ -73,8 +73,12 @@ _BY_SHAPE_LIMIT = 8192
 def _frame_signature(frame: Any) -> Any:
     index = frame.index
     return (
-        type(frame.columns).__name__, tuple(frame.columns), tuple(frame.dtypes.tolist()),
-        type(index).__name__, tuple(index.names), tuple(getattr(index, "dtypes", [index.dtype])),
+        type(frame.columns).__name__,
+        tuple(frame.columns),
+        tuple(frame.dtypes.tolist()),
+        type(index).__name__,
+        tuple(index.names),
+        tuple(getattr(index, "dtypes", [index.dtype])),
     )
 
 
@@ -89,9 +93,12 @@ def _meta_from_inputs(n: Relation, inputs: list[Any]) -> Any:
     if isinstance(n, _ROW_SUBSETS):
         return inputs[0]
     params = tuple(
-        _key(getattr(n, f)) for f in n.__match_args__ if not isinstance(getattr(n, f), Relation)
-        and not (isinstance(getattr(n, f), tuple) and any(
-            isinstance(x, Relation) for x in getattr(n, f)))
+        _key(getattr(n, f))
+        for f in n.__match_args__
+        if not isinstance(getattr(n, f), Relation)
+        and not (
+            isinstance(getattr(n, f), tuple) and any(isinstance(x, Relation) for x in getattr(n, f))
+        )
     )
     key = (type(n), params, tuple(_frame_signature(i) for i in inputs))
     hit = _BY_SHAPE.get(key)

@@ -36,8 +36,9 @@ def assert_same(got: Any, expected: Any) -> None:
     elif isinstance(expected, (list, tuple, dict)):
         assert type(got) is type(expected)
         assert len(got) == len(expected)
-        pairs = zip(got.items(), expected.items()) if isinstance(expected, dict) else zip(
-            got, expected)
+        pairs = (
+            zip(got.items(), expected.items()) if isinstance(expected, dict) else zip(got, expected)
+        )
         for g, e in pairs:
             assert_same(g, e)
     else:
@@ -78,9 +79,11 @@ class Compare:
         try:
             expected = fn(pandas)
         except Exception as err:  # pandas raises: litsdf must raise the same type
-            with litsdf.option_context(backend=self.backend, fallback="raise"):
-                with pytest.raises(type(err)):
-                    to_pandas(fn(litsdf))
+            with (
+                litsdf.option_context(backend=self.backend, fallback="raise"),
+                pytest.raises(type(err)),
+            ):
+                to_pandas(fn(litsdf))
             return
         with litsdf.option_context(backend=self.backend, fallback="raise"):
             got = to_pandas(fn(litsdf))

@@ -14,8 +14,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize("engines", ["pandas,litsdf-auto,litsdf-pandas,polars,duckdb"])
 def test_quick_run_writes_report(tmp_path: Path, engines: str) -> None:
-    cmd = [sys.executable, "-m", "benchmarks", "run", "--quick", "--engines", engines,
-           "--out", str(tmp_path), "--name", "smoke"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks",
+        "run",
+        "--quick",
+        "--engines",
+        engines,
+        "--out",
+        str(tmp_path),
+        "--name",
+        "smoke",
+    ]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((tmp_path / "smoke.json").read_text())

@@ -35,8 +35,9 @@ def no_execution(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def both_raise(fn: Callable[[Any], Any], exc: type[BaseException], match: str,
-               backend: str = "pandas") -> None:
+def both_raise(
+    fn: Callable[[Any], Any], exc: type[BaseException], match: str, backend: str = "pandas"
+) -> None:
     """``fn(pandas)`` and ``fn(litsdf)`` raise exactly the same type, ``exc`` or a subclass,
     with a message matching ``match`` (litsdf results are materialized)."""
     with pytest.raises(exc, match=match) as expected:
@@ -62,6 +63,7 @@ def raises_at_call(fn: Callable[[Any], Any], exc: type[BaseException], match: st
 
 # unknown columns -----------------------------------------------------------------------------
 
+
 def test_getitem_unknown_column_raises_at_call_without_execution(no_execution):
     df = litsdf.DataFrame({"a": [1, 2]})
     with pytest.raises(KeyError, match="nope") as info:
@@ -72,27 +74,30 @@ def test_getitem_unknown_column_raises_at_call_without_execution(no_execution):
     assert info.value.args == real.value.args
 
 
-@pytest.mark.parametrize("case, match", [
-    (lambda pd: frame(pd)["nope"], "nope"),
-    (lambda pd: frame(pd)[["i", "nope"]], r"\['nope'\] not in index"),
-    (lambda pd: frame(pd).sort_values("nope"), "nope"),
-    (lambda pd: frame(pd).sort_values(["i", "nope"]), "nope"),
-    (lambda pd: frame(pd).drop(columns=["nope"]), r"\['nope'\] not found in axis"),
-    (lambda pd: frame(pd).drop(columns="nope"), r"\['nope'\] not found in axis"),
-    (lambda pd: frame(pd).groupby("nope"), "nope"),
-    (lambda pd: frame(pd).groupby(["k", "nope"]), "nope"),
-    (lambda pd: frame(pd).groupby("k")["nope"], "nope"),
-    (lambda pd: frame(pd).groupby("k").agg({"nope": "sum"}), "nope"),
-    (lambda pd: frame(pd).groupby("k").agg(x=("nope", "sum")), "nope"),
-    (lambda pd: frame(pd).dropna(subset=["nope"]), "nope"),
-    (lambda pd: frame(pd).set_index("nope"), "nope"),
-    (lambda pd: frame(pd).nlargest(2, "nope"), "nope"),
-    (lambda pd: frame(pd).astype({"nope": float}), "nope"),
-    (lambda pd: pd.merge(*keyed(pd), on="nope"), "nope"),
-    (lambda pd: pd.merge(*keyed(pd), left_on="nope", right_on="k"), "nope"),
-    (lambda pd: pd.merge(*keyed(pd), left_on="k", right_on="nope"), "nope"),
-    (lambda pd: keyed(pd)[0].merge(keyed(pd)[1], on="x"), "x"),
-])
+@pytest.mark.parametrize(
+    "case, match",
+    [
+        (lambda pd: frame(pd)["nope"], "nope"),
+        (lambda pd: frame(pd)[["i", "nope"]], r"\['nope'\] not in index"),
+        (lambda pd: frame(pd).sort_values("nope"), "nope"),
+        (lambda pd: frame(pd).sort_values(["i", "nope"]), "nope"),
+        (lambda pd: frame(pd).drop(columns=["nope"]), r"\['nope'\] not found in axis"),
+        (lambda pd: frame(pd).drop(columns="nope"), r"\['nope'\] not found in axis"),
+        (lambda pd: frame(pd).groupby("nope"), "nope"),
+        (lambda pd: frame(pd).groupby(["k", "nope"]), "nope"),
+        (lambda pd: frame(pd).groupby("k")["nope"], "nope"),
+        (lambda pd: frame(pd).groupby("k").agg({"nope": "sum"}), "nope"),
+        (lambda pd: frame(pd).groupby("k").agg(x=("nope", "sum")), "nope"),
+        (lambda pd: frame(pd).dropna(subset=["nope"]), "nope"),
+        (lambda pd: frame(pd).set_index("nope"), "nope"),
+        (lambda pd: frame(pd).nlargest(2, "nope"), "nope"),
+        (lambda pd: frame(pd).astype({"nope": float}), "nope"),
+        (lambda pd: pd.merge(*keyed(pd), on="nope"), "nope"),
+        (lambda pd: pd.merge(*keyed(pd), left_on="nope", right_on="k"), "nope"),
+        (lambda pd: pd.merge(*keyed(pd), left_on="k", right_on="nope"), "nope"),
+        (lambda pd: keyed(pd)[0].merge(keyed(pd)[1], on="x"), "x"),
+    ],
+)
 def test_unknown_column_raises_at_call(case, match, no_execution):
     with pytest.raises(KeyError, match=match):
         case(pandas)
@@ -100,10 +105,13 @@ def test_unknown_column_raises_at_call(case, match, no_execution):
         case(litsdf)
 
 
-@pytest.mark.parametrize("case", [
-    lambda pd: frame(pd).drop_duplicates(subset=["nope"]),
-    lambda pd: frame(pd)[["i", "k"]].drop_duplicates(subset=["i", "nope"]),
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        lambda pd: frame(pd).drop_duplicates(subset=["nope"]),
+        lambda pd: frame(pd)[["i", "k"]].drop_duplicates(subset=["i", "nope"]),
+    ],
+)
 def test_unknown_column_checked_on_data_like_pandas(case):
     # pandas checks the subset only when the frame has rows, so litsdf checks it when the
     # plan runs: an empty frame must not raise
@@ -134,26 +142,32 @@ def test_rename_unknown_column_is_lenient_like_pandas(compare):
 
 
 def test_rename_unknown_column_errors_raise():
-    both_raise(lambda pd: frame(pd).rename(columns={"nope": "x"}, errors="raise"),
-               KeyError, "nope")
+    both_raise(lambda pd: frame(pd).rename(columns={"nope": "x"}, errors="raise"), KeyError, "nope")
 
 
 # incompatible dtypes -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("case, exc, match", [
-    (lambda pd: frame(pd)["s"] + 1, TypeError, "add"),
-    (lambda pd: 1 + frame(pd)["s"], TypeError, "add"),
-    (lambda pd: frame(pd)["s"] - "a", TypeError, "sub"),
-    (lambda pd: frame(pd)["s"] * frame(pd)["s"], TypeError, "mul"),
-    (lambda pd: frame(pd)["s"] < 1, TypeError, "Invalid comparison"),
-    (lambda pd: frame(pd)["t"] + 1, TypeError, "integer"),
-    (lambda pd: frame(pd)["s"].mean(), TypeError, "mean"),
-    (lambda pd: frame(pd).sum(), TypeError, "sum"),
-    (lambda pd: frame(pd)["s"].clip(0, 1), TypeError, "comparison"),
-    (lambda pd: frame(pd).nlargest(2, "s"), TypeError, "nlargest"),
-    (lambda pd: (lambda d: d["i"].where(d["s"]))(frame(pd)), TypeError,
-     "Boolean array expected"),
-])
+
+@pytest.mark.parametrize(
+    "case, exc, match",
+    [
+        (lambda pd: frame(pd)["s"] + 1, TypeError, "add"),
+        (lambda pd: 1 + frame(pd)["s"], TypeError, "add"),
+        (lambda pd: frame(pd)["s"] - "a", TypeError, "sub"),
+        (lambda pd: frame(pd)["s"] * frame(pd)["s"], TypeError, "mul"),
+        (lambda pd: frame(pd)["s"] < 1, TypeError, "Invalid comparison"),
+        (lambda pd: frame(pd)["t"] + 1, TypeError, "integer"),
+        (lambda pd: frame(pd)["s"].mean(), TypeError, "mean"),
+        (lambda pd: frame(pd).sum(), TypeError, "sum"),
+        (lambda pd: frame(pd)["s"].clip(0, 1), TypeError, "comparison"),
+        (lambda pd: frame(pd).nlargest(2, "s"), TypeError, "nlargest"),
+        (
+            lambda pd: (lambda d: d["i"].where(d["s"]))(frame(pd)),
+            TypeError,
+            "Boolean array expected",
+        ),
+    ],
+)
 def test_incompatible_dtypes(case, exc, match):
     both_raise(case, exc, match)
 
@@ -162,14 +176,17 @@ def test_incompatible_dtype_raises_at_call(no_execution):
     raises_at_call(lambda pd: frame(pd)["s"] + 1, TypeError, "add")
 
 
-@pytest.mark.parametrize("case, match", [
-    (lambda pd: frame(pd)["i"].str, r"\.str accessor"),
-    (lambda pd: frame(pd)["i"].str.lower(), r"\.str accessor"),
-    (lambda pd: frame(pd)["f"].str.len(), r"\.str accessor"),
-    (lambda pd: frame(pd)["i"].dt, r"\.dt accessor"),
-    (lambda pd: frame(pd)["i"].dt.year, r"\.dt accessor"),
-    (lambda pd: frame(pd)["s"].dt.month, r"\.dt accessor"),
-])
+@pytest.mark.parametrize(
+    "case, match",
+    [
+        (lambda pd: frame(pd)["i"].str, r"\.str accessor"),
+        (lambda pd: frame(pd)["i"].str.lower(), r"\.str accessor"),
+        (lambda pd: frame(pd)["f"].str.len(), r"\.str accessor"),
+        (lambda pd: frame(pd)["i"].dt, r"\.dt accessor"),
+        (lambda pd: frame(pd)["i"].dt.year, r"\.dt accessor"),
+        (lambda pd: frame(pd)["s"].dt.month, r"\.dt accessor"),
+    ],
+)
 def test_wrong_accessor(case, match, no_execution):
     raises_at_call(case, AttributeError, match)
 
@@ -187,8 +204,10 @@ def test_value_dependent_cast_error():
 
 # files ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("reader, name", [("read_csv", "missing.csv"),
-                                          ("read_parquet", "missing.parquet")])
+
+@pytest.mark.parametrize(
+    "reader, name", [("read_csv", "missing.csv"), ("read_parquet", "missing.parquet")]
+)
 def test_missing_file_raises_at_call(reader, name, tmp_path, no_execution):
     path = str(tmp_path / name)
     with pytest.raises(FileNotFoundError, match=re.escape(path)):
@@ -208,31 +227,35 @@ def test_missing_file_pathlike(tmp_path):
 
 # unsupported argument values ------------------------------------------------------------------
 
-@pytest.mark.parametrize("case, exc, match", [
-    (lambda pd: frame(pd)["i"].between(1, 3, inclusive="bad"), ValueError, "Inclusive"),
-    (lambda pd: frame(pd).sort_values("i", na_position="middle"), ValueError, "na_position"),
-    (lambda pd: frame(pd)["f"].sort_values(na_position="middle"), ValueError, "na_position"),
-    (lambda pd: frame(pd).sort_values("i", kind="bad"), ValueError, "sort kind"),
-    (lambda pd: frame(pd).sort_values("i", ascending="x"), ValueError, "ascending"),
-    (lambda pd: frame(pd).head("x"), TypeError, "indexers|positional"),
-    (lambda pd: frame(pd).head(2.5), TypeError, "indexers|positional"),
-    (lambda pd: frame(pd)["i"].head("x"), TypeError, "indexers|positional"),
-    (lambda pd: frame(pd).tail("x"), TypeError, "str"),
-    (lambda pd: pd.merge(*keyed(pd), on="k", how="bad"), ValueError, "not a valid Merge type"),
-    (lambda pd: frame(pd).astype("notatype"), TypeError, "notatype"),
-    (lambda pd: frame(pd)["i"].astype("notatype"), TypeError, "notatype"),
-    (lambda pd: frame(pd).dropna(how="bad"), ValueError, "invalid how option"),
-    (lambda pd: frame(pd).drop_duplicates(keep="bad"), ValueError, "keep must be"),
-    (lambda pd: frame(pd)["i"].isin(1), TypeError, "only list-like"),
-    (lambda pd: frame(pd).fillna(), TypeError, "value"),
-    (lambda pd: frame(pd)["f"].fillna(), TypeError, "value"),
-    (lambda pd: frame(pd).groupby("k").agg(x=("i", "nope")), AttributeError, "nope"),
-    (lambda pd: pd.concat([1, 2]), TypeError, "cannot concatenate"),
-    (lambda pd: pd.concat([frame(pd), frame(pd)], axis=5), ValueError, "No axis named 5"),
-    (lambda pd: frame(pd).query("nope > 1"), NameError, "nope"),
-    (lambda pd: frame(pd).loc[:, "nope"], KeyError, "nope"),
-    (lambda pd: frame(pd).iloc[:, 99], IndexError, "out-of-bounds"),
-])
+
+@pytest.mark.parametrize(
+    "case, exc, match",
+    [
+        (lambda pd: frame(pd)["i"].between(1, 3, inclusive="bad"), ValueError, "Inclusive"),
+        (lambda pd: frame(pd).sort_values("i", na_position="middle"), ValueError, "na_position"),
+        (lambda pd: frame(pd)["f"].sort_values(na_position="middle"), ValueError, "na_position"),
+        (lambda pd: frame(pd).sort_values("i", kind="bad"), ValueError, "sort kind"),
+        (lambda pd: frame(pd).sort_values("i", ascending="x"), ValueError, "ascending"),
+        (lambda pd: frame(pd).head("x"), TypeError, "indexers|positional"),
+        (lambda pd: frame(pd).head(2.5), TypeError, "indexers|positional"),
+        (lambda pd: frame(pd)["i"].head("x"), TypeError, "indexers|positional"),
+        (lambda pd: frame(pd).tail("x"), TypeError, "str"),
+        (lambda pd: pd.merge(*keyed(pd), on="k", how="bad"), ValueError, "not a valid Merge type"),
+        (lambda pd: frame(pd).astype("notatype"), TypeError, "notatype"),
+        (lambda pd: frame(pd)["i"].astype("notatype"), TypeError, "notatype"),
+        (lambda pd: frame(pd).dropna(how="bad"), ValueError, "invalid how option"),
+        (lambda pd: frame(pd).drop_duplicates(keep="bad"), ValueError, "keep must be"),
+        (lambda pd: frame(pd)["i"].isin(1), TypeError, "only list-like"),
+        (lambda pd: frame(pd).fillna(), TypeError, "value"),
+        (lambda pd: frame(pd)["f"].fillna(), TypeError, "value"),
+        (lambda pd: frame(pd).groupby("k").agg(x=("i", "nope")), AttributeError, "nope"),
+        (lambda pd: pd.concat([1, 2]), TypeError, "cannot concatenate"),
+        (lambda pd: pd.concat([frame(pd), frame(pd)], axis=5), ValueError, "No axis named 5"),
+        (lambda pd: frame(pd).query("nope > 1"), NameError, "nope"),
+        (lambda pd: frame(pd).loc[:, "nope"], KeyError, "nope"),
+        (lambda pd: frame(pd).iloc[:, 99], IndexError, "out-of-bounds"),
+    ],
+)
 def test_bad_argument(case, exc, match):
     both_raise(case, exc, match)
 
@@ -279,6 +302,7 @@ def test_collect_unknown_backend():
 
 
 # failed operations leave the frame unchanged --------------------------------------------------
+
 
 def test_failed_setitem_leaves_frame_unchanged():
     df = litsdf.DataFrame(frame(pandas))
@@ -330,9 +354,12 @@ def test_setitem_wrong_length_warn_mode():
         case(litsdf)
 
 
-@pytest.mark.xfail(strict=True, reason="strict mode checks fallbacks on the empty metadata "
-                   "only; pandas accepts a list of any length on an empty frame, so the "
-                   "length error is only found by running the fallback")
+@pytest.mark.xfail(
+    strict=True,
+    reason="strict mode checks fallbacks on the empty metadata "
+    "only; pandas accepts a list of any length on an empty frame, so the "
+    "length error is only found by running the fallback",
+)
 def test_setitem_wrong_length_strict_mode():
     def case(pd: Any) -> Any:
         df = frame(pd)
@@ -343,6 +370,7 @@ def test_setitem_wrong_length_strict_mode():
 
 
 # strict mode: a fallback that pandas would reject raises pandas' error -----------------------
+
 
 def test_strict_mode_reports_pandas_error_not_fallback_error():
     s = litsdf.DataFrame({"a": ["x", "y"]})["a"]
@@ -369,8 +397,9 @@ def test_strict_mode_row_label_error_checked_on_data():
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_errors_on_every_backend(backend):
-    both_raise(lambda pd: frame(pd)["s"].astype(float), ValueError, "could not convert",
-               backend=backend)
+    both_raise(
+        lambda pd: frame(pd)["s"].astype(float), ValueError, "could not convert", backend=backend
+    )
     both_raise(lambda pd: frame(pd).sort_values("nope"), KeyError, "nope", backend=backend)
 
 

@@ -23,20 +23,22 @@ from .conftest import assert_same, to_pandas
 from .differential.data import frame
 
 CASES: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "pivot_table": ("DataFrame.pivot_table",
-                    lambda pd: frame(pd).pivot_table(index="k", values="i", aggfunc="sum")),
+    "pivot_table": (
+        "DataFrame.pivot_table",
+        lambda pd: frame(pd).pivot_table(index="k", values="i", aggfunc="sum"),
+    ),
     "melt": ("DataFrame.melt", lambda pd: frame(pd)[["i", "k"]].melt(id_vars="k")),
     "cumsum": ("Series.cumsum", lambda pd: frame(pd)["i"].cumsum()),
     "transpose": ("DataFrame.T", lambda pd: frame(pd)[["i", "j"]].T),
-    "apply_rows": ("DataFrame.apply",
-                   lambda pd: frame(pd).apply(lambda r: r["i"] + r["j"], axis=1)),
+    "apply_rows": (
+        "DataFrame.apply",
+        lambda pd: frame(pd).apply(lambda r: r["i"] + r["j"], axis=1),
+    ),
     "map_func": ("Series.map", lambda pd: frame(pd)["i"].map(lambda v: v * 2)),
-    "to_datetime": ("pandas.to_datetime",
-                    lambda pd: pd.to_datetime(frame(pd)["t"].astype(str))),
+    "to_datetime": ("pandas.to_datetime", lambda pd: pd.to_datetime(frame(pd)["t"].astype(str))),
     "get_dummies": ("pandas.get_dummies", lambda pd: pd.get_dummies(frame(pd)[["k", "i"]])),
     "shift": ("Series.shift", lambda pd: frame(pd)["f"].shift(2)),
-    "rolling_frame": ("DataFrame.rolling",
-                      lambda pd: frame(pd)[["i", "f"]].rolling(2).sum()),
+    "rolling_frame": ("DataFrame.rolling", lambda pd: frame(pd)[["i", "f"]].rolling(2).sum()),
 }
 
 
@@ -201,6 +203,7 @@ def test_accessor_fallback():
 
 # module-level names ---------------------------------------------------------------------------
 
+
 def test_module_names_resolve_to_pandas():
     assert litsdf.Timestamp is pandas.Timestamp
     assert litsdf.Timedelta is pandas.Timedelta
@@ -238,6 +241,7 @@ def test_module_function_with_scalar_result_is_unwrapped():
 
 
 # in-place fallbacks ---------------------------------------------------------------------------
+
 
 def test_inplace_fallback_never_mutates_user_frame():
     pdf = pandas.DataFrame({"a": [1, 2, 3], "c": [0, 0, 0]})
@@ -310,6 +314,7 @@ def test_mutating_a_result_does_not_change_the_frame():
 
 # backend decline --------------------------------------------------------------------------------
 
+
 def test_backend_decline_is_reported(monkeypatch):
     """A requested backend that declines a plan raises in strict mode, naming the reason, and
     explain() says why."""
@@ -318,8 +323,9 @@ def test_backend_decline_is_reported(monkeypatch):
     from litsdf_compiler.backends.base import Verdict
 
     backend = registry()["pandas"]
-    monkeypatch.setattr(type(backend), "check_Filter",
-                        lambda self, n: Verdict(False, "test says no"), raising=False)
+    monkeypatch.setattr(
+        type(backend), "check_Filter", lambda self, n: Verdict(False, "test says no"), raising=False
+    )
     df = litsdf.DataFrame({"a": [1, 2, 3]})
     out = df[df["a"] > 1]
     with litsdf.option_context(backend="pandas", fallback="raise"):

@@ -31,22 +31,32 @@ WORDS = ["a", "b", "B", " a", "ab ", "xyz", ""]
 
 def _column(draw: Any, kind: str, n: int) -> Any:
     if kind == "int":
-        return np.array(draw(st.lists(st.integers(-5, 5), min_size=n, max_size=n)),
-                        dtype="int64")
+        return np.array(draw(st.lists(st.integers(-5, 5), min_size=n, max_size=n)), dtype="int64")
     if kind == "float":
-        vals = draw(st.lists(st.one_of(st.sampled_from([np.nan, 0.0, -0.5, 2.5]),
-                                       st.floats(-100, 100, allow_nan=False, width=32)),
-                             min_size=n, max_size=n))
+        vals = draw(
+            st.lists(
+                st.one_of(
+                    st.sampled_from([np.nan, 0.0, -0.5, 2.5]),
+                    st.floats(-100, 100, allow_nan=False, width=32),
+                ),
+                min_size=n,
+                max_size=n,
+            )
+        )
         return np.array(vals, dtype="float64")
     if kind == "str":
-        return draw(st.lists(st.one_of(st.none(), st.sampled_from(WORDS)), min_size=n,
-                             max_size=n))
+        return draw(st.lists(st.one_of(st.none(), st.sampled_from(WORDS)), min_size=n, max_size=n))
     if kind == "bool":
         return np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
     days = draw(st.lists(st.one_of(st.none(), st.integers(0, 800)), min_size=n, max_size=n))
     base = np.datetime64("2023-01-01T00:00:00", "ns")
-    return np.array([np.datetime64("NaT", "ns") if d is None else
-                     base + np.timedelta64(d * 36, "h") for d in days], dtype="datetime64[ns]")
+    return np.array(
+        [
+            np.datetime64("NaT", "ns") if d is None else base + np.timedelta64(d * 36, "h")
+            for d in days
+        ],
+        dtype="datetime64[ns]",
+    )
 
 
 @st.composite
@@ -64,6 +74,7 @@ def frames(draw: Any) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 # steps ----------------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class Step:
@@ -109,11 +120,33 @@ def step(draw: Any, schema: dict[str, str], last: bool) -> tuple[Step, dict[str,
     num = _cols(schema, *NUMERIC)
     strs = _cols(schema, "str")
     dts = _cols(schema, "dt")
-    options = ["assign_const", "head", "tail", "iloc", "sort", "drop_duplicates", "dropna",
-               "reset_index", "isna", "rename", "filter", "cmp", "isin"]
+    options = [
+        "assign_const",
+        "head",
+        "tail",
+        "iloc",
+        "sort",
+        "drop_duplicates",
+        "dropna",
+        "reset_index",
+        "isna",
+        "rename",
+        "filter",
+        "cmp",
+        "isin",
+    ]
     if num:
-        options += ["arith", "arith_scalar", "abs", "round", "clip", "astype_float", "where",
-                    "between", "fillna_num"]
+        options += [
+            "arith",
+            "arith_scalar",
+            "abs",
+            "round",
+            "clip",
+            "astype_float",
+            "where",
+            "between",
+            "fillna_num",
+        ]
     if strs:
         options += ["str_case", "str_len", "str_contains", "fillna_str"]
     if dts:
@@ -135,8 +168,10 @@ def step(draw: Any, schema: dict[str, str], last: bool) -> tuple[Step, dict[str,
     if kind in ("head", "tail"):
         return Step(f"df = df.{kind}({draw(st.integers(-3, 12))})"), new
     if kind == "iloc":
-        a, b = draw(st.one_of(st.none(), st.integers(-8, 8))), draw(
-            st.one_of(st.none(), st.integers(-8, 20)))
+        a, b = (
+            draw(st.one_of(st.none(), st.integers(-8, 8))),
+            draw(st.one_of(st.none(), st.integers(-8, 20))),
+        )
         step_ = draw(st.sampled_from(["", ":2", ":-1"]))
         return Step(f"df = df.iloc[{'' if a is None else a}:{'' if b is None else b}{step_}]"), new
     if kind == "sort":
@@ -145,13 +180,19 @@ def step(draw: Any, schema: dict[str, str], last: bool) -> tuple[Step, dict[str,
         na = draw(st.sampled_from(["last", "first"]))
         return Step(f"df = df.sort_values({by!r}, ascending={asc}, na_position={na!r})"), new
     if kind == "drop_duplicates":
-        sub = draw(st.one_of(st.none(), st.lists(st.sampled_from(cols), min_size=1,
-                                                    max_size=2, unique=True)))
+        sub = draw(
+            st.one_of(
+                st.none(), st.lists(st.sampled_from(cols), min_size=1, max_size=2, unique=True)
+            )
+        )
         keep = draw(st.sampled_from(["first", "last", False]))
         return Step(f"df = df.drop_duplicates(subset={sub!r}, keep={keep!r})"), new
     if kind == "dropna":
-        sub = draw(st.one_of(st.none(), st.lists(st.sampled_from(cols), min_size=1,
-                                                    max_size=2, unique=True)))
+        sub = draw(
+            st.one_of(
+                st.none(), st.lists(st.sampled_from(cols), min_size=1, max_size=2, unique=True)
+            )
+        )
         how = draw(st.sampled_from(["any", "all"]))
         return Step(f"df = df.dropna(subset={sub!r}, how={how!r})"), new
     if kind == "reset_index":
@@ -167,8 +208,9 @@ def step(draw: Any, schema: dict[str, str], last: bool) -> tuple[Step, dict[str,
         return Step(f"df = df.rename(columns={{{any_col!r}: {n!r}}})"), new
     if kind in ("filter", "cmp"):
         k = schema[any_col]
-        op = draw(st.sampled_from(["==", "!="] if k in ("bool",) else
-                                  ["==", "!=", "<", "<=", ">", ">="]))
+        op = draw(
+            st.sampled_from(["==", "!="] if k in ("bool",) else ["==", "!=", "<", "<=", ">", ">="])
+        )
         other_cols = [c for c in cols if schema[c] == k and c != any_col]
         if other_cols and draw(st.booleans()):
             rhs = f"df[{draw(st.sampled_from(other_cols))!r}]"
@@ -202,8 +244,9 @@ def step(draw: Any, schema: dict[str, str], last: bool) -> tuple[Step, dict[str,
         reverse = draw(st.booleans()) and op != "**"
         expr = f"{v} {op} df[{a!r}]" if reverse else f"df[{a!r}] {op} {v}"
         target = draw(st.sampled_from([a, n]))
-        new[target] = "float" if op == "/" or "." in v or schema[a] == "float" or (
-            op == "**") else "int"
+        new[target] = (
+            "float" if op == "/" or "." in v or schema[a] == "float" or (op == "**") else "int"
+        )
         return Step(f"df[{target!r}] = {expr}"), new
     if kind in ("abs", "round", "clip", "astype_float", "fillna_num"):
         a = draw(st.sampled_from(num))
@@ -211,7 +254,7 @@ def step(draw: Any, schema: dict[str, str], last: bool) -> tuple[Step, dict[str,
             "abs": "abs()",
             "round": f"round({draw(st.integers(0, 2))})",
             "clip": f"clip({draw(st.sampled_from(['-1', 'None', '0.5']))}, "
-                    f"{draw(st.sampled_from(['2', 'None', '3.5']))})",
+            f"{draw(st.sampled_from(['2', 'None', '3.5']))})",
             "astype_float": "astype(float)",
             "fillna_num": f"fillna({_scalar(draw, schema[a])})",
         }[kind]
@@ -219,12 +262,13 @@ def step(draw: Any, schema: dict[str, str], last: bool) -> tuple[Step, dict[str,
             new[a] = "float" if (kind == "astype_float" or "." in call) else schema[a]
         if draw(st.booleans()) and kind != "fillna_num":
             return Step(f"df = df[{_cols(schema, *NUMERIC)!r}].{call}"), {
-                c: (new[a] if c == a else schema[c]) for c in num}
+                c: (new[a] if c == a else schema[c]) for c in num
+            }
         return Step(f"df[{a!r}] = df[{a!r}].{call}"), new
     if kind == "where":
         a = draw(st.sampled_from(num))
         c = draw(st.sampled_from(cols))
-        cond = (f"df[{c!r}]" if schema[c] == "bool" else f"df[{c!r}].notna()")
+        cond = f"df[{c!r}]" if schema[c] == "bool" else f"df[{c!r}].notna()"
         other = draw(st.sampled_from(["", ", 0", ", -1.5"]))
         new[a] = "float"
         return Step(f"df[{a!r}] = df[{a!r}].where({cond}{other})"), new
@@ -256,22 +300,38 @@ def step(draw: Any, schema: dict[str, str], last: bool) -> tuple[Step, dict[str,
         return Step(f"df[{n!r}] = df[{a!r}].dt.{part}"), new
     if kind == "drop":
         return Step(f"df = df.drop(columns=[{any_col!r}])"), {
-            c: k for c, k in schema.items() if c != any_col}
+            c: k for c, k in schema.items() if c != any_col
+        }
     if kind == "groupby":
         key = draw(st.sampled_from([c for c in cols if schema[c] != "float"] or cols))
         others = [c for c in cols if c != key]
-        aggs = draw(st.lists(st.tuples(st.sampled_from(others),
-                                       st.sampled_from(["sum", "mean", "count", "size"])),
-                             min_size=1, max_size=3))
+        aggs = draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(others), st.sampled_from(["sum", "mean", "count", "size"])
+                ),
+                min_size=1,
+                max_size=3,
+            )
+        )
         named = ", ".join(f"a{i}=({c!r}, {f!r})" for i, (c, f) in enumerate(aggs))
         dropna = draw(st.booleans())
-        out = {f"a{i}": (schema[c] if f == "sum" or (f == "mean" and schema[c] == "dt")
-                         else "float" if f == "mean" else "int")
-               for i, (c, f) in enumerate(aggs)}
+        out = {
+            f"a{i}": (
+                schema[c]
+                if f == "sum" or (f == "mean" and schema[c] == "dt")
+                else "float"
+                if f == "mean"
+                else "int"
+            )
+            for i, (c, f) in enumerate(aggs)
+        }
         if draw(st.booleans()):
             return Step(f"df = df.groupby({key!r}, dropna={dropna}).agg({named})"), out
         return Step(f"df = df.groupby({key!r}, dropna={dropna}).agg({named}).reset_index()"), {
-            key: schema[key], **out}
+            key: schema[key],
+            **out,
+        }
     if kind == "reduce":
         func = draw(st.sampled_from(["sum", "mean", "max", "count", "nunique"]))
         return Step(f"out = df[{any_col!r}].{func}()"), None
@@ -297,16 +357,23 @@ def programs(draw: Any) -> tuple[dict[str, Any], list[Step]]:
 
 
 def _execute(pd: Any, data: dict[str, Any], steps: list[Step]) -> Any:
-    df = pd.DataFrame({k: (list(v) if isinstance(v, list) else v.copy()) for k, v in
-                       data.items()})
+    df = pd.DataFrame({k: (list(v) if isinstance(v, list) else v.copy()) for k, v in data.items()})
     for s in steps:
         df = s.run(pd, df)
     return df
 
 
-@settings(max_examples=200, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
 @given(programs())
 def test_random_programs_match_pandas(program):
     data, steps = program

@@ -118,6 +118,7 @@ def test_walk_and_node_registry():
 
 # JSON serialization ---------------------------------------------------------------------------
 
+
 def _csv(tmp: str) -> str:
     path = os.path.join(tmp, "data.csv")
     frame(pandas).to_csv(path, index=False)
@@ -138,32 +139,41 @@ PLANS: dict[str, Callable[[Any, str], Any]] = {
     "with_columns": lambda pd, tmp: frame(pd).assign(x=lambda d: d["i"] - d["j"], y=1),
     "filter": lambda pd, tmp: (lambda d: d[(d["f"] > 0) | d["b"]])(frame(pd)),
     "fillna_cast": lambda pd, tmp: frame(pd)["f"].fillna(-1.0).astype("int64"),
-    "where_isin": lambda pd, tmp: (lambda d: d["i"].where(d["k"].isin(["a", "c"]), -1))(
-        frame(pd)),
-    "between_clip": lambda pd, tmp: (lambda d: d.assign(
-        x=d["f"].between(0, 5, inclusive="left"), y=d["g"].clip(0, 3)))(frame(pd)),
-    "strings": lambda pd, tmp: (lambda d: d.assign(
-        lo=d["s"].str.lower(), up=d["s"].str.upper(), n=d["s"].str.strip().str.len(),
-        c=d["s"].str.contains("a", regex=False)))(frame(pd)),
+    "where_isin": lambda pd, tmp: (lambda d: d["i"].where(d["k"].isin(["a", "c"]), -1))(frame(pd)),
+    "between_clip": lambda pd, tmp: (
+        lambda d: d.assign(x=d["f"].between(0, 5, inclusive="left"), y=d["g"].clip(0, 3))
+    )(frame(pd)),
+    "strings": lambda pd, tmp: (
+        lambda d: d.assign(
+            lo=d["s"].str.lower(),
+            up=d["s"].str.upper(),
+            n=d["s"].str.strip().str.len(),
+            c=d["s"].str.contains("a", regex=False),
+        )
+    )(frame(pd)),
     "datetimes": lambda pd, tmp: (lambda d: d.assign(y=d["t"].dt.year, m=d["t"].dt.month))(
-        frame(pd)),
+        frame(pd)
+    ),
     "timestamp_literal": lambda pd, tmp: (lambda d: d[d["t"] > pd.Timestamp("2024-03-01")])(
-        frame(pd)),
+        frame(pd)
+    ),
     "nan_literal": lambda pd, tmp: frame(pd)["f"].fillna(np.nan) + np.float64(1.5),
-    "sort": lambda pd, tmp: frame(pd).sort_values(["k", "f"], ascending=[True, False],
-                                                  na_position="first"),
+    "sort": lambda pd, tmp: frame(pd).sort_values(
+        ["k", "f"], ascending=[True, False], na_position="first"
+    ),
     "head_tail_slice": lambda pd, tmp: frame(pd).head(6).tail(4).iloc[1:3],
-    "groupby_named": lambda pd, tmp: frame(pd).groupby("k").agg(
-        total=("i", "sum"), avg=("f", "mean"), n=("s", "count")),
-    "groupby_dict": lambda pd, tmp: frame(pd).groupby(["k", "b"], dropna=False).agg(
-        {"i": ["sum", "max"], "g": "mean"}),
+    "groupby_named": lambda pd, tmp: (
+        frame(pd).groupby("k").agg(total=("i", "sum"), avg=("f", "mean"), n=("s", "count"))
+    ),
+    "groupby_dict": lambda pd, tmp: (
+        frame(pd).groupby(["k", "b"], dropna=False).agg({"i": ["sum", "max"], "g": "mean"})
+    ),
     "groupby_size": lambda pd, tmp: frame(pd).groupby("k").size(),
-    "merge": lambda pd, tmp: pd.merge(*keyed(pd), on="k", how="left",
-                                      suffixes=("_l", "_r")),
-    "concat": lambda pd, tmp: pd.concat([frame(pd)[["i", "f"]], frame(pd)[["i", "g"]]],
-                                        ignore_index=True),
-    "drop_rename": lambda pd, tmp: frame(pd).drop(columns=["s", "t"]).rename(
-        columns={"i": "I"}),
+    "merge": lambda pd, tmp: pd.merge(*keyed(pd), on="k", how="left", suffixes=("_l", "_r")),
+    "concat": lambda pd, tmp: pd.concat(
+        [frame(pd)[["i", "f"]], frame(pd)[["i", "g"]]], ignore_index=True
+    ),
+    "drop_rename": lambda pd, tmp: frame(pd).drop(columns=["s", "t"]).rename(columns={"i": "I"}),
     "dedup_dropna": lambda pd, tmp: frame(pd)[["k", "b"]].drop_duplicates().dropna(),
     "set_reset_index": lambda pd, tmp: frame(pd).set_index("k").reset_index(),
     "frame_elementwise": lambda pd, tmp: frame(pd)[["f", "g"]].fillna(0).round(1).abs(),
@@ -215,12 +225,29 @@ def test_json_round_trip_scalar_plan():
     assert _raw(from_json(to_json(plan3))) == 3.0
 
 
-@pytest.mark.parametrize("value", [
-    1, 1.0, True, None, "x", np.nan, float("inf"), -float("inf"), np.int32(7), np.float32(2.5),
-    np.bool_(True), pandas.NA, pandas.NaT, pandas.Timestamp("2024-01-02 03:04:05"),
-    pandas.Timestamp("2024-01-02", tz="UTC"), pandas.Timedelta("1D2h"),
-    (1, "a"), pandas.api.extensions.no_default,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        1,
+        1.0,
+        True,
+        None,
+        "x",
+        np.nan,
+        float("inf"),
+        -float("inf"),
+        np.int32(7),
+        np.float32(2.5),
+        np.bool_(True),
+        pandas.NA,
+        pandas.NaT,
+        pandas.Timestamp("2024-01-02 03:04:05"),
+        pandas.Timestamp("2024-01-02", tz="UTC"),
+        pandas.Timedelta("1D2h"),
+        (1, "a"),
+        pandas.api.extensions.no_default,
+    ],
+)
 def test_literal_round_trip(value):
     e = BinaryOp("eq", Col("a"), Lit(value))
     e2 = from_json(to_json(e))
@@ -239,39 +266,99 @@ def test_shared_subplans_are_stored_once():
     assert from_json(to_json(plan)) == plan
 
 
-@pytest.mark.parametrize("text, match", [
-    ("not json", "not JSON"),
-    ("[1, 2]", "not a litsdf plan"),
-    (json.dumps({"format": "other", "version": 1, "nodes": [], "root": 0}),
-     "not a litsdf plan"),
-    (json.dumps({"format": FORMAT, "version": 999, "nodes": [], "root": 0}),
-     "version 999 is not supported"),
-    (json.dumps({"format": FORMAT, "version": "1", "nodes": [], "root": 0}),
-     "version '1' is not supported"),
-    (json.dumps({"format": FORMAT, "version": VERSION,
-                 "nodes": [{"op": "NoSuchNode", "fields": {}}], "root": 0}),
-     "unknown plan node 'NoSuchNode'"),
-    (json.dumps({"format": FORMAT, "version": VERSION,
-                 "nodes": [{"op": "Col", "fields": {"nope": 1}}], "root": 0}),
-     "bad fields for Col"),
-    (json.dumps({"format": FORMAT, "version": VERSION,
-                 "nodes": [{"op": "Lit", "fields": {"value": {"$weird": 1}}}], "root": 0}),
-     "unknown tagged value"),
-    (json.dumps({"format": FORMAT, "version": VERSION, "nodes": [], "root": 0}),
-     "0 nodes"),
-    (json.dumps({"format": FORMAT, "version": VERSION}), "nodes"),
-    (json.dumps({"format": FORMAT, "version": VERSION,
-                 "nodes": [{"op": "Alias", "fields": {"input": {"$node": 5}, "name": "x"}}],
-                 "root": 0}), "node 5"),
-    (json.dumps({"format": FORMAT, "version": VERSION,
-                 "nodes": [{"op": "Alias", "fields": {"input": {"$node": 0}, "name": "x"}}],
-                 "root": 0}), "cycle"),
-    (json.dumps({"format": FORMAT, "version": VERSION, "nodes": [{"fields": {}}], "root": 0}),
-     "op"),
-    (json.dumps({"format": FORMAT, "version": VERSION,
-                 "nodes": [{"op": "Alias", "fields": {"input": 3, "name": "x"}}],
-                 "root": 0}), "Alias"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("not json", "not JSON"),
+        ("[1, 2]", "not a litsdf plan"),
+        (
+            json.dumps({"format": "other", "version": 1, "nodes": [], "root": 0}),
+            "not a litsdf plan",
+        ),
+        (
+            json.dumps({"format": FORMAT, "version": 999, "nodes": [], "root": 0}),
+            "version 999 is not supported",
+        ),
+        (
+            json.dumps({"format": FORMAT, "version": "1", "nodes": [], "root": 0}),
+            "version '1' is not supported",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": FORMAT,
+                    "version": VERSION,
+                    "nodes": [{"op": "NoSuchNode", "fields": {}}],
+                    "root": 0,
+                }
+            ),
+            "unknown plan node 'NoSuchNode'",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": FORMAT,
+                    "version": VERSION,
+                    "nodes": [{"op": "Col", "fields": {"nope": 1}}],
+                    "root": 0,
+                }
+            ),
+            "bad fields for Col",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": FORMAT,
+                    "version": VERSION,
+                    "nodes": [{"op": "Lit", "fields": {"value": {"$weird": 1}}}],
+                    "root": 0,
+                }
+            ),
+            "unknown tagged value",
+        ),
+        (json.dumps({"format": FORMAT, "version": VERSION, "nodes": [], "root": 0}), "0 nodes"),
+        (json.dumps({"format": FORMAT, "version": VERSION}), "nodes"),
+        (
+            json.dumps(
+                {
+                    "format": FORMAT,
+                    "version": VERSION,
+                    "nodes": [{"op": "Alias", "fields": {"input": {"$node": 5}, "name": "x"}}],
+                    "root": 0,
+                }
+            ),
+            "node 5",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": FORMAT,
+                    "version": VERSION,
+                    "nodes": [{"op": "Alias", "fields": {"input": {"$node": 0}, "name": "x"}}],
+                    "root": 0,
+                }
+            ),
+            "cycle",
+        ),
+        (
+            json.dumps(
+                {"format": FORMAT, "version": VERSION, "nodes": [{"fields": {}}], "root": 0}
+            ),
+            "op",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": FORMAT,
+                    "version": VERSION,
+                    "nodes": [{"op": "Alias", "fields": {"input": 3, "name": "x"}}],
+                    "root": 0,
+                }
+            ),
+            "Alias",
+        ),
+    ],
+)
 def test_bad_plan_text(text, match):
     with pytest.raises(PlanFormatError, match=match):
         from_json(text)
@@ -384,6 +471,7 @@ def test_series_explain():
 
 
 # backends and options -------------------------------------------------------------------------
+
 
 def test_backends_lists_pandas_available():
     infos = litsdf.backends()

@@ -11,8 +11,16 @@ from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 __all__ = [
-    "Node", "node", "NODE_TYPES", "children", "walk", "replace_children", "FrozenList",
-    "FrozenDict", "freeze", "thaw",
+    "Node",
+    "node",
+    "NODE_TYPES",
+    "children",
+    "walk",
+    "replace_children",
+    "FrozenList",
+    "FrozenDict",
+    "freeze",
+    "thaw",
 ]
 
 NODE_TYPES: dict[str, type[Node]] = {}

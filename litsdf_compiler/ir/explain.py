@@ -13,9 +13,22 @@ from .relations import DataRef, Relation, Source
 __all__ = ["render_expr", "render_plan", "plan_dict", "fallback_sources"]
 
 _SYMBOLS = {
-    "add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%",
-    "pow": "**", "eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=",
-    "and": "&", "or": "|", "xor": "^",
+    "add": "+",
+    "sub": "-",
+    "mul": "*",
+    "truediv": "/",
+    "floordiv": "//",
+    "mod": "%",
+    "pow": "**",
+    "eq": "==",
+    "ne": "!=",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "and": "&",
+    "or": "|",
+    "xor": "^",
 }
 _UNARY = {"neg": "-", "pos": "+", "invert": "~"}
 
@@ -66,8 +79,9 @@ def _params(n: Relation) -> str:
     parts = []
     for f in n.__match_args__:
         v = getattr(n, f)
-        if isinstance(v, Relation) or (isinstance(v, tuple) and v and all(
-                isinstance(x, Relation) for x in v)):
+        if isinstance(v, Relation) or (
+            isinstance(v, tuple) and v and all(isinstance(x, Relation) for x in v)
+        ):
             continue
         if f == "expressions":
             parts.append(", ".join(f"{k}={render_expr(x)}" for k, x in v))

@@ -13,23 +13,78 @@ from typing import Any
 from .base import Node, node
 
 __all__ = [
-    "Expr", "Col", "Lit", "Alias", "BinaryOp", "UnaryOp", "Ufunc", "FillNa", "IsNa", "NotNa",
-    "Cast", "Where", "Clip", "Round", "Between", "IsIn", "MapDict", "Replace", "Reduce",
-    "InplaceCall", "BINARY_OPS", "UNARY_OPS", "REDUCTIONS",
+    "Expr",
+    "Col",
+    "Lit",
+    "Alias",
+    "BinaryOp",
+    "UnaryOp",
+    "Ufunc",
+    "FillNa",
+    "IsNa",
+    "NotNa",
+    "Cast",
+    "Where",
+    "Clip",
+    "Round",
+    "Between",
+    "IsIn",
+    "MapDict",
+    "Replace",
+    "Reduce",
+    "InplaceCall",
+    "BINARY_OPS",
+    "UNARY_OPS",
+    "REDUCTIONS",
 ]
 
-BINARY_OPS = frozenset({
-    "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "eq", "ne", "lt", "le", "gt", "ge",
-    "and", "or", "xor"
-})
+BINARY_OPS = frozenset(
+    {
+        "add",
+        "sub",
+        "mul",
+        "truediv",
+        "floordiv",
+        "mod",
+        "pow",
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "and",
+        "or",
+        "xor",
+    }
+)
 """Binary operators, named after Python's ``operator`` module."""
 
 UNARY_OPS = frozenset({"neg", "pos", "invert", "abs"})
 
-REDUCTIONS = frozenset({
-    "sum", "mean", "min", "max", "count", "std", "var", "median", "nunique", "any", "all", "prod",
-    "sem", "skew", "kurt", "size", "idxmax", "idxmin", "quantile"
-})
+REDUCTIONS = frozenset(
+    {
+        "sum",
+        "mean",
+        "min",
+        "max",
+        "count",
+        "std",
+        "var",
+        "median",
+        "nunique",
+        "any",
+        "all",
+        "prod",
+        "sem",
+        "skew",
+        "kurt",
+        "size",
+        "idxmax",
+        "idxmin",
+        "quantile",
+    }
+)
 
 
 class Expr(Node):

@@ -17,11 +17,38 @@ from .base import Node, node
 from .expressions import Expr
 
 __all__ = [
-    "Relation", "DataRef", "Source", "ReadCsv", "ReadParquet", "Project", "WithColumns",
-    "Filter", "Drop", "Rename", "Head", "Tail", "Slice", "Sort", "SortIndex", "TopK",
-    "Aggregate", "FrameReduce", "ScalarResult", "Join", "IndexJoin", "Concat", "SetIndex",
-    "ResetIndex", "DropDuplicates", "DropNa", "FrameElementwise", "Describe",
-    "SeriesMethod", "SERIES", "FRAME_ELEMENTWISE", "SERIES_METHODS",
+    "Relation",
+    "DataRef",
+    "Source",
+    "ReadCsv",
+    "ReadParquet",
+    "Project",
+    "WithColumns",
+    "Filter",
+    "Drop",
+    "Rename",
+    "Head",
+    "Tail",
+    "Slice",
+    "Sort",
+    "SortIndex",
+    "TopK",
+    "Aggregate",
+    "FrameReduce",
+    "ScalarResult",
+    "Join",
+    "IndexJoin",
+    "Concat",
+    "SetIndex",
+    "ResetIndex",
+    "DropDuplicates",
+    "DropNa",
+    "FrameElementwise",
+    "Describe",
+    "SeriesMethod",
+    "SERIES",
+    "FRAME_ELEMENTWISE",
+    "SERIES_METHODS",
 ]
 
 SERIES = "__litsdf_series__"
@@ -33,8 +60,19 @@ FRAME_ELEMENTWISE = frozenset(
 
 
 SERIES_METHODS = frozenset(
-    {"sort_values", "sort_index", "value_counts", "describe", "drop_duplicates", "dropna",
-     "nlargest", "nsmallest", "reset_index", "to_frame", "unique"}
+    {
+        "sort_values",
+        "sort_index",
+        "value_counts",
+        "describe",
+        "drop_duplicates",
+        "dropna",
+        "nlargest",
+        "nsmallest",
+        "reset_index",
+        "to_frame",
+        "unique",
+    }
 )
 
 

@@ -117,12 +117,16 @@ class _Reader:
         if i not in self.built:
             if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < len(self.raw):
                 raise PlanFormatError(
-                    f"reference to node {i!r}, but the plan has {len(self.raw)} nodes")
+                    f"reference to node {i!r}, but the plan has {len(self.raw)} nodes"
+                )
             if i in self.building:
                 raise PlanFormatError(f"node {i} refers to itself (a cycle): plans are trees")
             spec = self.raw[i]
-            if not isinstance(spec, dict) or "op" not in spec or not isinstance(
-                    spec.get("fields", {}), dict):
+            if (
+                not isinstance(spec, dict)
+                or "op" not in spec
+                or not isinstance(spec.get("fields", {}), dict)
+            ):
                 raise PlanFormatError(f"node {i} must be an object with 'op' and 'fields'")
             cls = NODE_TYPES.get(spec["op"])
             if cls is None:
@@ -201,5 +205,3 @@ def from_json(text: str) -> Node:
     if not isinstance(doc.get("nodes"), list) or "root" not in doc:
         raise PlanFormatError("a litsdf plan needs a 'nodes' list and a 'root' node index")
     return _Reader(doc["nodes"]).node(doc["root"])
-
-

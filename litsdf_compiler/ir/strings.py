@@ -10,8 +10,19 @@ from .base import node
 from .expressions import Expr
 
 __all__ = [
-    "StrCase", "StrStrip", "StrLen", "StrContains", "StrStartsWith", "StrEndsWith",
-    "StrReplace", "StrSlice", "StrSplit", "StrGet", "StrCat", "STR_CASES", "StrMethod",
+    "StrCase",
+    "StrStrip",
+    "StrLen",
+    "StrContains",
+    "StrStartsWith",
+    "StrEndsWith",
+    "StrReplace",
+    "StrSlice",
+    "StrSplit",
+    "StrGet",
+    "StrCat",
+    "STR_CASES",
+    "StrMethod",
     "STR_METHODS",
 ]
 
@@ -123,11 +134,34 @@ class StrCat(Expr):
     na_rep: str | None = None
 
 
-STR_METHODS = frozenset({
-    "zfill", "pad", "center", "ljust", "rjust", "count", "find", "rfind", "repeat", "isalpha",
-    "isdigit", "isnumeric", "isalnum", "isspace", "islower", "isupper", "istitle", "isdecimal",
-    "match", "fullmatch", "removeprefix", "removesuffix", "slice_replace", "normalize",
-})
+STR_METHODS = frozenset(
+    {
+        "zfill",
+        "pad",
+        "center",
+        "ljust",
+        "rjust",
+        "count",
+        "find",
+        "rfind",
+        "repeat",
+        "isalpha",
+        "isdigit",
+        "isnumeric",
+        "isalnum",
+        "isspace",
+        "islower",
+        "isupper",
+        "istitle",
+        "isdecimal",
+        "match",
+        "fullmatch",
+        "removeprefix",
+        "removesuffix",
+        "slice_replace",
+        "normalize",
+    }
+)
 """Row-wise ``.str`` methods traced generically by :class:`StrMethod`."""
 
 

@@ -12,11 +12,31 @@ from .expressions import Expr
 
 __all__ = ["DtField", "DT_FIELDS", "DT_ALIASES", "DtNormalize", "DtMethod", "DT_METHODS"]
 
-DT_FIELDS = frozenset({
-    "year", "month", "day", "hour", "minute", "second", "microsecond", "nanosecond", "day_of_week",
-    "dayofweek", "weekday", "day_of_year", "dayofyear", "quarter", "days_in_month",
-    "is_month_start", "is_month_end", "date", "time", "days", "seconds"
-})
+DT_FIELDS = frozenset(
+    {
+        "year",
+        "month",
+        "day",
+        "hour",
+        "minute",
+        "second",
+        "microsecond",
+        "nanosecond",
+        "day_of_week",
+        "dayofweek",
+        "weekday",
+        "day_of_year",
+        "dayofyear",
+        "quarter",
+        "days_in_month",
+        "is_month_start",
+        "is_month_end",
+        "date",
+        "time",
+        "days",
+        "seconds",
+    }
+)
 
 DT_ALIASES = {"dayofweek": "day_of_week", "weekday": "day_of_week", "dayofyear": "day_of_year"}
 """Deprecated field names (pandas 3) and the equivalent field that kernels compute."""
@@ -37,10 +57,20 @@ class DtNormalize(Expr):
     input: Expr
 
 
-DT_METHODS = frozenset({
-    "floor", "ceil", "round", "strftime", "day_name", "month_name", "total_seconds",
-    "tz_localize", "tz_convert", "as_unit",
-})
+DT_METHODS = frozenset(
+    {
+        "floor",
+        "ceil",
+        "round",
+        "strftime",
+        "day_name",
+        "month_name",
+        "total_seconds",
+        "tz_localize",
+        "tz_convert",
+        "as_unit",
+    }
+)
 """Row-wise ``.dt`` methods traced generically by :class:`DtMethod`."""
 
 

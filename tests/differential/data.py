@@ -16,8 +16,16 @@ BASE: dict[str, list[Any]] = {
     "s": [" Apple ", "banana", None, "Cherry pie", "apple", "date ", "Elder", "fig"],
     "k": ["a", "b", "a", "c", "b", "a", None, "c"],
     "b": [True, False, True, True, False, False, True, False],
-    "t": ["2024-01-05 10:30", "2024-02-29 23:59", "2023-12-31 00:00", "2024-07-04 12:00",
-          "2024-03-10 06:15", "2025-01-01 00:00", "2024-11-11 11:11", "2024-06-30 18:45"],
+    "t": [
+        "2024-01-05 10:30",
+        "2024-02-29 23:59",
+        "2023-12-31 00:00",
+        "2024-07-04 12:00",
+        "2024-03-10 06:15",
+        "2025-01-01 00:00",
+        "2024-11-11 11:11",
+        "2024-06-30 18:45",
+    ],
 }
 
 
@@ -32,8 +40,10 @@ def frame(pd: Any, **overrides: Any) -> Any:
 
 def keyed(pd: Any) -> tuple[Any, Any]:
     """Two frames sharing a key column ``k`` for merge/join tests."""
-    left = pd.DataFrame({"k": ["a", "b", "c", "d", "a"], "x": [1, 2, 3, 4, 5],
-                         "y": [0.5, 1.5, NAN, 3.5, 4.5]})
-    right = pd.DataFrame({"k": ["a", "c", "e", "c"], "z": [10, 30, 50, 31],
-                          "y": [9.0, 8.0, 7.0, 6.0]})
+    left = pd.DataFrame(
+        {"k": ["a", "b", "c", "d", "a"], "x": [1, 2, 3, 4, 5], "y": [0.5, 1.5, NAN, 3.5, 4.5]}
+    )
+    right = pd.DataFrame(
+        {"k": ["a", "c", "e", "c"], "z": [10, 30, 50, 31], "y": [9.0, 8.0, 7.0, 6.0]}
+    )
     return left, right

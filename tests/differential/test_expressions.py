@@ -25,8 +25,9 @@ def _op(name):
 
 
 @pytest.mark.parametrize("op", ARITH)
-@pytest.mark.parametrize("cols", [("i", "j"), ("i", "f"), ("f", "g"), ("b", "i"), ("s", "k"),
-                                  ("s", "i")])
+@pytest.mark.parametrize(
+    "cols", [("i", "j"), ("i", "f"), ("f", "g"), ("b", "i"), ("s", "k"), ("s", "i")]
+)
 def test_arith_series_series(compare, op, cols):
     a, b = cols
 
@@ -90,8 +91,11 @@ def test_arith_scalar_series(compare, op, col_value):
 
 
 @pytest.mark.parametrize("op", COMPARE)
-@pytest.mark.parametrize("col_value", [("i", 3), ("f", 0.0), ("s", "banana"), ("b", True),
-                                       ("k", "b")], ids=lambda cv: f"{cv[0]}-{cv[1]!r}")
+@pytest.mark.parametrize(
+    "col_value",
+    [("i", 3), ("f", 0.0), ("s", "banana"), ("b", True), ("k", "b")],
+    ids=lambda cv: f"{cv[0]}-{cv[1]!r}",
+)
 def test_compare_series_scalar(compare, op, col_value):
     col, value = col_value
     compare(lambda pd: _op(op)(frame(pd)[col], value))
@@ -116,8 +120,13 @@ def test_bool_series_scalar(compare, op, value):
 def test_named_arith_methods(compare):
     def case(pd):
         df = frame(pd)
-        return [df["i"].add(df["j"]), df["f"].sub(1), df["i"].mul(df["f"]), df["i"].div(2),
-                df["i"].truediv(df["j"])]
+        return [
+            df["i"].add(df["j"]),
+            df["f"].sub(1),
+            df["i"].mul(df["f"]),
+            df["i"].div(2),
+            df["i"].truediv(df["j"]),
+        ]
 
     compare(case)
 
@@ -146,16 +155,18 @@ def test_abs_method(compare):
 # NumPy ufuncs --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("ufunc", ["log1p", "sqrt", "exp", "abs", "floor", "ceil", "sign",
-                                   "negative", "isnan"])
+@pytest.mark.parametrize(
+    "ufunc", ["log1p", "sqrt", "exp", "abs", "floor", "ceil", "sign", "negative", "isnan"]
+)
 @pytest.mark.parametrize("col", ["i", "f"])
 def test_unary_ufunc(compare, ufunc, col):
     with np.errstate(all="ignore"):
         compare(lambda pd: getattr(np, ufunc)(frame(pd)[col]))
 
 
-@pytest.mark.parametrize("ufunc", ["maximum", "minimum", "fmax", "add", "multiply", "power",
-                                   "arctan2"])
+@pytest.mark.parametrize(
+    "ufunc", ["maximum", "minimum", "fmax", "add", "multiply", "power", "arctan2"]
+)
 def test_binary_ufunc_series(compare, ufunc):
     def case(pd):
         df = frame(pd)
@@ -181,9 +192,11 @@ def test_ufunc_on_str_raises(compare):
 # fillna / isna / notna -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("col_value", [("f", 0.0), ("f", -1), ("s", "?"), ("k", "zz"),
-                                       ("i", 0)],
-                         ids=lambda cv: f"{cv[0]}-{cv[1]!r}")
+@pytest.mark.parametrize(
+    "col_value",
+    [("f", 0.0), ("f", -1), ("s", "?"), ("k", "zz"), ("i", 0)],
+    ids=lambda cv: f"{cv[0]}-{cv[1]!r}",
+)
 def test_fillna_scalar(compare, col_value):
     col, value = col_value
     compare(lambda pd: frame(pd)[col].fillna(value))
@@ -209,12 +222,29 @@ def test_isna_notna(compare, method, col):
 # astype ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("col_dtype", [
-    ("i", "float64"), ("i", float), ("f", "str"), ("f", str), ("i", str), ("b", "int64"),
-    ("b", int), ("k", "category"), ("i", "category"), ("i", object), ("s", object),
-    ("i", "Int64"), ("i", "int32"), ("b", "str"), ("f", "int64"), ("s", "float64"),
-    ("f", "Float64"),
-], ids=lambda cd: f"{cd[0]}-{cd[1]}")
+@pytest.mark.parametrize(
+    "col_dtype",
+    [
+        ("i", "float64"),
+        ("i", float),
+        ("f", "str"),
+        ("f", str),
+        ("i", str),
+        ("b", "int64"),
+        ("b", int),
+        ("k", "category"),
+        ("i", "category"),
+        ("i", object),
+        ("s", object),
+        ("i", "Int64"),
+        ("i", "int32"),
+        ("b", "str"),
+        ("f", "int64"),
+        ("s", "float64"),
+        ("f", "Float64"),
+    ],
+    ids=lambda cd: f"{cd[0]}-{cd[1]}",
+)
 def test_astype(compare, col_dtype):
     col, dtype = col_dtype
     compare(lambda pd: frame(pd)[col].astype(dtype))
@@ -303,10 +333,21 @@ def test_between_strings_and_columns(compare):
     compare(case)
 
 
-@pytest.mark.parametrize("col_values", [
-    ("i", [1, 4, 9]), ("i", (2, 3)), ("f", [0.0, NAN]), ("s", ["fig", "apple", None]),
-    ("k", ("a", None)), ("k", []), ("i", {1, 5}), ("s", "fig"), ("i", 3),
-], ids=lambda cv: f"{cv[0]}-{cv[1]!r}")
+@pytest.mark.parametrize(
+    "col_values",
+    [
+        ("i", [1, 4, 9]),
+        ("i", (2, 3)),
+        ("f", [0.0, NAN]),
+        ("s", ["fig", "apple", None]),
+        ("k", ("a", None)),
+        ("k", []),
+        ("i", {1, 5}),
+        ("s", "fig"),
+        ("i", 3),
+    ],
+    ids=lambda cv: f"{cv[0]}-{cv[1]!r}",
+)
 def test_isin(compare, col_values):
     col, values = col_values
     compare(lambda pd: frame(pd)[col].isin(values))
@@ -316,20 +357,37 @@ def test_isin(compare, col_values):
 
 
 @pytest.mark.parametrize("na_action", [None, "ignore"])
-@pytest.mark.parametrize("col_mapping", [
-    ("k", {"a": 1, "b": 2}), ("k", {"a": "x", "b": "y", "c": "z"}), ("i", {1: 10.5, 3: 30.0}),
-    ("k", {"a": 1, None: -1}), ("b", {True: "yes", False: "no"}),
-], ids=lambda cm: f"{cm[0]}-{len(cm[1])}")
+@pytest.mark.parametrize(
+    "col_mapping",
+    [
+        ("k", {"a": 1, "b": 2}),
+        ("k", {"a": "x", "b": "y", "c": "z"}),
+        ("i", {1: 10.5, 3: 30.0}),
+        ("k", {"a": 1, None: -1}),
+        ("b", {True: "yes", False: "no"}),
+    ],
+    ids=lambda cm: f"{cm[0]}-{len(cm[1])}",
+)
 def test_map_dict(compare, na_action, col_mapping):
     col, mapping = col_mapping
     compare(lambda pd: frame(pd)[col].map(mapping, na_action=na_action))
 
 
-@pytest.mark.parametrize("col_args", [
-    ("i", (1, 100)), ("i", ([1, 2], 0)), ("i", ([1, 2], [10, 20])), ("i", ({1: 11, 9: 99},)),
-    ("f", (NAN, 0.0)), ("s", ("fig", "FIG")), ("k", ({"a": "A", "c": None},)),
-    ("s", ("apple", 1)), ("f", ({1.5: -1.5},)),
-], ids=lambda ca: f"{ca[0]}-{ca[1]!r}")
+@pytest.mark.parametrize(
+    "col_args",
+    [
+        ("i", (1, 100)),
+        ("i", ([1, 2], 0)),
+        ("i", ([1, 2], [10, 20])),
+        ("i", ({1: 11, 9: 99},)),
+        ("f", (NAN, 0.0)),
+        ("s", ("fig", "FIG")),
+        ("k", ({"a": "A", "c": None},)),
+        ("s", ("apple", 1)),
+        ("f", ({1.5: -1.5},)),
+    ],
+    ids=lambda ca: f"{ca[0]}-{ca[1]!r}",
+)
 def test_replace(compare, col_args):
     col, args = col_args
     compare(lambda pd: frame(pd)[col].replace(*args))
@@ -368,8 +426,9 @@ def test_frame_isna_notna(compare, method):
     compare(lambda pd: getattr(frame(pd), method)())
 
 
-@pytest.mark.parametrize("dtype", [{"i": "float64"}, {"i": str, "b": "int64"},
-                                   {"k": "category"}, "str", {"zz": int}])
+@pytest.mark.parametrize(
+    "dtype", [{"i": "float64"}, {"i": str, "b": "int64"}, {"k": "category"}, "str", {"zz": int}]
+)
 def test_frame_astype(compare, dtype):
     compare(lambda pd: frame(pd).astype(dtype))
 
@@ -428,17 +487,44 @@ def test_untraced_forms_fall_back():
     with litsdf.option_context(fallback="warn"):
         with pytest.warns(litsdf.FallbackWarning):
             got = litsdf.DataFrame({"a": [1, None, None]})["a"].fillna(0, limit=1)
-        pandas.testing.assert_series_equal(got.to_pandas(),
-                                           pandas.Series([1.0, 0.0, NAN], name="a"))
+        pandas.testing.assert_series_equal(
+            got.to_pandas(), pandas.Series([1.0, 0.0, NAN], name="a")
+        )
 
 
 # named operator methods, builtins, in-place forms --------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["add", "sub", "mul", "div", "truediv", "floordiv", "mod",
-                                    "pow", "radd", "rsub", "rmul", "rdiv", "rtruediv",
-                                    "rfloordiv", "rmod", "rpow", "eq", "ne", "lt", "le", "gt",
-                                    "ge", "subtract", "multiply", "divide"])
+@pytest.mark.parametrize(
+    "method",
+    [
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "truediv",
+        "floordiv",
+        "mod",
+        "pow",
+        "radd",
+        "rsub",
+        "rmul",
+        "rdiv",
+        "rtruediv",
+        "rfloordiv",
+        "rmod",
+        "rpow",
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "subtract",
+        "multiply",
+        "divide",
+    ],
+)
 def test_named_operator_methods(compare, method):
     def case(pd):
         df = frame(pd)
@@ -466,8 +552,13 @@ def test_divmod(compare, cols):
 
 @pytest.mark.parametrize("ndigits", [None, 1, -1])
 def test_builtin_round(compare, ndigits):
-    compare(lambda pd: round(frame(pd)["f"] * 1.37, ndigits)
-            if ndigits is not None else round(frame(pd)["f"] * 1.37))
+    compare(
+        lambda pd: (
+            round(frame(pd)["f"] * 1.37, ndigits)
+            if ndigits is not None
+            else round(frame(pd)["f"] * 1.37)
+        )
+    )
 
 
 def test_numpy_round(compare):
@@ -502,11 +593,18 @@ def test_name_setter_unhashable(compare):
     compare(case)
 
 
-@pytest.mark.parametrize("call", [
-    lambda s, df: s.fillna(0, inplace=True), lambda s, df: s.clip(0, 2, inplace=True),
-    lambda s, df: s.where(df["b"], -1, inplace=True), lambda s, df: s.mask(s > 1, inplace=True),
-    lambda s, df: s.replace(0.0, 99.0, inplace=True), lambda s, df: s.rename("z", inplace=True),
-], ids=["fillna", "clip", "where", "mask", "replace", "rename"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s, df: s.fillna(0, inplace=True),
+        lambda s, df: s.clip(0, 2, inplace=True),
+        lambda s, df: s.where(df["b"], -1, inplace=True),
+        lambda s, df: s.mask(s > 1, inplace=True),
+        lambda s, df: s.replace(0.0, 99.0, inplace=True),
+        lambda s, df: s.rename("z", inplace=True),
+    ],
+    ids=["fillna", "clip", "where", "mask", "replace", "rename"],
+)
 @pytest.mark.filterwarnings("ignore:The inplace keyword:pandas.errors.Pandas4Warning")
 def test_series_inplace(compare, call):
     def case(pd):

@@ -9,8 +9,20 @@ import litsdf
 
 from .data import frame
 
-METHODS = ["sum", "mean", "count", "min", "max", "std", "nunique", "first", "last", "median",
-           "var", "size"]
+METHODS = [
+    "sum",
+    "mean",
+    "count",
+    "min",
+    "max",
+    "std",
+    "nunique",
+    "first",
+    "last",
+    "median",
+    "var",
+    "size",
+]
 
 
 def _num(pd):
@@ -123,8 +135,9 @@ def test_agg(compare, spec):
     compare(lambda pd: _num(pd).groupby("k").agg(spec))
 
 
-@pytest.mark.parametrize("spec", ["sum", ["sum", "mean"], {"f": "sum"}, {"f": ["min", "max"]}],
-                         ids=str)
+@pytest.mark.parametrize(
+    "spec", ["sum", ["sum", "mean"], {"f": "sum"}, {"f": ["min", "max"]}], ids=str
+)
 def test_agg_two_keys(compare, spec):
     compare(lambda pd: _num(pd).groupby(["k", "b"]).agg(spec))
 
@@ -147,23 +160,39 @@ def test_aggregate_alias(compare):
 
 
 def test_named_agg(compare):
-    compare(lambda pd: frame(pd).groupby("k").agg(total=("f", "sum"), n=("i", "count"),
-                                                   hi=("g", "max")))
+    compare(
+        lambda pd: frame(pd).groupby("k").agg(total=("f", "sum"), n=("i", "count"), hi=("g", "max"))
+    )
 
 
 def test_named_agg_namedagg(compare):
-    compare(lambda pd: frame(pd).groupby("k").agg(
-        total=pd.NamedAgg(column="f", aggfunc="sum"), lo=pd.NamedAgg("i", "min")))
+    compare(
+        lambda pd: (
+            frame(pd)
+            .groupby("k")
+            .agg(total=pd.NamedAgg(column="f", aggfunc="sum"), lo=pd.NamedAgg("i", "min"))
+        )
+    )
 
 
 def test_named_agg_two_keys_as_index_false(compare):
-    compare(lambda pd: frame(pd).groupby(["k", "b"], as_index=False).agg(
-        total=("f", "sum"), mean_i=("i", "mean")))
+    compare(
+        lambda pd: (
+            frame(pd)
+            .groupby(["k", "b"], as_index=False)
+            .agg(total=("f", "sum"), mean_i=("i", "mean"))
+        )
+    )
 
 
 def test_named_agg_dropna_false(compare):
-    compare(lambda pd: frame(pd).groupby("k", dropna=False, sort=False).agg(
-        n=("s", "count"), first=("s", "first")))
+    compare(
+        lambda pd: (
+            frame(pd)
+            .groupby("k", dropna=False, sort=False)
+            .agg(n=("s", "count"), first=("s", "first"))
+        )
+    )
 
 
 @pytest.mark.parametrize("spec", ["sum", ["sum", "max"], "mean"], ids=str)

@@ -154,8 +154,13 @@ def test_read_csv_dtypes_beyond_sample(compare, tmp_path):
     """The schema is sampled from the file's head; values past it must still be exact."""
     path = tmp_path / "long.csv"
     n = 1500
-    pandas.DataFrame({"a": list(range(n)), "f": [1] * 1200 + [2.5] + [1] * (n - 1201),
-                      "s": ["x"] * 1400 + [None] * (n - 1400)}).to_csv(path, index=False)
+    pandas.DataFrame(
+        {
+            "a": list(range(n)),
+            "f": [1] * 1200 + [2.5] + [1] * (n - 1201),
+            "s": ["x"] * 1400 + [None] * (n - 1400),
+        }
+    ).to_csv(path, index=False)
 
     def case(pd):
         df = pd.read_csv(path)

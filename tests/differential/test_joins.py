@@ -10,8 +10,9 @@ import litsdf
 from .data import NAN, keyed
 
 # lsuffix/rsuffix are deprecated in pandas 3.1 (``suffixes=``) but still supported: replayed
-pytestmark = pytest.mark.filterwarnings("ignore:The 'lsuffix' and 'rsuffix':DeprecationWarning",
-                                        "ignore::pandas.errors.Pandas4Warning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:The 'lsuffix' and 'rsuffix':DeprecationWarning", "ignore::pandas.errors.Pandas4Warning"
+)
 
 HOWS = ["inner", "left", "right", "outer"]
 
@@ -80,10 +81,10 @@ def test_merge_left_on_right_on(compare, how):
 
 
 def _two_key(pd):
-    left = pd.DataFrame({"a": [1, 1, 2, 2, 3], "b": ["x", "y", "x", "y", "x"],
-                         "v": [10, 20, 30, 40, 50]})
-    right = pd.DataFrame({"a": [1, 2, 2, 4], "b": ["x", "y", "y", "x"],
-                          "w": [0.1, 0.2, 0.3, 0.4]})
+    left = pd.DataFrame(
+        {"a": [1, 1, 2, 2, 3], "b": ["x", "y", "x", "y", "x"], "v": [10, 20, 30, 40, 50]}
+    )
+    right = pd.DataFrame({"a": [1, 2, 2, 4], "b": ["x", "y", "y", "x"], "w": [0.1, 0.2, 0.3, 0.4]})
     return left, right
 
 
@@ -181,8 +182,7 @@ def test_merge_validate_raises(compare):
 def test_join_on(compare, how):
     def case(pd):
         left, right = keyed(pd)
-        return left.join(right.drop_duplicates("k").set_index("k"), on="k", how=how,
-                         rsuffix="_r")
+        return left.join(right.drop_duplicates("k").set_index("k"), on="k", how=how, rsuffix="_r")
 
     compare(case)
 
@@ -207,8 +207,11 @@ def test_join_overlap_raises(compare):
 def test_join_set_index_both(compare):
     def case(pd):
         left, right = keyed(pd)
-        return left.drop_duplicates("k").set_index("k").join(
-            right.drop_duplicates("k").set_index("k"), lsuffix="_a", rsuffix="_b", sort=True)
+        return (
+            left.drop_duplicates("k")
+            .set_index("k")
+            .join(right.drop_duplicates("k").set_index("k"), lsuffix="_a", rsuffix="_b", sort=True)
+        )
 
     compare(case)
 
@@ -243,8 +246,9 @@ def test_join_suffixes_keyword(compare, how):
 def test_join_validate(compare):
     def case(pd):
         left, right = keyed(pd)
-        return left.join(right.drop_duplicates("k").set_index("k"), on="k", validate="m:1",
-                         suffixes=("", "_r"))
+        return left.join(
+            right.drop_duplicates("k").set_index("k"), on="k", validate="m:1", suffixes=("", "_r")
+        )
 
     compare(case)
 

@@ -10,8 +10,20 @@ import litsdf
 
 from .data import frame
 
-NUMERIC = ["sum", "mean", "min", "max", "count", "std", "var", "median", "nunique", "any",
-           "all", "prod"]
+NUMERIC = [
+    "sum",
+    "mean",
+    "min",
+    "max",
+    "count",
+    "std",
+    "var",
+    "median",
+    "nunique",
+    "any",
+    "all",
+    "prod",
+]
 
 
 @pytest.mark.parametrize("col", ["i", "f", "b"])
@@ -21,8 +33,9 @@ def test_series_reduction(compare, col, func):
 
 
 @pytest.mark.parametrize("col", ["i", "f", "b"])
-@pytest.mark.parametrize("func", ["sum", "mean", "min", "max", "std", "var", "median", "prod",
-                                  "any", "all"])
+@pytest.mark.parametrize(
+    "func", ["sum", "mean", "min", "max", "std", "var", "median", "prod", "any", "all"]
+)
 def test_series_reduction_skipna_false(compare, col, func):
     compare(lambda pd: getattr(frame(pd)[col], func)(skipna=False))
 
@@ -68,8 +81,13 @@ def test_sum_prod_min_count(compare, min_count):
 def test_reduction_of_expression(compare):
     def case(pd):
         df = frame(pd)
-        return [(df["i"] * df["f"]).sum(), (df["f"] > 0).mean(), df["s"].str.len().max(),
-                (df["i"] - df["j"]).abs().median(), df["f"].isna().sum()]
+        return [
+            (df["i"] * df["f"]).sum(),
+            (df["f"] > 0).mean(),
+            df["s"].str.len().max(),
+            (df["i"] - df["j"]).abs().median(),
+            df["f"].isna().sum(),
+        ]
 
     compare(case)
 
@@ -86,8 +104,15 @@ def test_reduction_of_empty(compare):
     def case(pd):
         df = frame(pd)
         e = df[df["i"] > 100]
-        return [e["i"].sum(), e["f"].mean(), e["f"].max(), e["i"].count(), e["b"].all(),
-                e["b"].any(), e["i"].prod()]
+        return [
+            e["i"].sum(),
+            e["f"].mean(),
+            e["f"].max(),
+            e["i"].count(),
+            e["b"].all(),
+            e["b"].any(),
+            e["i"].prod(),
+        ]
 
     compare(case)
 
@@ -143,7 +168,8 @@ def test_untraced_reduction_form_falls_back():
         with pytest.warns(litsdf.FallbackWarning):
             got = litsdf.DataFrame({"a": [1, 2], "b": [3, 4]})["a"].cumsum()
         pandas.testing.assert_series_equal(
-            got.to_pandas(), pandas.DataFrame({"a": [1, 2], "b": [3, 4]})["a"].cumsum())
+            got.to_pandas(), pandas.DataFrame({"a": [1, 2], "b": [3, 4]})["a"].cumsum()
+        )
     assert isinstance(got, litsdf.Series)
     assert np.isscalar(litsdf.Series([1, 2]).sum())
 

@@ -33,8 +33,7 @@ def test_concat_rows_different_columns(compare):
 def test_concat_rows_inner(compare):
     def case(pd):
         a, b = _parts(pd)
-        return pd.concat([a[["i", "f", "s"]], b[["s", "g", "i"]]], join="inner",
-                         ignore_index=True)
+        return pd.concat([a[["i", "f", "s"]], b[["s", "g", "i"]]], join="inner", ignore_index=True)
 
     compare(case)
 
@@ -122,8 +121,14 @@ def test_concat_keys_falls_back():
 
 # value_counts ---------------------------------------------------------------------------------
 
-SERIES_VC = [{}, {"normalize": True}, {"dropna": False}, {"ascending": True},
-             {"sort": False}, {"normalize": True, "dropna": False}]
+SERIES_VC = [
+    {},
+    {"normalize": True},
+    {"dropna": False},
+    {"ascending": True},
+    {"sort": False},
+    {"normalize": True, "dropna": False},
+]
 
 
 @pytest.mark.parametrize("kwargs", SERIES_VC, ids=str)
@@ -132,10 +137,18 @@ def test_series_value_counts(compare, col, kwargs):
     compare(lambda pd: frame(pd)[col].value_counts(**kwargs))
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"subset": ["k"]}, {"subset": ["k", "b"]},
-                                    {"subset": ["k", "b"], "normalize": True},
-                                    {"subset": ["k"], "dropna": False},
-                                    {"subset": "j", "ascending": True}], ids=str)
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"subset": ["k"]},
+        {"subset": ["k", "b"]},
+        {"subset": ["k", "b"], "normalize": True},
+        {"subset": ["k"], "dropna": False},
+        {"subset": "j", "ascending": True},
+    ],
+    ids=str,
+)
 def test_frame_value_counts(compare, kwargs):
     compare(lambda pd: frame(pd)[["k", "b", "j"]].value_counts(**kwargs))
 
@@ -143,9 +156,17 @@ def test_frame_value_counts(compare, kwargs):
 # describe -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"include": "all"}, {"percentiles": [0.1, 0.9]},
-                                    {"include": ["object", "str"]}, {"exclude": ["number"]}],
-                         ids=str)
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"include": "all"},
+        {"percentiles": [0.1, 0.9]},
+        {"include": ["object", "str"]},
+        {"exclude": ["number"]},
+    ],
+    ids=str,
+)
 def test_describe(compare, kwargs):
     compare(lambda pd: frame(pd).describe(**kwargs))
 

@@ -18,8 +18,9 @@ def test_from_dict(compare):
 
 
 def test_from_dict_with_index(compare):
-    compare(lambda pd: pd.DataFrame({"a": [1, 2, 3], "b": [0.5, 1.5, 2.5]},
-                                    index=["r1", "r2", "r3"]))
+    compare(
+        lambda pd: pd.DataFrame({"a": [1, 2, 3], "b": [0.5, 1.5, 2.5]}, index=["r1", "r2", "r3"])
+    )
 
 
 def test_from_list_of_dicts(compare):
@@ -31,8 +32,11 @@ def test_from_numpy_2d(compare):
 
 
 def test_from_numpy_2d_float_with_index(compare):
-    compare(lambda pd: pd.DataFrame(np.linspace(0, 1, 6).reshape(3, 2), columns=["p", "q"],
-                                    index=[10, 20, 30]))
+    compare(
+        lambda pd: pd.DataFrame(
+            np.linspace(0, 1, 6).reshape(3, 2), columns=["p", "q"], index=[10, 20, 30]
+        )
+    )
 
 
 def test_from_pandas_frame(compare):
@@ -107,8 +111,9 @@ def test_loc_all_rows_cols(compare):
     compare(lambda pd: frame(pd).loc[:, ["k", "i"]])
 
 
-@pytest.mark.parametrize("cols", [slice("i", "f"), slice("s", None), [True, False] * 4,
-                                  ["t"], "b"], ids=str)
+@pytest.mark.parametrize(
+    "cols", [slice("i", "f"), slice("s", None), [True, False] * 4, ["t"], "b"], ids=str
+)
 def test_loc_mask_column_keys(compare, cols):
     def case(pd):
         df = frame(pd)
@@ -125,8 +130,16 @@ def test_loc_missing_columns_raise(compare):
     compare(case)
 
 
-@pytest.mark.parametrize("key", [(slice(1, 3), slice(0, 2)), (slice(None, None, 2), [0, 3]),
-                                 (slice(-4, None), 4), (slice(2, 6), slice(-2, None))], ids=str)
+@pytest.mark.parametrize(
+    "key",
+    [
+        (slice(1, 3), slice(0, 2)),
+        (slice(None, None, 2), [0, 3]),
+        (slice(-4, None), 4),
+        (slice(2, 6), slice(-2, None)),
+    ],
+    ids=str,
+)
 def test_iloc_rows_and_columns(compare, key):
     compare(lambda pd: frame(pd).iloc[key])
 
@@ -256,9 +269,21 @@ def test_head_default(compare):
     compare(lambda pd: frame(pd).head())
 
 
-@pytest.mark.parametrize("key", [slice(1, 4), slice(None, 3), slice(5, None), slice(None, None, 2),
-                                 slice(1, 7, 3), slice(-3, None), slice(None, -2),
-                                 slice(None, None, -1), slice(6, 1, -2), slice(10, 20)])
+@pytest.mark.parametrize(
+    "key",
+    [
+        slice(1, 4),
+        slice(None, 3),
+        slice(5, None),
+        slice(None, None, 2),
+        slice(1, 7, 3),
+        slice(-3, None),
+        slice(None, -2),
+        slice(None, None, -1),
+        slice(6, 1, -2),
+        slice(10, 20),
+    ],
+)
 def test_iloc_slice(compare, key):
     compare(lambda pd: frame(pd).iloc[key])
 
@@ -298,20 +323,33 @@ def test_dropna(compare, kwargs):
 
 
 def test_dropna_how_all_rows(compare):
-    compare(lambda pd: pd.DataFrame({"a": [1.0, NAN, NAN], "b": [NAN, NAN, 2.0]}).dropna(
-        how="all"))
+    compare(lambda pd: pd.DataFrame({"a": [1.0, NAN, NAN], "b": [NAN, NAN, 2.0]}).dropna(how="all"))
 
 
 def _dups(pd):
-    return pd.DataFrame({"a": [1, 1, 2, 2, 3, 1], "b": ["x", "x", "y", "z", "y", "x"],
-                         "c": [0.5, 0.5, 1.0, 1.0, NAN, 2.0]})
+    return pd.DataFrame(
+        {
+            "a": [1, 1, 2, 2, 3, 1],
+            "b": ["x", "x", "y", "z", "y", "x"],
+            "c": [0.5, 0.5, 1.0, 1.0, NAN, 2.0],
+        }
+    )
 
 
-@pytest.mark.parametrize("kwargs", [
-    {}, {"keep": "last"}, {"keep": False}, {"subset": ["a"]}, {"subset": "b", "keep": "last"},
-    {"subset": ["a", "b"], "keep": False}, {"ignore_index": True},
-    {"subset": ["a"], "ignore_index": True, "keep": "last"},
-], ids=str)
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"keep": "last"},
+        {"keep": False},
+        {"subset": ["a"]},
+        {"subset": "b", "keep": "last"},
+        {"subset": ["a", "b"], "keep": False},
+        {"ignore_index": True},
+        {"subset": ["a"], "ignore_index": True, "keep": "last"},
+    ],
+    ids=str,
+)
 def test_drop_duplicates(compare, kwargs):
     compare(lambda pd: _dups(pd).drop_duplicates(**kwargs))
 

@@ -22,8 +22,21 @@ WHICH = ["s", "full"]
 
 
 @pytest.mark.parametrize("which", WHICH)
-@pytest.mark.parametrize("method", ["lower", "upper", "title", "capitalize", "swapcase",
-                                    "casefold", "strip", "lstrip", "rstrip", "len"])
+@pytest.mark.parametrize(
+    "method",
+    [
+        "lower",
+        "upper",
+        "title",
+        "capitalize",
+        "swapcase",
+        "casefold",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "len",
+    ],
+)
 def test_no_arg_methods(compare, which, method):
     compare(lambda pd: getattr(col(pd, which).str, method)())
 
@@ -36,12 +49,23 @@ def test_strip_chars(compare, which, method, to_strip):
 
 
 @pytest.mark.parametrize("which", WHICH)
-@pytest.mark.parametrize("kwargs", [
-    {"pat": "an"}, {"pat": "^[a-c]"}, {"pat": "a.", "regex": False}, {"pat": "."},
-    {"pat": ".", "regex": False}, {"pat": "APPLE", "case": False}, {"pat": "e", "na": False},
-    {"pat": "e", "na": True}, {"pat": "a|e", "case": False, "na": False},
-    {"pat": "(x"}, {"pat": "(x", "regex": False},
-], ids=repr)
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"pat": "an"},
+        {"pat": "^[a-c]"},
+        {"pat": "a.", "regex": False},
+        {"pat": "."},
+        {"pat": ".", "regex": False},
+        {"pat": "APPLE", "case": False},
+        {"pat": "e", "na": False},
+        {"pat": "e", "na": True},
+        {"pat": "a|e", "case": False, "na": False},
+        {"pat": "(x"},
+        {"pat": "(x", "regex": False},
+    ],
+    ids=repr,
+)
 def test_contains(compare, which, kwargs):
     compare(lambda pd: col(pd, which).str.contains(**kwargs))
 
@@ -60,12 +84,20 @@ def test_startswith_endswith_na(compare, method, na):
 
 
 @pytest.mark.parametrize("which", WHICH)
-@pytest.mark.parametrize("kwargs", [
-    {"pat": "a", "repl": "A"}, {"pat": "a", "repl": "A", "n": 1}, {"pat": ".", "repl": "_"},
-    {"pat": ".", "repl": "_", "regex": True}, {"pat": r"(\w)(\w)", "repl": r"\2\1", "regex": True},
-    {"pat": "A", "repl": "@", "case": False, "regex": True}, {"pat": "e", "repl": ""},
-    {"pat": r"\s+", "repl": " ", "regex": True, "n": 1},
-], ids=repr)
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"pat": "a", "repl": "A"},
+        {"pat": "a", "repl": "A", "n": 1},
+        {"pat": ".", "repl": "_"},
+        {"pat": ".", "repl": "_", "regex": True},
+        {"pat": r"(\w)(\w)", "repl": r"\2\1", "regex": True},
+        {"pat": "A", "repl": "@", "case": False, "regex": True},
+        {"pat": "e", "repl": ""},
+        {"pat": r"\s+", "repl": " ", "regex": True, "n": 1},
+    ],
+    ids=repr,
+)
 def test_replace(compare, which, kwargs):
     compare(lambda pd: col(pd, which).str.replace(**kwargs))
 
@@ -75,8 +107,9 @@ def test_replace_case_without_regex_raises(compare):
 
 
 @pytest.mark.parametrize("which", WHICH)
-@pytest.mark.parametrize("bounds", [(1, 3), (None, 2), (-3, None), (None, None, 2), (2, 1),
-                                    (0, 10, -1)])
+@pytest.mark.parametrize(
+    "bounds", [(1, 3), (None, 2), (-3, None), (None, None, 2), (2, 1), (0, 10, -1)]
+)
 def test_slice(compare, which, bounds):
     compare(lambda pd: col(pd, which).str.slice(*bounds))
     compare(lambda pd: col(pd, which).str[slice(*bounds)])
@@ -140,22 +173,43 @@ def test_untraced_str_method_falls_back():
         with pytest.warns(litsdf.FallbackWarning):
             got = litsdf.DataFrame({"a": ["x1", "y22"]})["a"].str.extract(r"(\d+)")
         pandas.testing.assert_frame_equal(
-            got.to_pandas(), pandas.DataFrame({"a": ["x1", "y22"]})["a"].str.extract(r"(\d+)"))
+            got.to_pandas(), pandas.DataFrame({"a": ["x1", "y22"]})["a"].str.extract(r"(\d+)")
+        )
 
 
 @pytest.mark.parametrize("which", WHICH)
-@pytest.mark.parametrize("call", [
-    ("zfill", (12,), {}), ("pad", (12,), {"side": "both", "fillchar": "*"}),
-    ("center", (11, "."), {}), ("ljust", (10,), {}), ("rjust", (10, "-"), {}),
-    ("count", ("a",), {}), ("count", ("[ae]",), {"flags": 2}), ("find", ("a",), {}),
-    ("rfind", ("a",), {"start": 1}), ("repeat", (2,), {}), ("isalpha", (), {}),
-    ("isdigit", (), {}), ("isspace", (), {}), ("islower", (), {}), ("isupper", (), {}),
-    ("istitle", (), {}), ("isalnum", (), {}), ("match", ("[a-e]",), {}),
-    ("match", ("b",), {"case": False, "na": False}), ("fullmatch", (r"\w+",), {}),
-    ("removeprefix", ("ba",), {}), ("removesuffix", ("a",), {}),
-    ("slice_replace", (1, 3, "##"), {}), ("normalize", ("NFKD",), {}),
-    ("pad", ("x",), {}), ("zfill", ("3",), {}),
-], ids=lambda c: f"{c[0]}{c[1]!r}{c[2]!r}")
+@pytest.mark.parametrize(
+    "call",
+    [
+        ("zfill", (12,), {}),
+        ("pad", (12,), {"side": "both", "fillchar": "*"}),
+        ("center", (11, "."), {}),
+        ("ljust", (10,), {}),
+        ("rjust", (10, "-"), {}),
+        ("count", ("a",), {}),
+        ("count", ("[ae]",), {"flags": 2}),
+        ("find", ("a",), {}),
+        ("rfind", ("a",), {"start": 1}),
+        ("repeat", (2,), {}),
+        ("isalpha", (), {}),
+        ("isdigit", (), {}),
+        ("isspace", (), {}),
+        ("islower", (), {}),
+        ("isupper", (), {}),
+        ("istitle", (), {}),
+        ("isalnum", (), {}),
+        ("match", ("[a-e]",), {}),
+        ("match", ("b",), {"case": False, "na": False}),
+        ("fullmatch", (r"\w+",), {}),
+        ("removeprefix", ("ba",), {}),
+        ("removesuffix", ("a",), {}),
+        ("slice_replace", (1, 3, "##"), {}),
+        ("normalize", ("NFKD",), {}),
+        ("pad", ("x",), {}),
+        ("zfill", ("3",), {}),
+    ],
+    ids=lambda c: f"{c[0]}{c[1]!r}{c[2]!r}",
+)
 def test_generic_methods(compare, which, call):
     name, args, kwargs = call
     compare(lambda pd: getattr(col(pd, which).str, name)(*args, **kwargs))

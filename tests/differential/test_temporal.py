@@ -21,8 +21,22 @@ def tcol(pd, which):
 
 
 WHICH = ["t", "tn"]
-FIELDS = ["year", "month", "day", "hour", "minute", "second", "day_of_week", "quarter",
-          "day_of_year", "days_in_month", "is_month_start", "is_month_end", "date", "time"]
+FIELDS = [
+    "year",
+    "month",
+    "day",
+    "hour",
+    "minute",
+    "second",
+    "day_of_week",
+    "quarter",
+    "day_of_year",
+    "days_in_month",
+    "is_month_start",
+    "is_month_end",
+    "date",
+    "time",
+]
 ALIASES = ["dayofweek", "weekday", "dayofyear"]  # deprecated in pandas 3
 
 
@@ -56,8 +70,11 @@ def test_dt_normalize(compare, which):
 
 
 @pytest.mark.parametrize("which", WHICH)
-@pytest.mark.parametrize("delta", [pandas.Timedelta(days=1), pandas.Timedelta(hours=-5),
-                                   pandas.Timedelta(minutes=90, seconds=1)], ids=str)
+@pytest.mark.parametrize(
+    "delta",
+    [pandas.Timedelta(days=1), pandas.Timedelta(hours=-5), pandas.Timedelta(minutes=90, seconds=1)],
+    ids=str,
+)
 def test_add_sub_timedelta(compare, which, delta):
     compare(lambda pd: tcol(pd, which) + pd.Timedelta(delta))
     compare(lambda pd: pd.Timedelta(delta) + tcol(pd, which))
@@ -121,8 +138,9 @@ def test_compare_with_string_date(compare):
 
 
 def test_between_timestamps(compare):
-    compare(lambda pd: tcol(pd, "tn").between(pd.Timestamp("2024-01-01"),
-                                              pd.Timestamp("2024-06-30")))
+    compare(
+        lambda pd: tcol(pd, "tn").between(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-06-30"))
+    )
 
 
 def test_datetime_plus_int_raises(compare):
@@ -173,15 +191,26 @@ def test_untraced_dt_method_falls_back():
         with pytest.warns(litsdf.FallbackWarning):
             got = litsdf.DataFrame(data)["t"].dt.isocalendar()
         pandas.testing.assert_frame_equal(
-            got.to_pandas(), pandas.DataFrame(data)["t"].dt.isocalendar())
+            got.to_pandas(), pandas.DataFrame(data)["t"].dt.isocalendar()
+        )
 
 
 @pytest.mark.parametrize("which", WHICH)
-@pytest.mark.parametrize("call", [
-    ("floor", ("D",), {}), ("ceil", ("h",), {}), ("round", ("15min",), {}),
-    ("strftime", ("%Y/%m/%d %H",), {}), ("day_name", (), {}), ("month_name", (), {}),
-    ("tz_localize", ("UTC",), {}), ("floor", ("bogus",), {}), ("total_seconds", (), {}),
-], ids=lambda c: f"{c[0]}{c[1]!r}")
+@pytest.mark.parametrize(
+    "call",
+    [
+        ("floor", ("D",), {}),
+        ("ceil", ("h",), {}),
+        ("round", ("15min",), {}),
+        ("strftime", ("%Y/%m/%d %H",), {}),
+        ("day_name", (), {}),
+        ("month_name", (), {}),
+        ("tz_localize", ("UTC",), {}),
+        ("floor", ("bogus",), {}),
+        ("total_seconds", (), {}),
+    ],
+    ids=lambda c: f"{c[0]}{c[1]!r}",
+)
 def test_dt_methods(compare, which, call):
     name, args, kwargs = call
     compare(lambda pd: getattr(tcol(pd, which).dt, name)(*args, **kwargs))

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ...ir.base import Node, children
 from ...ir.expressions import Col, Expr, Lit
-from ...ir.relations import SERIES, Relation, WithColumns, Source
+from ...ir.relations import SERIES, Relation, Source, WithColumns
 from ..base import Backend
 from .expressions import ExpressionKernels
 from .relations import RelationKernels
@@ -71,9 +71,13 @@ class PandasBackend(RelationKernels, ExpressionKernels, Backend):
         if hit is None and isinstance(n, WithColumns):
             hit = memo[n] = self._run_assignments(n, memo)
         if hit is None:
-            inputs = [] if isinstance(n, Source) else [  # a Source's lineage is not input
-                as_frame(self._run(c, memo)) for c in children(n) if isinstance(c, Relation)
-            ]
+            inputs = (
+                []
+                if isinstance(n, Source)
+                else [  # a Source's lineage is not input
+                    as_frame(self._run(c, memo)) for c in children(n) if isinstance(c, Relation)
+                ]
+            )
             hit = self.kernel(n)(n, *inputs)
             memo[n] = hit
         return hit

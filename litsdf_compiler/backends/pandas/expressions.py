@@ -16,11 +16,22 @@ from ...ir.base import thaw
 __all__ = ["ExpressionKernels", "BINARY"]
 
 BINARY = {
-    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
-    "truediv": operator.truediv, "floordiv": operator.floordiv, "mod": operator.mod,
-    "pow": operator.pow, "eq": operator.eq, "ne": operator.ne, "lt": operator.lt,
-    "le": operator.le, "gt": operator.gt, "ge": operator.ge, "and": operator.and_,
-    "or": operator.or_, "xor": operator.xor,
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "truediv": operator.truediv,
+    "floordiv": operator.floordiv,
+    "mod": operator.mod,
+    "pow": operator.pow,
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "and": operator.and_,
+    "or": operator.or_,
+    "xor": operator.xor,
 }
 UNARY = {"neg": operator.neg, "pos": operator.pos, "invert": operator.invert, "abs": abs}
 
@@ -48,7 +59,8 @@ class ExpressionKernels:
         return BINARY[n.op](left, right)
 
     def visit_UnaryOp(self, n: ex.UnaryOp, s: Any) -> Any:
-        return UNARY[n.op](s)
+        fn: Any = UNARY[n.op]
+        return fn(s)
 
     def visit_Ufunc(self, n: ex.Ufunc, *args: Any) -> Any:
         return getattr(np, n.name)(*args)

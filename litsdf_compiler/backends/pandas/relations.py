@@ -71,13 +71,18 @@ class RelationKernels:
     def visit_Sort(self, n: rel.Sort, df: pd.DataFrame) -> Any:
         asc = list(n.ascending) if isinstance(n.ascending, tuple) else n.ascending
         return df.sort_values(
-            by=list(n.by), ascending=asc, kind=n.kind, na_position=n.na_position,
+            by=list(n.by),
+            ascending=asc,
+            kind=n.kind,
+            na_position=n.na_position,
             ignore_index=n.ignore_index,
         )
 
     def visit_SortIndex(self, n: rel.SortIndex, df: pd.DataFrame) -> Any:
         return df.sort_index(
-            ascending=n.ascending, kind=n.kind, na_position=n.na_position,
+            ascending=n.ascending,
+            kind=n.kind,
+            na_position=n.na_position,
             ignore_index=n.ignore_index,
         )
 
@@ -95,8 +100,12 @@ class RelationKernels:
         if kind == "method":
             return getattr(gb, n.spec[1])(**thaw(dict(n.spec[2])))
         if kind == "named":
-            return gb.agg(**{out: thaw(f) if col is None else pd.NamedAgg(col, thaw(f))
-                             for out, col, f in n.spec[1]})
+            return gb.agg(
+                **{
+                    out: thaw(f) if col is None else pd.NamedAgg(col, thaw(f))
+                    for out, col, f in n.spec[1]
+                }
+            )
         if kind == "dict":
             return gb.agg({col: thaw(f) for col, f in n.spec[1]})
         return gb.agg(thaw(n.spec[1]))
@@ -112,9 +121,18 @@ class RelationKernels:
 
     def visit_Join(self, n: rel.Join, left: pd.DataFrame, right: pd.DataFrame) -> Any:
         return pd.merge(
-            left, right, how=n.how, on=_opt(n.on), left_on=_opt(n.left_on),
-            right_on=_opt(n.right_on), left_index=n.left_index, right_index=n.right_index,
-            suffixes=n.suffixes, sort=n.sort, indicator=n.indicator, validate=n.validate,
+            left,
+            right,
+            how=n.how,
+            on=_opt(n.on),
+            left_on=_opt(n.left_on),
+            right_on=_opt(n.right_on),
+            left_index=n.left_index,
+            right_index=n.right_index,
+            suffixes=n.suffixes,
+            sort=n.sort,
+            indicator=n.indicator,
+            validate=n.validate,
         )
 
     def visit_IndexJoin(self, n: rel.IndexJoin, left: pd.DataFrame, right: pd.DataFrame) -> Any:
@@ -125,8 +143,9 @@ class RelationKernels:
 
     def visit_Concat(self, n: rel.Concat, *frames: pd.DataFrame) -> Any:
         kwargs = {} if n.sort is no_default else {"sort": n.sort}
-        return pd.concat(list(frames), axis=n.axis, join=n.join, ignore_index=n.ignore_index,
-                         **kwargs)
+        return pd.concat(
+            list(frames), axis=n.axis, join=n.join, ignore_index=n.ignore_index, **kwargs
+        )
 
     def visit_SetIndex(self, n: rel.SetIndex, df: pd.DataFrame) -> Any:
         return df.set_index(list(n.keys), drop=n.drop, append=n.append)
@@ -136,9 +155,7 @@ class RelationKernels:
         return df.reset_index(drop=n.drop, names=names)
 
     def visit_DropDuplicates(self, n: rel.DropDuplicates, df: pd.DataFrame) -> Any:
-        return df.drop_duplicates(
-            subset=_opt(n.subset), keep=n.keep, ignore_index=n.ignore_index
-        )
+        return df.drop_duplicates(subset=_opt(n.subset), keep=n.keep, ignore_index=n.ignore_index)
 
     def visit_DropNa(self, n: rel.DropNa, df: pd.DataFrame) -> Any:
         return df.dropna(
