@@ -172,8 +172,8 @@ def run_size(
 
     Each engine first runs once untimed; that result is checked against
     ``reference`` and the run doubles as warm-up. Then ``repeat`` rounds follow,
-    each timing every engine once, so that a burst of background load spreads
-    over all engines instead of skewing one.
+    each timing every engine once (in an order rotated every round), so that a
+    burst of background load spreads over all engines instead of skewing one.
 
     Parameters
     ----------
@@ -195,8 +195,11 @@ def run_size(
         ``times_s``, ``median_s``, ``check`` and ``error``.
     """
     cases = [(engine, *_check(engine, workload, inputs, reference)) for engine in engines]
-    for _ in range(repeat):
-        for engine, record, converted in cases:
+    for round_ in range(repeat):
+        # rotate the order each round: the engine that runs right after another pays for the
+        # memory that one released (page faults), so no engine may always hold that slot
+        shift = round_ % len(cases)
+        for engine, record, converted in cases[shift:] + cases[:shift]:
             if record["status"] != "ok":
                 continue
             try:

@@ -625,6 +625,7 @@ def test_where_other_none(compare):
 
 
 @pytest.mark.parametrize("col,value", [("s", 0), ("i", 0.5), ("f", "x"), ("s", "zz")])
+@pytest.mark.filterwarnings("ignore:.*fill value:pandas.errors.Pandas4Warning")
 def test_inplace_keeps_dtype(compare, col, value):
     """In-place forms never upcast: pandas raises where the ordinary form would upcast."""
 
@@ -639,6 +640,7 @@ def test_inplace_keeps_dtype(compare, col, value):
 
 
 @pytest.mark.parametrize("value", [0, "none"])
+@pytest.mark.filterwarnings("ignore:.*fill value:pandas.errors.Pandas4Warning")
 def test_frame_fillna_inplace_keeps_dtype(compare, value):
     def case(pd):
         df = frame(pd)[["s", "f"]]

@@ -492,6 +492,7 @@ RETURNS_SELF = {
 
 
 @pytest.mark.parametrize("op", RETURNS_SELF.values(), ids=RETURNS_SELF.keys())
+@pytest.mark.filterwarnings("ignore:.*fill value:pandas.errors.Pandas4Warning")
 def test_inplace_returns_self(compare, op):
     def case(pd):
         df = frame(pd)
