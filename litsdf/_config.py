@@ -22,6 +22,9 @@ class Options:
         What happens when pandas API that litsdf does not trace is called: run it in pandas
         and warn with :class:`litsdf.FallbackWarning`, raise :class:`litsdf.FallbackError`, or
         run it silently.
+    optimize : bool
+        Run the plan optimizer before executing (default True); ``False`` runs the plan as
+        traced.
 
     Examples
     --------
@@ -30,11 +33,22 @@ class Options:
     >>> litsdf.options.fallback = "warn"
     """
 
-    __slots__ = ("_backend", "_fallback")
+    __slots__ = ("_backend", "_fallback", "_optimize")
 
     def __init__(self) -> None:
         self._backend = "auto"
         self._fallback = "warn"
+        self._optimize = True
+
+    @property
+    def optimize(self) -> bool:
+        return self._optimize
+
+    @optimize.setter
+    def optimize(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise ValueError(f"options.optimize must be True or False; got {value!r}")
+        self._optimize = value
 
     @property
     def backend(self) -> str:
@@ -60,7 +74,10 @@ class Options:
         self._fallback = value
 
     def __repr__(self) -> str:
-        return f"Options(backend={self.backend!r}, fallback={self.fallback!r})"
+        return (
+            f"Options(backend={self.backend!r}, fallback={self.fallback!r}, "
+            f"optimize={self.optimize!r})"
+        )
 
 
 options = Options()

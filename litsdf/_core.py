@@ -104,12 +104,12 @@ def materialize(plan: Relation) -> Any:
     if hit is not None:
         return hit
     try:
-        result, decision = engine.execute(plan, options.backend)
+        result, decision = engine.execute(plan, options.backend, options.optimize)
     except engine.BackendDeclined as err:
         if options.fallback == "raise" or options.backend == "auto":
             raise
         _note_fallback(f"backend {options.backend!r} ({err})")
-        result, decision = engine.execute(plan, "pandas")
+        result, decision = engine.execute(plan, "pandas", options.optimize)
     engine.remember(plan, result)
     _DECISIONS[plan] = decision
     return result

@@ -1,10 +1,12 @@
-"""``DataFrame.explain``: the logical plan, the backend decision and the fallbacks."""
+"""``DataFrame.explain``: the logical plan, the optimized plan (with the rules that fired),
+the backend that runs it and why, and the fallbacks in it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litsdf_compiler import engine
+from litsdf_compiler.ir.base import Node
 from litsdf_compiler.ir.explain import fallback_sources, plan_dict, render_plan
 from litsdf_compiler.ir.relations import Relation
 from litsdf_compiler.ir.serde import to_json
@@ -12,12 +14,30 @@ from litsdf_compiler.ir.serde import to_json
 from . import _core
 from ._config import options
 
-__all__ = ["explain"]
+__all__ = ["explain", "STAGES"]
 
-_STAGES = ("logical", "backend", "fallbacks")
+STAGES = ("logical", "optimized", "backend", "fallbacks")
 
 
-def _backend_part(plan: Relation) -> dict[str, Any]:
+def _optimized_part(plan: Relation) -> tuple[Node, dict[str, Any]]:
+    ran = _core.last_decision(plan)
+    if ran is not None and ran.optimized is not None:
+        return ran.optimized, {
+            "enabled": bool(ran.rules) or options.optimize,
+            "rules": list(ran.rules),
+            "seconds": ran.optimize_seconds,
+            "plan": plan_dict(ran.optimized),
+        }
+    optimized, fired, seconds = engine.prepare(plan, options.optimize)
+    return optimized, {
+        "enabled": options.optimize,
+        "rules": list(fired),
+        "seconds": seconds,
+        "plan": plan_dict(optimized),
+    }
+
+
+def _backend_part(plan: Relation, optimized: Node) -> dict[str, Any]:
     ran = _core.last_decision(plan)
     if ran is not None:
         return {
@@ -28,7 +48,7 @@ def _backend_part(plan: Relation) -> dict[str, Any]:
             "declined": [list(d) for d in ran.declined],
         }
     try:
-        _, decision = engine.select(plan, options.backend)
+        _, decision = engine.select(optimized, options.backend)
     except engine.BackendDeclined as err:
         return {"backend": None, "reason": str(err), "ran": False, "declined": []}
     return {
@@ -41,22 +61,30 @@ def _backend_part(plan: Relation) -> dict[str, Any]:
 
 def explain(plan: Relation, stage: str | None = None, format: str = "text") -> Any:
     """Explain ``plan``; see :meth:`litsdf.DataFrame.explain`."""
-    if stage is not None and stage not in _STAGES:
-        raise ValueError(f"stage must be one of {_STAGES} or None; got {stage!r}")
+    if stage is not None and stage not in STAGES:
+        raise ValueError(f"stage must be one of {STAGES} or None; got {stage!r}")
     if format == "json":
         return to_json(plan, indent=1)
     if format not in ("text", "dict"):
         raise ValueError(f"format must be 'text', 'dict' or 'json'; got {format!r}")
+    optimized, opt = _optimized_part(plan)
     falls = [f"{s.origin[len('fallback ') :]}" for s in fallback_sources(plan)]
     parts: dict[str, Any] = {
         "logical": plan_dict(plan),
-        "backend": _backend_part(plan),
+        "optimized": opt,
+        "backend": _backend_part(plan, optimized),
         "fallbacks": falls,
     }
     if format == "dict":
         return parts if stage is None else parts[stage]
-    text: dict[str, str] = {}
-    text["logical"] = "== logical plan ==\n" + render_plan(plan)
+    text: dict[str, str] = {"logical": "== logical plan ==\n" + render_plan(plan)}
+    if opt["enabled"]:
+        fired = ", ".join(opt["rules"]) or "none"
+        text["optimized"] = f"== optimized plan == (rules fired: {fired})\n" + render_plan(
+            optimized
+        )
+    else:
+        text["optimized"] = "== optimized plan ==\n  (optimizer off: options.optimize=False)"
     b = parts["backend"]
     verb = "ran on" if b["ran"] else "would run on"
     lines = [
@@ -68,4 +96,4 @@ def explain(plan: Relation, stage: str | None = None, format: str = "text") -> A
     text["fallbacks"] = "== fallbacks ==\n" + ("\n".join(f"  {f}" for f in falls) or "  none")
     if stage is not None:
         return text[stage]
-    return "\n".join(text[s] for s in _STAGES)
+    return "\n".join(text[s] for s in STAGES)

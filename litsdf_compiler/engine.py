@@ -30,6 +30,11 @@ class Decision:
     reason: str
     seconds: float = 0.0
     declined: tuple[tuple[str, str], ...] = ()
+    optimized: Node | None = None
+    """The plan that ran (after cached results were substituted and the optimizer ran)."""
+    rules: tuple[str, ...] = ()
+    """Optimizer rules that changed the plan, in firing order."""
+    optimize_seconds: float = 0.0
 
 
 def remember(plan: Node, result: Any) -> None:
@@ -84,10 +89,30 @@ def select(plan: Node, requested: str = "auto") -> tuple[Backend, Decision]:
     raise BackendDeclined(f"no backend supports this plan: {declined}")
 
 
-def execute(plan: Node, backend: str = "auto") -> tuple[Any, Decision]:
-    """Run ``plan`` and return (raw pandas result, decision)."""
+def prepare(plan: Node, optimize: bool = True) -> tuple[Node, tuple[str, ...], float]:
+    """The plan to run: remembered results substituted, then optimized if asked.
+
+    Returns the plan, the rules that fired and the optimizer's time in seconds.
+    """
     plan = _substitute_cached(plan)
+    if not optimize:
+        return plan, (), 0.0
+    from .optimizer import optimize as run_optimizer
+
+    result = run_optimizer(plan)
+    return result.plan, result.fired, result.seconds
+
+
+def execute(plan: Node, backend: str = "auto", optimize: bool = True) -> tuple[Any, Decision]:
+    """Run ``plan`` (optimized unless ``optimize=False``) and return (raw result, decision)."""
+    plan, fired, opt_seconds = prepare(plan, optimize)
     chosen, decision = select(plan, backend)
     start = time.perf_counter()
     result = chosen.execute(plan)
-    return result, dataclasses.replace(decision, seconds=time.perf_counter() - start)
+    return result, dataclasses.replace(
+        decision,
+        seconds=time.perf_counter() - start,
+        optimized=plan,
+        rules=fired,
+        optimize_seconds=opt_seconds,
+    )

@@ -68,10 +68,12 @@ def to_pandas(value: Any) -> Any:
 
 
 class Compare:
-    """Runs a case ``fn(pd)`` with real pandas and with litsdf on one backend, and compares."""
+    """Runs a case ``fn(pd)`` with real pandas and with litsdf on one backend (optimizer on or
+    off), and compares."""
 
-    def __init__(self, backend: str) -> None:
+    def __init__(self, backend: str, optimize: bool = True) -> None:
         self.backend = backend
+        self.optimize = optimize
         self.cases = 0
 
     def __call__(self, fn: Callable[[Any], Any]) -> None:
@@ -80,23 +82,29 @@ class Compare:
             expected = fn(pandas)
         except Exception as err:  # pandas raises: litsdf must raise the same type
             with (
-                litsdf.option_context(backend=self.backend, fallback="raise"),
+                litsdf.option_context(
+                    backend=self.backend, fallback="raise", optimize=self.optimize
+                ),
                 pytest.raises(type(err)),
             ):
                 to_pandas(fn(litsdf))
             return
-        with litsdf.option_context(backend=self.backend, fallback="raise"):
+        with litsdf.option_context(backend=self.backend, fallback="raise", optimize=self.optimize):
             got = to_pandas(fn(litsdf))
         assert_same(got, expected)
 
 
-@pytest.fixture(params=BACKENDS)
+MODES = [(b, opt) for b in BACKENDS for opt in (True, False)]
+
+
+@pytest.fixture(params=MODES, ids=[f"{b}-{'opt' if o else 'noopt'}" for b, o in MODES])
 def compare(request: pytest.FixtureRequest) -> Compare:
-    """``compare(lambda pd: ...)`` checks litsdf on this backend against pandas."""
-    backend = request.param
+    """``compare(lambda pd: ...)`` checks litsdf on this backend, with the optimizer on and
+    off, against pandas."""
+    backend, optimize = request.param
     for mark in request.node.iter_markers("xfail_backend"):
         if mark.args[0] == backend:
             request.applymarker(
                 pytest.mark.xfail(strict=True, reason=mark.kwargs.get("reason", ""))
             )
-    return Compare(backend)
+    return Compare(backend, optimize)

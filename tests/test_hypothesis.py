@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import litsdf
 
-from .conftest import BACKENDS, assert_same, to_pandas
+from .conftest import MODES, assert_same, to_pandas
 
 # frames ---------------------------------------------------------------------------------------
 
@@ -380,12 +380,15 @@ def test_random_programs_match_pandas(program):
     try:
         expected = _execute(pandas, data, steps)
     except Exception as err:
-        for backend in BACKENDS:
-            with litsdf.option_context(backend=backend, fallback="raise"), pytest.raises(type(err)):
+        for backend, optimize in MODES:
+            with (
+                litsdf.option_context(backend=backend, fallback="raise", optimize=optimize),
+                pytest.raises(type(err)),
+            ):
                 to_pandas(_execute(litsdf, data, steps))
         return
-    for backend in BACKENDS:
-        with litsdf.option_context(backend=backend, fallback="raise"):
+    for backend, optimize in MODES:  # every backend, with the optimizer on and off
+        with litsdf.option_context(backend=backend, fallback="raise", optimize=optimize):
             got = to_pandas(_execute(litsdf, data, steps))
         assert_same(got, expected)
 

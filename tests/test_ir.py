@@ -389,6 +389,8 @@ Project a=a, c=c
     Filter (c > 1)
       WithColumns c=(a * b)
         Source DataFrame 3x2 [a, b]
+== optimized plan ==
+  (optimizer off: options.optimize=False)
 == backend ==
 would run on: pandas (requested explicitly); options.backend='pandas'
 == fallbacks ==
@@ -402,7 +404,7 @@ def _pipeline() -> Any:
 
 
 def test_explain_golden_text():
-    with litsdf.option_context(backend="pandas"):
+    with litsdf.option_context(backend="pandas", optimize=False):
         out = _pipeline()
         assert out.explain() == GOLDEN
         assert _pipeline().explain() == GOLDEN  # same plan -> same text
@@ -428,7 +430,7 @@ def test_explain_auto_backend():
 def test_explain_stages():
     out = _pipeline()
     logical = out.explain(stage="logical")
-    assert logical == GOLDEN.split("\n== backend ==")[0]
+    assert logical == GOLDEN.split("\n== optimized plan ==")[0]
     assert out.explain(stage="fallbacks") == "== fallbacks ==\n  none"
     assert out.explain(stage="backend").startswith("== backend ==")
     with pytest.raises(ValueError, match="stage"):
@@ -440,7 +442,7 @@ def test_explain_stages():
 def test_explain_dict():
     with litsdf.option_context(backend="pandas"):
         d = _pipeline().explain(format="dict")
-    assert set(d) == {"logical", "backend", "fallbacks"}
+    assert set(d) == {"logical", "optimized", "backend", "fallbacks"}
     ops = []
     node = d["logical"]
     while node:
@@ -505,7 +507,10 @@ def test_collect_records_backend_decision():
 def test_options_defaults_and_repr():
     assert litsdf.options.backend == "auto"
     assert litsdf.options.fallback == "warn"
-    assert repr(litsdf.options) == "Options(backend='auto', fallback='warn')"
+    assert litsdf.options.optimize is True
+    assert repr(litsdf.options) == "Options(backend='auto', fallback='warn', optimize=True)"
+    with pytest.raises(ValueError, match="optimize"):
+        litsdf.options.optimize = "yes"
 
 
 def test_option_context_restores():

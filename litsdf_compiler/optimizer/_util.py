@@ -1,0 +1,60 @@
+"""Helpers shared by optimizer rules: bottom-up rewriting, column analysis, substitution."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from ..ir.base import Node, replace_children, walk
+from ..ir.expressions import Col, Expr
+from ..ir.relations import Relation
+
+__all__ = ["rewrite_up", "expr_columns", "substitute", "output_columns"]
+
+
+def rewrite_up(plan: Node, fn: Callable[[Node], Node]) -> Node:
+    """Apply ``fn`` to every node bottom-up (children first), sharing rewritten sub-plans.
+
+    Returns ``plan`` itself when ``fn`` changes nothing anywhere.
+    """
+    memo: dict[int, Node] = {}
+
+    def visit(n: Node) -> Node:
+        key = id(n)
+        hit = memo.get(key)
+        if hit is None:
+            hit = fn(replace_children(n, visit))
+            memo[key] = hit
+        return hit
+
+    return visit(plan)
+
+
+def expr_columns(expr: Expr) -> frozenset[Hashable]:
+    """Labels of the columns an expression reads."""
+    return frozenset(n.name for n in walk(expr) if isinstance(n, Col))
+
+
+def substitute(expr: Expr, mapping: dict[Hashable, Expr]) -> Expr:
+    """``expr`` with every ``Col(label)`` in ``mapping`` replaced by ``mapping[label]``."""
+
+    def fn(n: Node) -> Node:
+        if isinstance(n, Col) and n.name in mapping:
+            return mapping[n.name]
+        return n
+
+    out = rewrite_up(expr, fn)
+    assert isinstance(out, Expr)
+    return out
+
+
+def output_columns(rel: Relation) -> tuple[Hashable, ...]:
+    """Column labels that ``rel`` produces (from its inferred schema)."""
+    from ..meta import schema_of
+
+    return schema_of(rel).names
+
+
+def has_duplicates(labels: tuple[Any, ...]) -> bool:
+    """Whether ``labels`` repeats a label (rules stay away from such frames)."""
+    return len(set(labels)) != len(labels)
