@@ -861,21 +861,5 @@ def _frame_reduction(func: str) -> Callable[..., Any]:
     return method
 
 
-for _f in (
-    "sum",
-    "mean",
-    "min",
-    "max",
-    "count",
-    "std",
-    "var",
-    "median",
-    "nunique",
-    "any",
-    "all",
-    "prod",
-    "sem",
-    "skew",
-    "kurt",
-):
+for _f in ex.COLUMN_REDUCTIONS:
     setattr(DataFrame, _f, _frame_reduction(_f))

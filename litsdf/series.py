@@ -36,25 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Series"]
 
-_REDUCTIONS = (
-    "sum",
-    "mean",
-    "min",
-    "max",
-    "count",
-    "std",
-    "var",
-    "median",
-    "nunique",
-    "any",
-    "all",
-    "prod",
-    "sem",
-    "skew",
-    "kurt",
-    "idxmax",
-    "idxmin",
-)
+_REDUCTIONS = (*ex.COLUMN_REDUCTIONS, "idxmax", "idxmin")
 
 
 def _binop(op: str, reverse: bool = False) -> Any:

@@ -36,6 +36,7 @@ __all__ = [
     "BINARY_OPS",
     "UNARY_OPS",
     "REDUCTIONS",
+    "COLUMN_REDUCTIONS",
 ]
 
 BINARY_OPS = frozenset(
@@ -62,29 +63,27 @@ BINARY_OPS = frozenset(
 
 UNARY_OPS = frozenset({"neg", "pos", "invert", "abs"})
 
-REDUCTIONS = frozenset(
-    {
-        "sum",
-        "mean",
-        "min",
-        "max",
-        "count",
-        "std",
-        "var",
-        "median",
-        "nunique",
-        "any",
-        "all",
-        "prod",
-        "sem",
-        "skew",
-        "kurt",
-        "size",
-        "idxmax",
-        "idxmin",
-        "quantile",
-    }
+COLUMN_REDUCTIONS = (
+    "sum",
+    "mean",
+    "min",
+    "max",
+    "count",
+    "std",
+    "var",
+    "median",
+    "nunique",
+    "any",
+    "all",
+    "prod",
+    "sem",
+    "skew",
+    "kurt",
 )
+"""Reductions that Series and DataFrame both offer (a DataFrame gives one per column)."""
+
+REDUCTIONS = frozenset({*COLUMN_REDUCTIONS, "size", "idxmax", "idxmin", "quantile"})
+"""Every ``Reduce.func`` a backend may meet."""
 
 
 class Expr(Node):
