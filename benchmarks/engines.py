@@ -123,9 +123,17 @@ class Engine(ABC):
         }
 
 
-def _shallow(inputs: Mapping[str, pandas.DataFrame]) -> dict[str, pandas.DataFrame]:
-    """Per-run shallow copies: with copy-on-write a workload may assign columns."""
-    return {key: frame.copy(deep=False) for key, frame in inputs.items()}
+def _shallow(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Per-run shallow copies: with copy-on-write a workload may assign columns.
+
+    Inputs that are not DataFrames (file paths) are passed through unchanged.
+    """
+    return {key: _copy(value) for key, value in inputs.items()}
+
+
+def _copy(value: Any) -> Any:
+    """A shallow copy of a DataFrame; any other input (a file path) as is."""
+    return value.copy(deep=False) if isinstance(value, pandas.DataFrame) else value
 
 
 class PandasEngine(Engine):
@@ -155,7 +163,10 @@ class PolarsEngine(Engine):
         return workload.polars is not None
 
     def convert(self, inputs: Mapping[str, pandas.DataFrame]) -> Any:
-        return {key: self._pl.from_pandas(frame) for key, frame in inputs.items()}
+        return {
+            key: self._pl.from_pandas(value) if isinstance(value, pandas.DataFrame) else value
+            for key, value in inputs.items()
+        }
 
     def prepare(self, workload: Workload, converted: Any) -> Thunk:
         impl = workload.polars
@@ -193,8 +204,10 @@ class DuckDBEngine(Engine):
 
     def convert(self, inputs: Mapping[str, pandas.DataFrame]) -> Any:
         return {
-            key: self._pa.Table.from_pandas(frame, preserve_index=False)
-            for key, frame in inputs.items()
+            key: self._pa.Table.from_pandas(value, preserve_index=False)
+            if isinstance(value, pandas.DataFrame)
+            else value
+            for key, value in inputs.items()
         }
 
     def prepare(self, workload: Workload, converted: Any) -> Thunk:
@@ -202,7 +215,8 @@ class DuckDBEngine(Engine):
         assert impl is not None
         con = self._duckdb.connect()
         for key, table in converted.items():
-            con.register(key, table)
+            if isinstance(table, self._pa.Table):  # file paths are read by the SQL itself
+                con.register(key, table)
         relation_type = self._duckdb.DuckDBPyRelation
 
         def thunk() -> Any:
@@ -233,7 +247,10 @@ class LitsdfEngine(Engine):
 
     def prepare(self, workload: Workload, converted: Any) -> Thunk:
         litsdf = self._litsdf
-        wrapped = {key: litsdf.DataFrame(frame) for key, frame in _shallow(converted).items()}
+        wrapped = {
+            key: litsdf.DataFrame(value) if isinstance(value, pandas.DataFrame) else value
+            for key, value in _shallow(converted).items()
+        }
         backend = self.backend
 
         def thunk() -> Any:

@@ -11,8 +11,9 @@ workload. A workload module defines:
     Default row counts (default: :data:`DEFAULT_SIZES`).
 ``QUICK_SIZES`` : sequence of int, optional
     Row counts used by ``--quick`` (default: :data:`DEFAULT_QUICK_SIZES`).
-``make_inputs(n_rows, seed) -> dict[str, pandas.DataFrame]``
-    Deterministic input frames.
+``make_inputs(n_rows, seed) -> dict[str, pandas.DataFrame | str]``
+    Deterministic inputs: frames, or paths of files the workload reads (engines pass a
+    value that is not a DataFrame through unconverted).
 ``pandas_like(pd, inputs)``
     The workload in the pandas API, run with ``pd`` = pandas or litsdf.
 ``polars(pl, inputs)``, optional
@@ -31,12 +32,10 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-import pandas
-
 DEFAULT_SIZES: tuple[int, ...] = (1_000, 10_000, 100_000, 1_000_000)
 DEFAULT_QUICK_SIZES: tuple[int, ...] = (100, 1_000)
 
-InputMaker = Callable[[int, int], dict[str, pandas.DataFrame]]
+InputMaker = Callable[[int, int], dict[str, Any]]
 Implementation = Callable[[Any, Mapping[str, Any]], Any]
 
 
@@ -55,7 +54,7 @@ class Workload:
     quick_sizes : tuple of int
         Row counts for ``--quick``.
     make_inputs : callable
-        ``make_inputs(n_rows, seed) -> dict[str, pandas.DataFrame]``.
+        ``make_inputs(n_rows, seed) -> dict[str, pandas.DataFrame | str]``.
     pandas_like : callable
         ``pandas_like(pd, inputs)`` written in the pandas API.
     polars : callable or None
