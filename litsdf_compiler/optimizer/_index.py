@@ -21,13 +21,13 @@ node's result or decides it:
 
 A node shared by several parents is observed if *any* parent observes it.
 
-Example (``+`` observed, ``-`` not)::
+Example (:func:`render_index_analysis`; ``+`` observed, ``-`` not; parameters abridged)::
 
-    + Aggregate keys=[k] spec=['method', 'sum', []]
+    + Aggregate keys=['k'] spec=['method', 'sum', []] ...
     -   Filter (x > 1)
-    -     Join how='inner' on=[k]
-    -       Source DataFrame 3x2 [k, x]
-    -       Source DataFrame 2x2 [k, y]
+    -     Join how='inner' on=['k'] ...
+    -       Source DataFrame 4x2 [k, x]
+    -       Source DataFrame 3x2 [k, y]
 """
 
 from __future__ import annotations

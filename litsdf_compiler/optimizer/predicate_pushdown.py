@@ -7,23 +7,34 @@ Below column assignments they do not read (exact, the index is kept)::
         Source                                Source
 
 Into the sides of a ``merge`` (each conjunct of an ``&`` on its own; a label such as
-``y_x`` is the left ``y``; an ``on=`` key of an inner join goes to both sides), but never
-into the side an outer join fills with missing values::
+``y_x`` is the left ``y``; an ``on=`` key of an inner join goes to both sides, of a left or
+right join to the kept side), but never into the side an outer join fills with missing
+values::
 
-    Filter ((x > 1) & (y_y < 5))          Join how='inner' on=[k]
-      Join how='inner' on=[k]     ->        Filter (x > 1)
-        Source [k, x, y]                      Source [k, x, y]
-        Source [k, y]                         Filter (y < 5)
-                                                Source [k, y]
+    ScalarResult expr=reduce(func='sum', x)         ScalarResult expr=reduce(func='sum', x)
+      Filter (((x > 1) & (y_y < 9)) & (k > 1))        Join how='inner' on=['k']
+        Join how='inner' on=['k']             ->        Filter ((x > 1) & (k > 1))
+          Source [k, x, y]                                Source [k, x, y]
+          Source [k, y, z]                              Filter ((y < 9) & (k > 1))
+                                                          Source [k, y, z]
 
-Into a Parquet scan as pyarrow ``filters=`` (simple ``column <op> literal`` conjuncts; the
-filter stays above, so pandas' own semantics decide the rows)::
+Into a Parquet scan as pyarrow ``filters=`` (``column <op> literal`` conjuncts with ``==``,
+``<``, ``<=``, ``>``, ``>=`` on integer, float and string columns: pyarrow keeps every row
+pandas keeps, missing values failing both; ``!=`` is not pushed, pandas keeps NaN there).
+The filter stays above, so pandas' own semantics decide the rows; the file's row-group
+statistics let pyarrow skip whole row groups::
 
-    Filter ((a > 1) & (s != 'x'))
-      ReadParquet path='t.parquet'
+    ResetIndex drop=True
+      Filter ((f > 0.1) & (s != 'b'))
+        ReadParquet path='t.parquet'
     ->
-    Filter ((a > 1) & (s != 'x'))
-      ReadParquet path='t.parquet' options=[[filters, [[a, >, 1]]]]
+    ResetIndex drop=True
+      Filter ((f > 0.1) & (s != 'b'))
+        ReadParquet path='t.parquet' options=[['filters', [['f', '>', 0.1]]]]
+
+Only for a file whose columns keep their pandas dtype when rows are left out (no nulls in
+integer/boolean columns, which pandas would read as float/object; no dictionary or nested
+types) and a read without other options.
 
 And below stable sorts (a filtered stable sort is the sort of the filtered rows).
 

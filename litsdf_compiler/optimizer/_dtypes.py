@@ -1,0 +1,172 @@
+"""Which inferred dtypes are exact: the column dtypes that do not depend on the data's values.
+
+:func:`litsdf_compiler.meta.meta_of` runs every node on *empty* inputs. That gives the exact
+dtype of a column only when pandas decides it from the input dtypes alone. It does not for a
+left ``merge`` (an ``int64`` column of the right side becomes ``float64`` when some row is
+unmatched, which an empty merge never shows), ``concat`` of frames with different columns,
+``map`` with a dict, ``where``, ``fillna``, object inference, groupby aggregations, or a CSV
+read (its dtypes are inferred from a sample of rows). Rules whose correctness depends on a
+dtype (``x + 0`` is the identity for integers but turns ``-0.0`` into ``0.0`` for floats;
+``fillna`` does nothing on an integer column that has no missing values) ask
+:func:`exact_columns` which columns of a relation have a dtype they can rely on, and
+:func:`exact_expr` whether an expression's inferred dtype follows from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.core.dtypes.dtypes import BaseMaskedDtype
+
+from ..ir.base import Node, walk
+from ..ir.expressions import (
+    Alias,
+    Between,
+    BinaryOp,
+    Cast,
+    Col,
+    Expr,
+    IsIn,
+    IsNa,
+    Lit,
+    NotNa,
+    Round,
+    UnaryOp,
+    Ufunc,
+)
+from ..ir.relations import (
+    Drop,
+    DropDuplicates,
+    DropNa,
+    Filter,
+    Head,
+    Project,
+    ReadParquet,
+    Relation,
+    Rename,
+    Slice,
+    Sort,
+    SortIndex,
+    Source,
+    Tail,
+    TopK,
+    WithColumns,
+)
+from ._rowwise import input_meta
+
+__all__ = ["exact_columns", "exact_expr", "ExactColumns"]
+
+_ROWS_ONLY = (Filter, Head, Tail, Slice, Sort, SortIndex, TopK, DropDuplicates, DropNa)
+"""Nodes that select or reorder rows: every column keeps its dtype."""
+
+_DETERMINISTIC = (Col, Lit, Alias, BinaryOp, UnaryOp, Ufunc, IsNa, NotNa, Between, IsIn, Round)
+_VALUE_DEPENDENT_OPS = frozenset({"floordiv", "mod", "pow"})
+"""Integer ``//`` and ``%`` by zero give ``float64``; ``**`` of negative integer powers raises."""
+
+
+def _plain_dtype(dtype: Any) -> bool:
+    """Numeric, boolean, datetime/timedelta and ``str`` dtypes (not object or categorical)."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "iufbmM"
+    return isinstance(dtype, pd.StringDtype | pd.DatetimeTZDtype | BaseMaskedDtype)
+
+
+def _cast_is_deterministic(dtype: Any) -> bool:
+    try:
+        target = pd.api.types.pandas_dtype(dtype)
+    except TypeError:
+        return False
+    return not isinstance(target, pd.CategoricalDtype)
+
+
+def exact_expr(e: Expr, columns: frozenset[Hashable]) -> bool:
+    """Whether ``e``'s dtype follows from its inputs' dtypes alone, all of which are exact.
+
+    Parameters
+    ----------
+    e : Expr
+        A row-wise expression.
+    columns : frozenset
+        Labels of the input columns whose inferred dtype is exact.
+
+    Returns
+    -------
+    bool
+        ``True`` when every column ``e`` reads is in ``columns`` and every node of ``e``
+        computes its dtype from its operands' dtypes (never from their values).
+    """
+    for n in walk(e):
+        if isinstance(n, Col):
+            if n.name not in columns:
+                return False
+        elif isinstance(n, BinaryOp):
+            if n.op in _VALUE_DEPENDENT_OPS:
+                return False
+        elif isinstance(n, Cast):
+            if not _cast_is_deterministic(n.dtype):
+                return False
+        elif not isinstance(n, _DETERMINISTIC):
+            return False
+    return True
+
+
+class ExactColumns:
+    """Memoized :func:`exact_columns` over one plan (by node identity)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[int, tuple[Node, frozenset[Hashable]]] = {}
+
+    def __call__(self, rel: Relation) -> frozenset[Hashable]:
+        """Labels of ``rel``'s columns whose inferred dtype is exact."""
+        hit = self._memo.get(id(rel))
+        if hit is None or hit[0] is not rel:
+            hit = (rel, self._compute(rel))
+            self._memo[id(rel)] = hit
+        return hit[1]
+
+    def _compute(self, rel: Relation) -> frozenset[Hashable]:
+        meta = input_meta(rel)
+        if meta is None or isinstance(meta.columns, pd.MultiIndex) or not meta.columns.is_unique:
+            return frozenset()
+        labels = frozenset(meta.columns)
+        plain = frozenset(c for c in labels if _plain_dtype(meta.dtypes[c]))
+        if isinstance(rel, (Source, ReadParquet)):
+            return plain
+        if isinstance(rel, _ROWS_ONLY):
+            return self(rel.input) & plain
+        if isinstance(rel, Drop):
+            return self(rel.input) & plain
+        if isinstance(rel, Rename):
+            mapping = dict(rel.mapping)
+            return frozenset(mapping.get(c, c) for c in self(rel.input)) & plain
+        if isinstance(rel, (WithColumns, Project)):
+            base = self(rel.input)
+            out = set(base) if isinstance(rel, WithColumns) else set()
+            for label, e in rel.expressions:
+                if exact_expr(e, base):
+                    out.add(label)
+                else:
+                    out.discard(label)
+            return frozenset(out) & plain
+        return frozenset()
+
+
+def exact_columns(rel: Relation) -> frozenset[Hashable]:
+    """Labels of ``rel``'s columns whose inferred dtype (:func:`~..meta.meta_of`) is exact.
+
+    Parameters
+    ----------
+    rel : Relation
+        Any relation.
+
+    Returns
+    -------
+    frozenset
+        Columns of in-memory sources and Parquet reads, carried through row selections,
+        drops, renames and value-independent assignments; empty for anything else (joins,
+        concats, groupbys, CSV reads, ...) and for frames with repeated or nested labels.
+    """
+    return ExactColumns()(rel)
