@@ -1,4 +1,4 @@
-"""Command line: ``python -m benchmarks {run,report,list}``."""
+"""Command line: ``python -m benchmarks {run,report,list,optimizer-time}``."""
 
 from __future__ import annotations
 
@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("results", type=Path, help="results JSON file")
     rep.add_argument("--out", type=Path, help="output folder (default: the JSON's)")
     sub.add_parser("list", help="list workloads and engines")
+    opt = sub.add_parser("optimizer-time", help="time the plan optimizer on generated plans")
+    opt.add_argument("--sizes", type=_sizes, default=[50, 100, 200, 400], help="plan nodes")
+    opt.add_argument("--repeat", type=int, default=7, help="timed runs per size (median)")
+    opt.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     return parser
 
 
@@ -108,6 +112,45 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _optimizer_time(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Time ``optimize(plan)`` on generated plans; write ``optimizer_time.{json,md}``."""
+    from benchmarks.workloads._optimizer_plans import optimizer_times
+
+    rows = []
+    for size in args.sizes:
+        try:
+            rows.extend(optimizer_times([size], args.repeat))
+        except RecursionError as err:
+            rows.append({"target": size, "error": f"RecursionError: {err}"})
+    command = "python -m benchmarks " + shlex.join(argv)
+    document = {"machine": runner.machine_info(), "command": command, "results": rows}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "optimizer_time.json").write_text(json.dumps(document, indent=1) + "\n")
+    lines = [
+        "# Optimizer time",
+        "",
+        f"`{command}`: median of {args.repeat} runs of "
+        "`litsdf_compiler.optimizer.optimize(plan)` on freshly traced generated plans "
+        "(benchmarks/workloads/_optimizer_plans.py).",
+        "",
+        "| target nodes | relational nodes | median ms | min ms | passes | rules fired |",
+        "|---:|---:|---:|---:|---:|:---|",
+    ]
+    for row in rows:
+        if "error" in row:
+            lines.append(f"| {row['target']} | — | — | — | — | {row['error'][:80]} |")
+            continue
+        lines.append(
+            f"| {row['target']} | {row['nodes']} | {row['median_ms']:.1f} | "
+            f"{row['min_ms']:.1f} | {row['passes']} | {', '.join(row['fired'])} |"
+        )
+    md = args.out / "optimizer_time.md"
+    md.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines[4:]))
+    print(f"wrote {md}")
+    return 0
+
+
 def _list() -> int:
     """Print the workloads and engines."""
     for workload in workloads.discover().values():
@@ -138,4 +181,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args, argv)
     if args.command == "report":
         return _report(args)
+    if args.command == "optimizer-time":
+        return _optimizer_time(args, argv)
     return _list()

@@ -52,13 +52,21 @@ def cached(plan: Node) -> Any:
 
 
 def _substitute_cached(plan: Node) -> Node:
+    memo: dict[int, Node] = {}  # by identity: a shared sub-plan is visited (and kept) once
+
     def sub(n: Node) -> Node:
+        out = memo.get(id(n))
+        if out is not None:
+            return out
         hit = cached(n) if isinstance(n, Relation) else None
         if hit is not None and not isinstance(n, Source):
             from .backends.pandas import as_frame
 
-            return Source(DataRef(as_frame(hit)), origin=f"cached {type(n).__name__}")
-        return replace_children(n, sub)
+            out = Source(DataRef(as_frame(hit)), origin=f"cached {type(n).__name__}")
+        else:
+            out = replace_children(n, sub)
+        memo[id(n)] = out
+        return out
 
     return sub(plan)
 

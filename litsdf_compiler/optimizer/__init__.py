@@ -69,8 +69,11 @@ def optimize(plan: Node, rule_set: Sequence[Rule] | None = None) -> OptimizeResu
     >>> optimize(df._plan).fired
     ('fuse_assignments',)
     """
+    from ._share import share  # equal sub-plans become one object (see _share.py)
+
     start = time.perf_counter()
     active = tuple(rules() if rule_set is None else rule_set)
+    plan = share(plan)
     fired: list[str] = []
     seen = {plan}
     for passes in range(1, MAX_PASSES + 1):
@@ -90,6 +93,7 @@ def optimize(plan: Node, rule_set: Sequence[Rule] | None = None) -> OptimizeResu
             seen.add(new)
             plan, changed = new, True
         if not changed:
+            plan = share(plan)
             return OptimizeResult(plan, tuple(fired), passes, time.perf_counter() - start)
     raise OptimizerLoopError(
         f"optimizer did not converge in {MAX_PASSES} passes (rules fired: {', '.join(fired)})"

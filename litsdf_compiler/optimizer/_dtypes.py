@@ -14,6 +14,7 @@ dtype (``x + 0`` is the identity for integers but turns ``-0.0`` into ``0.0`` fo
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Hashable
 from typing import Any
 
@@ -34,8 +35,8 @@ from ..ir.expressions import (
     Lit,
     NotNa,
     Round,
-    UnaryOp,
     Ufunc,
+    UnaryOp,
 )
 from ..ir.relations import (
     Drop,
@@ -57,7 +58,7 @@ from ..ir.relations import (
 )
 from ._rowwise import input_meta
 
-__all__ = ["exact_columns", "exact_expr", "ExactColumns"]
+__all__ = ["exact_columns", "exact_expr", "ExactColumns", "dtype_from_input_dtypes"]
 
 _ROWS_ONLY = (Filter, Head, Tail, Slice, Sort, SortIndex, TopK, DropDuplicates, DropNa)
 """Nodes that select or reorder rows: every column keeps its dtype."""
@@ -72,6 +73,23 @@ def _plain_dtype(dtype: Any) -> bool:
     if isinstance(dtype, np.dtype):
         return dtype.kind in "iufbmM"
     return isinstance(dtype, pd.StringDtype | pd.DatetimeTZDtype | BaseMaskedDtype)
+
+
+_PLAIN: dict[int, tuple[Any, frozenset[Hashable]]] = {}
+
+
+def plain_columns(meta: pd.DataFrame) -> frozenset[Hashable]:
+    """Labels of ``meta``'s columns with a plain dtype (see :func:`_plain_dtype`)."""
+    hit = _PLAIN.get(id(meta))
+    if hit is not None and hit[0]() is meta:
+        return hit[1]
+    dtypes = meta.dtypes.tolist()
+    out = frozenset(c for c, d in zip(meta.columns, dtypes, strict=True) if _plain_dtype(d))
+    key = id(meta)
+    if len(_PLAIN) > 4096:
+        _PLAIN.clear()
+    _PLAIN[key] = (weakref.ref(meta, lambda _: _PLAIN.pop(key, None)), out)
+    return out
 
 
 def _cast_is_deterministic(dtype: Any) -> bool:
@@ -131,8 +149,7 @@ class ExactColumns:
         meta = input_meta(rel)
         if meta is None or isinstance(meta.columns, pd.MultiIndex) or not meta.columns.is_unique:
             return frozenset()
-        labels = frozenset(meta.columns)
-        plain = frozenset(c for c in labels if _plain_dtype(meta.dtypes[c]))
+        plain = plain_columns(meta)
         if isinstance(rel, (Source, ReadParquet)):
             return plain
         if isinstance(rel, _ROWS_ONLY):
@@ -170,3 +187,26 @@ def exact_columns(rel: Relation) -> frozenset[Hashable]:
         concats, groupbys, CSV reads, ...) and for frames with repeated or nested labels.
     """
     return ExactColumns()(rel)
+
+
+def dtype_from_input_dtypes(e: Expr, rel: Relation) -> bool:
+    """Whether ``e``'s dtype on ``rel`` is a function of the dtypes of the columns it reads
+    (numeric, boolean, datetime or ``str`` ones), whatever the rows: evaluated on a subset of
+    the rows, it gives that subset of the values with the same dtype.
+
+    Parameters
+    ----------
+    e : Expr
+        A row-wise expression over ``rel``.
+    rel : Relation
+        The relation it reads.
+
+    Returns
+    -------
+    bool
+        ``False`` when unsure.
+    """
+    meta = input_meta(rel)
+    if meta is None or isinstance(meta.columns, pd.MultiIndex) or not meta.columns.is_unique:
+        return False
+    return exact_expr(e, plain_columns(meta))
