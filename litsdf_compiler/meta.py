@@ -22,7 +22,9 @@ from .ir.schema import Schema
 
 __all__ = ["meta_of", "schema_of", "expr_meta"]
 
-_META: weakref.WeakKeyDictionary[Node, Any] = weakref.WeakKeyDictionary()
+_META: dict[int, tuple[weakref.ref[Node], Any]] = {}
+"""Metadata by node *identity*: a structurally equal node built elsewhere gets its metadata
+from the shape-keyed memo below (cheap), and no lookup ever compares two plans deeply."""
 _CSV_SAMPLE_ROWS = 1000
 
 
@@ -48,7 +50,8 @@ def _leaf_meta(n: Relation) -> Any:
 
 def meta_of(n: Relation) -> Any:
     """The empty pandas object (DataFrame, Series or scalar) that ``n`` produces."""
-    hit = _META.get(n)
+    entry = _META.get(id(n))
+    hit = entry[1] if entry is not None and entry[0]() is n else None
     if hit is None:
         kids = [c for c in children(n) if isinstance(c, Relation)]
         if isinstance(n, (Source, ReadCsv, ReadParquet)):
@@ -61,7 +64,8 @@ def meta_of(n: Relation) -> Any:
                 raise  # about labels and structure: the same on the real data; no execution
             except Exception:
                 hit = _meta_from_data(n)
-        _META[n] = hit
+        key = id(n)
+        _META[key] = (weakref.ref(n, lambda _: _META.pop(key, None)), hit)
     return hit
 
 

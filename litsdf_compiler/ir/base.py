@@ -59,7 +59,7 @@ class Node:
             return True
         if type(self) is not type(other) or hash(self) != hash(other):
             return False
-        return self._values() == other._values()  # type: ignore[attr-defined]
+        return _nodes_equal(self, other, set())  # type: ignore[arg-type]
 
     def __ne__(self, other: object) -> bool:
         return not self == other
@@ -119,6 +119,34 @@ def _key(value: Any) -> Any:
     if isinstance(value, float) and value != value:
         return (float, "nan")
     return (type(value), value)
+
+
+def _nodes_equal(a: Node, b: Node, seen: set[tuple[int, int]]) -> bool:
+    """Structural equality that compares each pair of sub-plans once.
+
+    Plans are DAGs (a frame reused by two later steps is one shared node); comparing them as
+    trees would take time exponential in the number of such reuses.
+    """
+    pair = (id(a), id(b))
+    if pair in seen:
+        return True
+    seen.add(pair)
+    return all(_values_equal(getattr(a, f), getattr(b, f), seen) for f in a.__match_args__)
+
+
+def _values_equal(x: Any, y: Any, seen: set[tuple[int, int]]) -> bool:
+    if x is y:
+        return True
+    if isinstance(x, Node):
+        return type(x) is type(y) and hash(x) == hash(y) and _nodes_equal(x, y, seen)
+    if isinstance(x, tuple):
+        return (
+            isinstance(y, tuple)
+            and type(x) is type(y)
+            and len(x) == len(y)
+            and all(_values_equal(a, b, seen) for a, b in zip(x, y, strict=True))
+        )
+    return bool(_key(x) == _key(y))
 
 
 def _child_nodes(value: Any) -> Iterator[Node]:

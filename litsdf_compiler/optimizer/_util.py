@@ -9,7 +9,7 @@ from ..ir.base import Node, replace_children, walk
 from ..ir.expressions import Col, Expr
 from ..ir.relations import Relation
 
-__all__ = ["rewrite_up", "expr_columns", "substitute", "output_columns"]
+__all__ = ["rewrite_up", "rewrite_relations", "expr_columns", "substitute", "output_columns"]
 
 
 def rewrite_up(plan: Node, fn: Callable[[Node], Node]) -> Node:
@@ -24,6 +24,32 @@ def rewrite_up(plan: Node, fn: Callable[[Node], Node]) -> Node:
         hit = memo.get(key)
         if hit is None:
             hit = fn(replace_children(n, visit))
+            memo[key] = hit
+        return hit
+
+    return visit(plan)
+
+
+def rewrite_relations(plan: Node, fn: Callable[[Relation], Node]) -> Node:
+    """Apply ``fn`` to every *relation* bottom-up (inputs first), sharing rewritten sub-plans.
+
+    Expressions are not descended into (``fn`` rewrites a node's expressions itself if it
+    wants to), nor is a ``Source``'s lineage (history, not input). Returns ``plan`` itself
+    when ``fn`` changes nothing anywhere.
+    """
+    from ..ir.relations import Source
+
+    memo: dict[int, Node] = {}
+
+    def visit(n: Node) -> Node:
+        if not isinstance(n, Relation):
+            return n
+        key = id(n)
+        hit = memo.get(key)
+        if hit is None:
+            rebuilt = n if isinstance(n, Source) else replace_children(n, visit)
+            assert isinstance(rebuilt, Relation)
+            hit = fn(rebuilt)
             memo[key] = hit
         return hit
 

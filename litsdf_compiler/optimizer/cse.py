@@ -65,7 +65,7 @@ from ..ir.relations import (
 )
 from ._dtypes import dtype_from_input_dtypes
 from ._rowwise import flat_unique_columns, input_meta, rows_independent
-from ._util import expr_columns, rewrite_up
+from ._util import expr_columns, rewrite_relations
 
 ORDER = 15
 
@@ -86,7 +86,7 @@ def cse(plan: Node) -> Node:
     Node
         The rewritten plan, or ``plan`` itself when no expression is recomputed.
     """
-    return rewrite_up(plan, _Reuse())
+    return rewrite_relations(plan, _Reuse())
 
 
 def _substantial(e: Expr) -> bool:

@@ -25,7 +25,7 @@ from collections.abc import Hashable
 from ..ir.base import Node
 from ..ir.expressions import Expr, Lit
 from ..ir.relations import WithColumns
-from ._util import expr_columns, rewrite_up, substitute
+from ._util import expr_columns, rewrite_relations, substitute
 
 ORDER = 30
 
@@ -46,4 +46,4 @@ def _fuse(n: Node) -> Node:
 
 def fuse_assignments(plan: Node) -> Node:
     """Merge chains of ``WithColumns`` into single nodes (see the module docstring)."""
-    return rewrite_up(plan, _fuse)
+    return rewrite_relations(plan, _fuse)

@@ -49,7 +49,7 @@ from ..ir.base import FrozenDict, Node, thaw
 from ..ir.expressions import Col
 from ..ir.relations import Concat, Head, Project, ReadCsv, Relation, Tail, WithColumns
 from ._rowwise import flat_unique_columns, rows_independent
-from ._util import rewrite_up
+from ._util import rewrite_relations
 
 ORDER = 25
 
@@ -86,7 +86,7 @@ def limit_pushdown(plan: Node) -> Node:
     Node
         The rewritten plan, or ``plan`` itself when no limit moves.
     """
-    return rewrite_up(plan, _rule)
+    return rewrite_relations(plan, _rule)
 
 
 def _rule(n: Node) -> Node:

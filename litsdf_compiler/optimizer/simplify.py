@@ -57,7 +57,7 @@ from ..ir.expressions import BinaryOp, Cast, Col, Expr, FillNa, Lit, UnaryOp
 from ..ir.relations import Relation
 from ._dtypes import ExactColumns, exact_expr
 from ._rowwise import input_meta
-from ._util import rewrite_up
+from ._util import rewrite_relations
 
 ORDER = 10
 
@@ -87,7 +87,7 @@ def simplify(plan: Node) -> Node:
             return _simplify_relation(n, exact)
         return n
 
-    return rewrite_up(plan, fn)
+    return rewrite_relations(plan, fn)
 
 
 def _simplify_relation(n: Relation, exact: ExactColumns) -> Relation:
@@ -140,6 +140,7 @@ class _Folder:
         self._frame: pd.DataFrame | bool | None = False
         self._columns: frozenset[Hashable] | None = None
         self._metas: dict[Expr, Any] = {}
+        self._folded: dict[int, tuple[Expr, Expr]] = {}
 
     # metadata ----------------------------------------------------------------------------
     def frame(self) -> pd.DataFrame | None:
@@ -173,9 +174,15 @@ class _Folder:
 
     # folding -----------------------------------------------------------------------------
     def fold(self, e: Expr) -> Expr:
-        """``e`` with every foldable sub-expression folded (bottom-up)."""
+        """``e`` with every foldable sub-expression folded (bottom-up; a sub-expression shared
+        by several parents is folded once)."""
+        hit = self._folded.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]
         out = replace_children(e, lambda c: self.fold(c) if isinstance(c, Expr) else c)
-        return self._fold_node(e, out)
+        folded = self._fold_node(e, out)
+        self._folded[id(e)] = (e, folded)
+        return folded
 
     def _fold_node(self, orig: Expr, e: Expr) -> Expr:
         if isinstance(e, BinaryOp):

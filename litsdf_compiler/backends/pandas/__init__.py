@@ -104,8 +104,12 @@ class PandasBackend(RelationKernels, ExpressionKernels, Backend):
         return self.run(plan)
 
     def apply_expr(self, expr: Expr, known: dict[Expr, Any], frame: pd.DataFrame) -> Any:
-        """Evaluate ``expr`` given already-evaluated sub-expressions (used to infer metadata)."""
-        return self.ev(expr, frame, dict(known))
+        """Evaluate ``expr`` given already-evaluated sub-expressions (used to infer metadata).
+
+        ``known`` is used as the memo: the values of the sub-expressions evaluated here are
+        added to it, so a caller that keeps it pays for each sub-expression once.
+        """
+        return self.ev(expr, frame, known)
 
 
 BACKEND = PandasBackend()
