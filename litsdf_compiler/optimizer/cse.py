@@ -169,16 +169,18 @@ def _reuse(n: Node, ctx: _Reuse) -> Node:
     assert frame is not None
     checked: dict[Expr, bool] = {}
 
-    def sub(e: Node) -> Node:
-        label = found.get(e) if isinstance(e, Expr) else None
+    def sub_node(e: Node) -> Node:
+        return sub(e) if isinstance(e, Expr) else e
+
+    def sub(e: Expr) -> Expr:
+        label = found.get(e)
         if label is not None:
-            assert isinstance(e, Expr)
             ok = checked.get(e)
             if ok is None:
                 ok = checked[e] = _same_series(e, label, frame)
             if ok:
                 return Col(label)
-        return replace_children(e, sub)
+        return replace_children(e, sub_node)
 
     if isinstance(n, Filter):
         cond = sub(n.condition)

@@ -109,7 +109,7 @@ def _simplify_relation(n: Relation, exact: ExactColumns) -> Relation:
             changes[f] = new
     if not changes:
         return n
-    return dataclasses.replace(n, **changes)
+    return dataclasses.replace(n, **changes)  # type: ignore[type-var]
 
 
 def _holds_expressions(value: Any) -> bool:
