@@ -74,7 +74,22 @@ _BY_SHAPE: dict[Any, Any] = {}
 _BY_SHAPE_LIMIT = 8192
 
 
+_SIGNATURES: dict[int, tuple[weakref.ref[Any], Any]] = {}
+
+
 def _frame_signature(frame: Any) -> Any:
+    """Labels and dtypes of ``frame`` (columns and index), memoized per frame object (the
+    empty frames here are immutable metadata, shared by every node that reads them)."""
+    entry = _SIGNATURES.get(id(frame))
+    if entry is not None and entry[0]() is frame:
+        return entry[1]
+    sig = _compute_signature(frame)
+    key = id(frame)
+    _SIGNATURES[key] = (weakref.ref(frame, lambda _: _SIGNATURES.pop(key, None)), sig)
+    return sig
+
+
+def _compute_signature(frame: Any) -> Any:
     index = frame.index
     return (
         type(frame.columns).__name__,

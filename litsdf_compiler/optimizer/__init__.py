@@ -69,8 +69,16 @@ def optimize(plan: Node, rule_set: Sequence[Rule] | None = None) -> OptimizeResu
     >>> optimize(df._plan).fired
     ('fuse_assignments',)
     """
+    from ._columns import forget
     from ._share import share  # equal sub-plans become one object (see _share.py)
 
+    try:
+        return _optimize(plan, rule_set, share)
+    finally:
+        forget()  # analyses shared between rules must not keep a plan (and its data) alive
+
+
+def _optimize(plan: Node, rule_set: Sequence[Rule] | None, share: Rule) -> OptimizeResult:
     start = time.perf_counter()
     active = tuple(rules() if rule_set is None else rule_set)
     plan = share(plan)

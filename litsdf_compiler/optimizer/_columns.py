@@ -303,7 +303,26 @@ class Analysis:
         return tuple(c for c in cols if c in need)
 
 
+_LAST: list[tuple[Node, Analysis]] = []
+
+
 def analyze(plan: Node) -> Analysis:
+    """Like :func:`_analyze`, reusing the analysis of the very same plan object (rules that
+    run one after another on an unchanged plan share it; the optimizer driver calls
+    :func:`forget` when it is done, so no plan is kept alive)."""
+    if _LAST and _LAST[0][0] is plan:
+        return _LAST[0][1]
+    result = _analyze(plan)
+    _LAST[:] = [(plan, result)]
+    return result
+
+
+def forget() -> None:
+    """Drop the analysis kept by :func:`analyze`."""
+    _LAST.clear()
+
+
+def _analyze(plan: Node) -> Analysis:
     """Observed columns of every relation in ``plan`` (see the module docstring).
 
     Parameters

@@ -9,7 +9,14 @@ from ..ir.base import Node, replace_children, walk
 from ..ir.expressions import Col, Expr
 from ..ir.relations import Relation
 
-__all__ = ["rewrite_up", "rewrite_relations", "expr_columns", "substitute", "output_columns"]
+__all__ = [
+    "rewrite_up",
+    "rewrite_relations",
+    "walk_relations",
+    "expr_columns",
+    "substitute",
+    "output_columns",
+]
 
 
 def rewrite_up(plan: Node, fn: Callable[[Node], Node]) -> Node:
@@ -54,6 +61,31 @@ def rewrite_relations(plan: Node, fn: Callable[[Relation], Node]) -> Node:
         return hit
 
     return visit(plan)
+
+
+def walk_relations(plan: Node) -> list[Relation]:
+    """Every distinct relation reachable from ``plan`` through relation inputs (not through
+    expressions, nor a ``Source``'s lineage)."""
+    from ..ir.relations import Source
+
+    out: list[Relation] = []
+    seen: set[int] = set()
+    stack = [plan]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen or not isinstance(n, Relation):
+            continue
+        seen.add(id(n))
+        out.append(n)
+        if isinstance(n, Source):
+            continue
+        for f in n.__match_args__:
+            v = getattr(n, f)
+            if isinstance(v, Relation):
+                stack.append(v)
+            elif isinstance(v, tuple):
+                stack.extend(x for x in v if isinstance(x, Relation))
+    return out
 
 
 def expr_columns(expr: Expr) -> frozenset[Hashable]:

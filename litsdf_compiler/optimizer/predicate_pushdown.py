@@ -66,7 +66,7 @@ from ..ir.expressions import BinaryOp, Col, Expr, Lit
 from ..ir.relations import Filter, Join, Project, ReadParquet, Relation, Sort, Source, WithColumns
 from ._index import index_analysis
 from ._rowwise import boolean_dtype, flat_unique_columns, input_meta, rows_independent
-from ._util import expr_columns, substitute
+from ._util import expr_columns, substitute, walk_relations
 
 ORDER = 20
 
@@ -89,6 +89,8 @@ def predicate_pushdown(plan: Node) -> Node:
     Node
         The rewritten plan, or ``plan`` itself when no filter moves.
     """
+    if not any(isinstance(n, Filter) for n in walk_relations(plan)):
+        return plan  # nothing to push: skip the whole-plan index analysis
     analysis = index_analysis(plan)
     memo: dict[int, Node] = {}
 
