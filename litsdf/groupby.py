@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from litsdf_compiler.ir.base import freeze
-from litsdf_compiler.ir.relations import Aggregate
+from litsdf_compiler.ir.relations import GROUP_REDUCTIONS, Aggregate
 from litsdf_compiler.meta import meta_of
 
 from ._core import fallback
@@ -18,24 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DataFrameGroupBy"]
 
-_METHODS = (
-    "sum",
-    "mean",
-    "count",
-    "min",
-    "max",
-    "std",
-    "var",
-    "median",
-    "nunique",
-    "first",
-    "last",
-    "prod",
-    "size",
-    "any",
-    "all",
-    "sem",
-)
+_METHODS = GROUP_REDUCTIONS
 
 
 class DataFrameGroupBy:

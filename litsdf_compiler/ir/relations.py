@@ -46,6 +46,7 @@ __all__ = [
     "FrameElementwise",
     "Describe",
     "SeriesMethod",
+    "GROUP_REDUCTIONS",
     "SERIES",
     "FRAME_ELEMENTWISE",
     "SERIES_METHODS",
@@ -74,6 +75,27 @@ SERIES_METHODS = frozenset(
         "unique",
     }
 )
+
+
+GROUP_REDUCTIONS = (
+    "sum",
+    "mean",
+    "count",
+    "min",
+    "max",
+    "std",
+    "var",
+    "median",
+    "nunique",
+    "first",
+    "last",
+    "prod",
+    "size",
+    "any",
+    "all",
+    "sem",
+)
+"""GroupBy methods traced as ``Aggregate(spec=("method", name, kwargs))``."""
 
 
 class Relation(Node):

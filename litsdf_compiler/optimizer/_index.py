@@ -38,6 +38,7 @@ from typing import Any
 from ..ir.base import Node, children, walk
 from ..ir.expressions import COLUMN_REDUCTIONS, Reduce
 from ..ir.relations import (
+    GROUP_REDUCTIONS,
     Aggregate,
     Concat,
     Describe,
@@ -82,26 +83,7 @@ _PASS_THROUGH = (
 )
 """Nodes whose output index is (a subset of) their input's, in some order."""
 
-_GROUP_REDUCTIONS = frozenset(
-    {
-        "sum",
-        "mean",
-        "count",
-        "min",
-        "max",
-        "std",
-        "var",
-        "median",
-        "nunique",
-        "first",
-        "last",
-        "prod",
-        "size",
-        "any",
-        "all",
-        "sem",
-    }
-)
+_GROUP_REDUCTIONS = frozenset(GROUP_REDUCTIONS)
 """Groupby aggregations whose result depends on group values and row order only."""
 
 _INDEX_FREE_SERIES_METHODS = frozenset({"value_counts", "unique", "describe"})
