@@ -205,8 +205,13 @@ class StringMethods(_Accessor):
         """Concatenate with other columns; without ``others`` joins all values to one string."""
         from .series import Series
 
-        if others is None:
-            return self._fallback("cat", sep=sep, na_rep=na_rep)
+        if others is None:  # all values joined into one string: a scalar result
+            from litsdf_compiler.ir.relations import ScalarResult
+
+            from ._core import materialize
+
+            reduce = ScalarResult(self._s._rel, st.StrCat(self._s._expr, (), sep, na_rep))
+            return materialize(reduce)
         items = others if isinstance(others, (list, tuple)) else [others]
         if join != "left" or not all(
             isinstance(o, Series) and o._rel == self._s._rel for o in items

@@ -126,7 +126,11 @@ class StrGet(Expr):
 
 @node
 class StrCat(Expr):
-    """``input.str.cat(others, sep, na_rep, join)`` with one or more other columns."""
+    """``input.str.cat(others, sep, na_rep)`` with one or more other columns (row-wise).
+
+    With no ``others`` it is the reduction ``input.str.cat(sep=sep, na_rep=na_rep)`` (all
+    values joined into one string) and appears only at the root of a ``ScalarResult``.
+    """
 
     input: Expr
     others: tuple[Expr, ...]

@@ -146,6 +146,17 @@ def test_cat_columns(compare, kwargs, others):
     compare(case)
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"sep": ", "}, {"na_rep": "?"}, {"sep": "|", "na_rep": ""}])
+@pytest.mark.parametrize("which", ["s", "full", "k"])
+def test_cat_all_values_to_one_string(compare, kwargs, which):
+    def filtered(pd):
+        s = col(pd, which)
+        return s.str.upper()[s.notna()].str.cat(**kwargs)
+
+    compare(lambda pd: col(pd, which).str.cat(**kwargs))
+    compare(filtered)
+
+
 def test_chained_string_ops(compare):
     compare(lambda pd: col(pd, "s").str.strip().str.lower().str.replace("a", "4").str.len() + 1)
 

@@ -140,6 +140,8 @@ class ExpressionKernels:
         return s.str.get(n.i)
 
     def visit_StrCat(self, n: st.StrCat, s: Any, *others: Any) -> Any:
+        if not others:  # the reduction form: one string
+            return s.str.cat(sep=n.sep, na_rep=n.na_rep)
         return s.str.cat(list(others), sep=n.sep, na_rep=n.na_rep)
 
     def visit_StrMethod(self, n: st.StrMethod, s: Any) -> Any:
