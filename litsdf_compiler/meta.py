@@ -145,6 +145,24 @@ def schema_of(n: Relation) -> Schema:
     return Schema.from_frame(as_frame(meta_of(n)))
 
 
+_EXPR_META: dict[Any, Any] = {}
+
+
 def expr_meta(expr: Expr, frame_meta: pd.DataFrame, known: dict[Expr, Any]) -> Any:
-    """Empty Series that ``expr`` evaluates to on ``frame_meta``, reusing ``known`` parts."""
-    return BACKEND.apply_expr(expr, known, frame_meta)
+    """Empty Series that ``expr`` evaluates to on ``frame_meta``, reusing ``known`` parts.
+
+    With no ``known`` parts the answer depends only on the expression and the frame's schema,
+    so it is memoized by (expression, schema): optimizer rules asking about the same
+    expression on the same schema (again in the next pass, or elsewhere in the plan) get it
+    without running pandas again.
+    """
+    if known:
+        return BACKEND.apply_expr(expr, known, frame_meta)
+    key = (expr, _frame_signature(frame_meta))
+    hit = _EXPR_META.get(key, _EXPR_META)
+    if hit is _EXPR_META:
+        hit = BACKEND.apply_expr(expr, {}, frame_meta)
+        if len(_EXPR_META) >= _BY_SHAPE_LIMIT:
+            _EXPR_META.clear()
+        _EXPR_META[key] = hit
+    return hit

@@ -179,10 +179,15 @@ def walk(root: Node) -> Iterator[Node]:
 
 
 def _map_value(value: Any, fn: Callable[[Node], Node]) -> Any:
+    """``value`` with ``fn`` applied to the nodes in it; the very same object when ``fn``
+    returned every node unchanged (so callers compare by identity, not deeply)."""
     if isinstance(value, Node):
         return fn(value)
-    if isinstance(value, tuple):
-        return tuple(_map_value(v, fn) for v in value)
+    if isinstance(value, tuple) and value:
+        items = [_map_value(v, fn) for v in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return tuple(items) if type(value) is tuple else type(value)(items)
     return value
 
 

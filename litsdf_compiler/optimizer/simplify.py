@@ -166,7 +166,7 @@ class _Folder:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    meta = expr_meta(e, frame, self._metas)
+                    meta = expr_meta(e, frame, {})
             except Exception:
                 meta = None
             self._metas[e] = meta
