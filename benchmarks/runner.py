@@ -7,6 +7,7 @@ import importlib
 import importlib.metadata
 import os
 import platform
+import random
 import subprocess
 import sys
 import time
@@ -172,7 +173,7 @@ def run_size(
 
     Each engine first runs once untimed; that result is checked against
     ``reference`` and the run doubles as warm-up. Then ``repeat`` rounds follow,
-    each timing every engine once (in an order rotated every round), so that a
+    each timing every engine once (in a seeded random order per round), so that a
     burst of background load spreads over all engines instead of skewing one.
 
     Parameters
@@ -196,10 +197,12 @@ def run_size(
     """
     cases = [(engine, *_check(engine, workload, inputs, reference)) for engine in engines]
     for round_ in range(repeat):
-        # rotate the order each round: the engine that runs right after another pays for the
-        # memory that one released (page faults), so no engine may always hold that slot
-        shift = round_ % len(cases)
-        for engine, record, converted in cases[shift:] + cases[:shift]:
+        # a fresh seeded permutation each round: an engine that runs right after another pays
+        # for the memory that one released (page faults), so no engine may keep one
+        # predecessor (a rotation would keep the cyclic order, hence the predecessors)
+        order = list(cases)
+        random.Random(round_).shuffle(order)
+        for engine, record, converted in order:
             if record["status"] != "ok":
                 continue
             try:
