@@ -20,7 +20,7 @@ from .ir.expressions import Expr
 from .ir.relations import Filter, Head, ReadCsv, ReadParquet, Relation, Slice, Source, Tail
 from .ir.schema import Schema
 
-__all__ = ["meta_of", "schema_of", "expr_meta"]
+__all__ = ["meta_of", "schema_of", "expr_meta", "adopt_meta"]
 
 _META: dict[int, tuple[weakref.ref[Node], Any]] = {}
 """Metadata by node *identity*: a structurally equal node built elsewhere gets its metadata
@@ -138,6 +138,16 @@ def _meta_from_data(n: Relation) -> Any:
     if isinstance(result, (pd.DataFrame, pd.Series)):
         return result.iloc[:0]
     return result
+
+
+def adopt_meta(new: Node, old: Node) -> None:
+    """Give ``new`` the metadata already inferred for ``old``, an equal node (when it has
+    some and ``new`` has none): rewrites that rebuild equal nodes keep what is known."""
+    entry = _META.get(id(old))
+    if entry is None or entry[0]() is not old or id(new) in _META:
+        return
+    key = id(new)
+    _META[key] = (weakref.ref(new, lambda _: _META.pop(key, None)), entry[1])
 
 
 def schema_of(n: Relation) -> Schema:

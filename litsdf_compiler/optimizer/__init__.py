@@ -106,7 +106,8 @@ def _optimize(plan: Node, rule_set: Sequence[Rule] | None, share: Rule) -> Optim
             seen.add(new)
             plan, changed = new, True
         if not changed:
-            plan = share(plan)
+            if fired:  # rules built new nodes: merge any equal ones again
+                plan = share(plan)
             return OptimizeResult(plan, tuple(fired), passes, time.perf_counter() - start)
     raise OptimizerLoopError(
         f"optimizer did not converge in {MAX_PASSES} passes (rules fired: {', '.join(fired)})"

@@ -17,6 +17,7 @@ import dataclasses
 from typing import Any
 
 from ..ir.base import Node
+from ..meta import adopt_meta
 
 __all__ = ["share"]
 
@@ -72,6 +73,8 @@ def share(plan: Node) -> Node:
                     changes[f] = new
             rebuilt = dataclasses.replace(n, **changes) if changes else n  # type: ignore[type-var]
             hit = canon.setdefault(rebuilt, rebuilt)
+            if hit is not n:
+                adopt_meta(hit, n)  # an equal node has the same metadata
             memo[id(n)] = hit
         return hit
 

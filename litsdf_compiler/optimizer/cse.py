@@ -50,7 +50,7 @@ from collections.abc import Hashable
 
 import pandas as pd
 
-from ..ir.base import Node, replace_children, walk
+from ..ir.base import Node, replace_children
 from ..ir.expressions import Alias, Col, Expr, Lit
 from ..ir.relations import (
     Filter,
@@ -90,7 +90,10 @@ def cse(plan: Node) -> Node:
 
 
 def _substantial(e: Expr) -> bool:
-    return bool(expr_columns(e)) and any(not isinstance(n, (Col, Lit, Alias)) for n in walk(e))
+    """``e`` computes something from columns (not a bare column, literal or rename of one)."""
+    while isinstance(e, Alias):
+        e = e.input
+    return not isinstance(e, (Col, Lit)) and bool(expr_columns(e))
 
 
 _MAX_DEPTH = 64
