@@ -89,11 +89,17 @@ def _optimize(plan: Node, rule_set: Sequence[Rule] | None, share: Rule) -> Optim
     plan = share(plan)
     fired: list[str] = []
     seen = {plan}
+    unchanged = 0  # rules run in a row without a change: all of them means a fixed point
     for passes in range(1, MAX_PASSES + 1):
-        changed = False
         for rule in active:
             new = rule(plan)
             if new is plan:
+                unchanged += 1
+                if unchanged == len(active):
+                    if fired:  # rules built new nodes: merge any equal ones again
+                        plan = share(plan)
+                    seconds = time.perf_counter() - start
+                    return OptimizeResult(plan, tuple(fired), passes, seconds)
                 continue
             if new == plan:  # a rule must return the same object when it changes nothing
                 raise OptimizerLoopError(f"rule {rule.__name__} rebuilt an unchanged plan")
@@ -104,11 +110,9 @@ def _optimize(plan: Node, rule_set: Sequence[Rule] | None, share: Rule) -> Optim
                     f"(rules fired: {', '.join(fired)})"
                 )
             seen.add(new)
-            plan, changed = new, True
-        if not changed:
-            if fired:  # rules built new nodes: merge any equal ones again
-                plan = share(plan)
-            return OptimizeResult(plan, tuple(fired), passes, time.perf_counter() - start)
+            plan, unchanged = new, 0
+        if not active:
+            return OptimizeResult(plan, (), passes, time.perf_counter() - start)
     raise OptimizerLoopError(
         f"optimizer did not converge in {MAX_PASSES} passes (rules fired: {', '.join(fired)})"
     )
