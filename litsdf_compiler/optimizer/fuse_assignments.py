@@ -27,7 +27,7 @@ from ..ir.expressions import Expr, Lit
 from ..ir.relations import WithColumns
 from ._util import expr_columns, rewrite_relations, substitute
 
-ORDER = 30
+ORDER = 5  # first: later rules then see one node per assignment chain, not one per step
 
 
 def _fuse(n: Node) -> Node:
