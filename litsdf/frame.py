@@ -291,14 +291,10 @@ class DataFrame:
         return None
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        if callable(value) and not isinstance(value, (Series, DataFrame)):
-            value = value(self)
         e = self._expr_for(value)
         if e is not None and is_scalar(key) and self.columns.is_unique:
             self._set_plan(rel.WithColumns(self._plan, ((key, e),)))
             return
-        if isinstance(key, Series) and key._rel == self._plan and is_scalar(value):
-            return self._fallback_inplace("__setitem__", key, value)
         self._fallback_inplace("__setitem__", key, value)
 
     def __delitem__(self, key: Any) -> None:

@@ -333,3 +333,17 @@ def test_backend_decline_is_reported(monkeypatch):
             out.to_pandas()
         assert "test says no" in out.explain(stage="backend")
     assert df.to_pandas()["a"].tolist() == [1, 2, 3]  # plans without a Filter still run
+
+
+def test_setitem_callable_is_stored_as_pandas_does():
+    """``df["x"] = func`` stores the function itself in pandas (only ``assign`` calls it)."""
+
+    def func(d):
+        return d["a"] * 2
+
+    expected = pandas.DataFrame({"a": [1, 2]})
+    expected["x"] = func
+    got = litsdf.DataFrame({"a": [1, 2]})
+    with pytest.warns(litsdf.FallbackWarning, match="__setitem__"):
+        got["x"] = func
+    assert_same(got.to_pandas(), expected)
