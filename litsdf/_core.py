@@ -292,11 +292,6 @@ def fallback(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> 
     return wrap(result, origin=f"fallback {what}", lineage=lineage)
 
 
-def require_pandas_arg(obj: Any, name: str) -> Any:
-    """``obj`` as a pandas object (litsdf handles are materialized)."""
-    return unwrap(obj)
-
-
 def is_scalar(value: Any) -> bool:
     """True for values that can be a plan literal (hashable pandas/NumPy/Python scalars)."""
     if value is None or value is pd.NA or value is pd.NaT:

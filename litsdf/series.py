@@ -311,7 +311,7 @@ class Series:
     def _binary(self, op: str, other: Any, reverse: bool = False) -> Any:
         rhs = self._lift(other)
         if rhs is None:
-            method = f"__{'r' if reverse else ''}{_PY_NAMES.get(op, op)}__"
+            method = f"__{'r' if reverse else ''}{op}__"
             return self._fallback(method, other)
         left, right = (rhs, self._expr) if reverse else (self._expr, rhs)
         return Series._from_expr(self._rel, ex.BinaryOp(op, left, right), self._known(other))
@@ -682,9 +682,6 @@ class Series:
     def to_frame(self, name: Any = None) -> DataFrame:
         """A one-column DataFrame."""
         return self._series_method("to_frame", **({} if name is None else {"name": name}))
-
-
-_PY_NAMES = {"and": "and", "or": "or"}
 
 
 def _named_binop(name: str, op: str, reverse: bool = False) -> Any:

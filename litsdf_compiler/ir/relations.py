@@ -415,10 +415,3 @@ class Describe(Relation):
     percentiles: tuple[float, ...] | None = None
     include: Any = None
     exclude: Any = None
-
-
-def source_of(node_: Node) -> list[Node]:
-    """Leaf relations (sources and file scans) under ``node_``."""
-    from .base import walk
-
-    return [n for n in walk(node_) if isinstance(n, (Source, ReadCsv, ReadParquet))]

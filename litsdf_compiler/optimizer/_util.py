@@ -15,7 +15,6 @@ __all__ = [
     "walk_relations",
     "expr_columns",
     "substitute",
-    "output_columns",
 ]
 
 
@@ -104,13 +103,6 @@ def substitute(expr: Expr, mapping: dict[Hashable, Expr]) -> Expr:
     out = rewrite_up(expr, fn)
     assert isinstance(out, Expr)
     return out
-
-
-def output_columns(rel: Relation) -> tuple[Hashable, ...]:
-    """Column labels that ``rel`` produces (from its inferred schema)."""
-    from ..meta import schema_of
-
-    return schema_of(rel).names
 
 
 def has_duplicates(labels: tuple[Any, ...]) -> bool:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-import pandas
-
 from litsdf_compiler.engine import execute
 from litsdf_compiler.ir.base import Node
 from litsdf_compiler.ir.explain import render_plan
@@ -31,8 +29,5 @@ def check_rule(rule: Any, plan: Node, before: str, after: str) -> Node:
     assert rule(out) is out or plan_text(rule(out)) != plan_text(out)
     expected, _ = execute(plan, "pandas", optimize=False)
     got, _ = execute(out, "pandas", optimize=False)
-    if isinstance(expected, pandas.Series | pandas.DataFrame):
-        assert_same(got, expected)
-    else:
-        assert_same(got, expected)
+    assert_same(got, expected)
     return out
