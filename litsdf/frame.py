@@ -12,6 +12,7 @@ from pandas.api.extensions import no_default
 from litsdf_compiler.backends.pandas import as_frame
 from litsdf_compiler.ir import expressions as ex
 from litsdf_compiler.ir import relations as rel
+from litsdf_compiler.ir import udf
 from litsdf_compiler.ir.base import freeze
 from litsdf_compiler.meta import meta_of
 
@@ -318,6 +319,54 @@ class DataFrame:
             out[k] = v
             assigned.add(k)
         return out
+
+    def apply(
+        self,
+        func: Any,
+        axis: Any = 0,
+        raw: bool = False,
+        result_type: Any = None,
+        args: tuple[Any, ...] = (),
+        by_row: Any = "compat",
+        engine: Any = None,
+        engine_kwargs: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """``df.apply(func, axis=1)`` with a Python function returning one value per row is
+        traced as a UDF node (the row reaches ``func`` as a Series, as in pandas); every
+        other form falls back to pandas."""
+        columns = list(self._meta.columns)
+        if (
+            axis in (1, "columns")
+            and callable(func)
+            and not isinstance(func, np.ufunc)
+            and raw is False
+            and result_type is None
+            and by_row == "compat"
+            and engine is None
+            and engine_kwargs is None
+            and isinstance(args, tuple)
+            and columns
+        ):
+            node = udf.RowApply(
+                tuple(ex.Col(c) for c in columns),
+                freeze(tuple(columns)),
+                udf.PyFunc(func, args, kwargs),
+            )
+            out = Series._from_expr(self._plan, node, {})
+            return Series._make(out._rel, out._expr, out._meta.astype(object).rename(None))
+        extra = {"engine": engine, "engine_kwargs": engine_kwargs} if engine is not None else {}
+        return self._fallback(
+            "apply",
+            func,
+            axis=axis,
+            raw=raw,
+            result_type=result_type,
+            args=args,
+            by_row=by_row,
+            **extra,
+            **kwargs,
+        )
 
     def pipe(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         """``func(self, *args, **kwargs)``; ``(func, "kw")`` passes the frame as ``kw``."""

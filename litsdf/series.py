@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from litsdf_compiler.ir import expressions as ex
+from litsdf_compiler.ir import udf
 from litsdf_compiler.ir.base import freeze
 from litsdf_compiler.ir.relations import (
     SERIES,
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
 __all__ = ["Series"]
 
 _REDUCTIONS = (*ex.COLUMN_REDUCTIONS, "idxmax", "idxmin")
+
+
+def _is_udf(func: Any) -> bool:
+    """A Python function (or callable object) to call per value, not a mapping or a Series."""
+    return callable(func) and not isinstance(func, (Series, pd.Series, pd.Index, dict))
 
 
 def _binop(op: str, reverse: bool = False) -> Any:
@@ -540,14 +546,58 @@ class Series:
         return self._with(ex.IsIn(self._expr, vals))
 
     def map(self, arg: Any, na_action: str | None = None) -> Series:
-        """Map values through a dict (traced); functions and Series fall back to pandas."""
+        """Map values through a dict or a Python function (both traced into the plan).
+
+        A function stays in the plan as a UDF node: compiled backends inline it (the ``rows``
+        kernel) or compile it (``numba``); Series and dict subclasses fall back to pandas.
+
+        Examples
+        --------
+        >>> import litsdf as pd
+        >>> pd.Series([1, 2]).map(lambda x: x * 10).tolist()
+        [10, 20]
+        """
         if type(arg) is dict:
             try:
                 pairs = tuple((freeze(k), freeze(v)) for k, v in arg.items())
             except TypeError:
                 return self._fallback("map", arg, na_action)
             return self._with(ex.MapDict(self._expr, pairs, na_action))
+        if _is_udf(arg) and na_action in (None, "ignore"):
+            return self._udf(udf.MapFunc(self._expr, udf.PyFunc(arg), na_action))
         return self._fallback("map", arg, na_action)
+
+    def apply(
+        self,
+        func: Any,
+        convert_dtype: Any = _NO_DEFAULT,
+        args: tuple[Any, ...] = (),
+        *,
+        by_row: Any = "compat",
+        **kwargs: Any,
+    ) -> Any:
+        """``func`` on every element, traced as a UDF node (see :meth:`map`); ufuncs, names
+        and lists of functions fall back to pandas."""
+        if (
+            _is_udf(func)
+            and not isinstance(func, np.ufunc)
+            and convert_dtype is _NO_DEFAULT
+            and by_row == "compat"
+            and isinstance(args, tuple)
+        ):
+            return self._udf(udf.MapFunc(self._expr, udf.PyFunc(func, args, kwargs), None, "apply"))
+        if isinstance(func, np.ufunc) and not args and not kwargs and by_row == "compat":
+            return func(self)  # pandas calls a ufunc on the whole Series: traced as one
+        if convert_dtype is not _NO_DEFAULT:
+            kwargs["convert_dtype"] = convert_dtype
+        return self._fallback("apply", func, args=args, by_row=by_row, **kwargs)
+
+    def _udf(self, expr: ex.Expr) -> Series:
+        """A Series computed by a Python function: its dtype depends on what the function
+        returns, so the metadata says ``object`` (which permits ``.str``; the real dtype is
+        the one pandas infers from the values when the plan runs)."""
+        out = self._with(expr)
+        return Series._make(out._rel, out._expr, out._meta.astype(object))
 
     @_inplace_aware
     def replace(

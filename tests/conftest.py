@@ -3,8 +3,9 @@ available litsdf backend (strict: no fallback allowed), compared with ``pandas.t
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ import pandas
 import pytest
 
 import litsdf
+from litsdf_compiler.engine import BackendDeclined
 
 BACKENDS = [b.name for b in litsdf.backends() if b.available]
 
@@ -81,17 +83,28 @@ class Compare:
         try:
             expected = fn(pandas)
         except Exception as err:  # pandas raises: litsdf must raise the same type
-            with (
-                litsdf.option_context(
-                    backend=self.backend, fallback="raise", optimize=self.optimize
-                ),
-                pytest.raises(type(err)),
-            ):
-                to_pandas(fn(litsdf))
+            with self._declines_skip(), pytest.raises(type(err)):
+                self._run(fn)
             return
-        with litsdf.option_context(backend=self.backend, fallback="raise", optimize=self.optimize):
-            got = to_pandas(fn(litsdf))
+        with self._declines_skip():
+            got = self._run(fn)
         assert_same(got, expected)
+
+    def _run(self, fn: Callable[[Any], Any]) -> Any:
+        with litsdf.option_context(backend=self.backend, fallback="raise", optimize=self.optimize):
+            return to_pandas(fn(litsdf))
+
+    @contextlib.contextmanager
+    def _declines_skip(self) -> Iterator[None]:
+        """A compiled backend may decline a plan it cannot run exactly (a clean decline, never
+        a wrong answer): the case is skipped with the backend's reason. The pandas backend is
+        the reference and must never decline."""
+        try:
+            yield
+        except BackendDeclined as why:
+            if self.backend == "pandas":
+                raise
+            pytest.skip(f"{self.backend} declined: {why}")
 
 
 MODES = [(b, opt) for b in BACKENDS for opt in (True, False)]

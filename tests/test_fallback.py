@@ -30,11 +30,15 @@ CASES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "melt": ("DataFrame.melt", lambda pd: frame(pd)[["i", "k"]].melt(id_vars="k")),
     "cumsum": ("Series.cumsum", lambda pd: frame(pd)["i"].cumsum()),
     "transpose": ("DataFrame.T", lambda pd: frame(pd)[["i", "j"]].T),
-    "apply_rows": (
+    "apply_columns": (  # a function per column (axis=0); axis=1 scalars are traced UDFs
         "DataFrame.apply",
-        lambda pd: frame(pd).apply(lambda r: r["i"] + r["j"], axis=1),
+        lambda pd: frame(pd)[["i", "j"]].apply(lambda c: c.max() - c.min()),
     ),
-    "map_func": ("Series.map", lambda pd: frame(pd)["i"].map(lambda v: v * 2)),
+    "apply_expand": (
+        "DataFrame.apply",
+        lambda pd: frame(pd).apply(lambda r: [r["i"], r["j"]], axis=1, result_type="expand"),
+    ),
+    "map_series": ("Series.map", lambda pd: frame(pd)["k"].map(pandas.Series({"a": 1, "b": 2}))),
     "to_datetime": ("pandas.to_datetime", lambda pd: pd.to_datetime(frame(pd)["t"].astype(str))),
     "get_dummies": ("pandas.get_dummies", lambda pd: pd.get_dummies(frame(pd)[["k", "i"]])),
     "shift": ("Series.shift", lambda pd: frame(pd)["f"].shift(2)),

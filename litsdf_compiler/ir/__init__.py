@@ -6,5 +6,6 @@ from .relations import *  # noqa: F403
 from .schema import Schema
 from .strings import *  # noqa: F403
 from .temporal import *  # noqa: F403
+from .udf import *  # noqa: F403
 
 __all__ = ["NODE_TYPES", "Node", "Schema", "children", "replace_children", "walk"]

@@ -10,6 +10,7 @@ import dataclasses
 import io
 import json
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from pandas.api.extensions import no_default
 from .base import NODE_TYPES, FrozenDict, FrozenList, Node
 from .relations import DataRef
 from .schema import dtype_from_json, dtype_to_json
+from .udf import PyFunc
 
 __all__ = ["FORMAT", "VERSION", "to_json", "from_json", "PlanFormatError"]
 
@@ -79,6 +81,8 @@ class _Writer:
             return {"$timedelta": int(v.value), "unit": v.unit}
         if _is_dtype(v):
             return {"$dtype": dtype_to_json(v)}
+        if isinstance(v, PyFunc):
+            return _pickle_function(v)
         if isinstance(v, DataRef):
             buf = io.BytesIO()
             try:
@@ -107,8 +111,24 @@ def _check_fields(cls: type[Node], fields: dict[str, Any], i: int) -> None:
             )
 
 
+def _pickle_function(f: PyFunc) -> dict[str, Any]:
+    try:
+        import cloudpickle
+    except ImportError as err:  # pragma: no cover - cloudpickle ships with dask
+        raise TypeError(
+            f"storing the Python function {f.name} in a plan needs cloudpickle "
+            "(pip install cloudpickle)"
+        ) from err
+    return {
+        "$pyfunc": base64.b64encode(cloudpickle.dumps(f)).decode(),
+        "name": f.name,
+        "python": "{}.{}".format(*sys.version_info[:2]),
+    }
+
+
 class _Reader:
-    def __init__(self, nodes: list[dict[str, Any]]) -> None:
+    def __init__(self, nodes: list[dict[str, Any]], allow_pickle: bool = False) -> None:
+        self.allow_pickle = allow_pickle
         self.raw = nodes
         self.built: dict[int, Node] = {}
         self.building: set[int] = set()
@@ -168,10 +188,34 @@ class _Reader:
             return pd.Timedelta(v["$timedelta"], unit="ns").as_unit(v["unit"])
         if "$dtype" in v:
             return dtype_from_json(v["$dtype"])
+        if "$pyfunc" in v:
+            return self.function(v)
         if "$data" in v:
             data = pd.read_parquet(io.BytesIO(base64.b64decode(v["$data"])))
             return DataRef(data, v["token"])
         raise PlanFormatError(f"unknown tagged value {sorted(v)}")
+
+    def function(self, v: dict[str, Any]) -> PyFunc:
+        name, python = v.get("name", "?"), v.get("python", "?")
+        if not self.allow_pickle:
+            raise PlanFormatError(
+                f"the plan holds a pickled Python function ({name}); unpickling runs code, so "
+                "load it only from a source you trust, with allow_pickle=True"
+            )
+        here = "{}.{}".format(*sys.version_info[:2])
+        if python != here:
+            raise PlanFormatError(
+                f"the Python function {name} was pickled by Python {python}; this is {here}"
+            )
+        import pickle
+
+        try:
+            f = pickle.loads(base64.b64decode(v["$pyfunc"]))
+        except Exception as err:
+            raise PlanFormatError(f"cannot unpickle the Python function {name}: {err}") from err
+        if not isinstance(f, PyFunc):
+            raise PlanFormatError(f"the pickled value for {name} is not a plan function")
+        return f
 
 
 def to_json(plan: Node, indent: int | None = None) -> str:
@@ -190,8 +234,12 @@ def to_json(plan: Node, indent: int | None = None) -> str:
     return json.dumps(doc, indent=indent)
 
 
-def from_json(text: str) -> Node:
-    """Rebuild a plan written by :func:`to_json` (``PlanFormatError`` if it can't)."""
+def from_json(text: str, allow_pickle: bool = False) -> Node:
+    """Rebuild a plan written by :func:`to_json` (``PlanFormatError`` if it can't).
+
+    A plan holding Python functions (``map(func)``, ``apply``) stores them pickled; they are
+    only loaded with ``allow_pickle=True`` (unpickling runs code: trust the source first).
+    """
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as err:
@@ -204,4 +252,4 @@ def from_json(text: str) -> Node:
         )
     if not isinstance(doc.get("nodes"), list) or "root" not in doc:
         raise PlanFormatError("a litsdf plan needs a 'nodes' list and a 'root' node index")
-    return _Reader(doc["nodes"]).node(doc["root"])
+    return _Reader(doc["nodes"], allow_pickle).node(doc["root"])

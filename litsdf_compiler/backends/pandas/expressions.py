@@ -6,11 +6,13 @@ import operator
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from pandas.api.extensions import no_default
 
 from ...ir import expressions as ex
 from ...ir import strings as st
 from ...ir import temporal as tm
+from ...ir import udf
 from ...ir.base import thaw
 
 __all__ = ["ExpressionKernels", "BINARY"]
@@ -94,6 +96,34 @@ class ExpressionKernels:
 
     def visit_MapDict(self, n: ex.MapDict, s: Any) -> Any:
         return s.map(dict(n.mapping), na_action=n.na_action)
+
+    def visit_MapFunc(self, n: udf.MapFunc, s: Any) -> Any:
+        if n.method == "map":
+            return s.map(n.func.bound(), na_action=n.na_action)
+        out = s.apply(n.func.func, args=n.func.args, **dict(n.func.kwargs))
+        if not isinstance(out, pd.Series):
+            raise NotImplementedError(
+                f"Series.apply({n.func.name}) returned a Series per element (pandas expands "
+                "that into a DataFrame); a compiled plan needs one scalar per element: "
+                "call .to_pandas().apply(...) for the expanding form"
+            )
+        return out
+
+    def visit_RowApply(self, n: udf.RowApply, *columns: Any) -> Any:
+        frame = pd.concat(columns, axis=1)
+        frame.columns = pd.Index(n.labels) if n.labels else frame.columns
+        out = frame.apply(n.func.func, axis=1, args=n.func.args, **dict(n.func.kwargs))
+        if len(frame) == 0 and not isinstance(out, pd.Series):
+            # no rows: pandas probes func on an empty row and, when that fails, returns the
+            # frame itself; as a column that is an empty column of unknown type
+            return pd.Series([], index=frame.index, dtype=object)
+        if not isinstance(out, pd.Series):
+            raise NotImplementedError(
+                f"DataFrame.apply({n.func.name}, axis=1) returned a Series/list per row "
+                "(pandas expands that into columns); a compiled plan needs one scalar per "
+                "row: call .to_pandas().apply(..., axis=1) for the expanding form"
+            )
+        return out
 
     def visit_Replace(self, n: ex.Replace, s: Any) -> Any:
         return s.replace(_tagged(n.to_replace), _tagged(n.value), regex=n.regex)
