@@ -20,7 +20,7 @@ Thunk = Callable[[], Any]
 
 #: Engines whose implementation is not ``pandas_like`` and whose results are
 #: therefore compared loosely with the pandas reference.
-LOOSE_FAMILIES = frozenset({"polars", "duckdb"})
+LOOSE_FAMILIES = frozenset({"polars", "duckdb", "rows"})
 
 
 class Engine(ABC):
@@ -266,6 +266,87 @@ class LitsdfEngine(Engine):
         return {**super().describe(), "backend": self.backend}
 
 
+class CompiledEngine(Engine):
+    """A ``litsdf.compile`` pipeline of the workload's ``pipeline(df)`` called on the pandas
+    input (traced and compiled once, untimed; its first-call cost is reported separately)."""
+
+    family = "litsdf"
+
+    def __init__(self, backend: str, module: Any, available: bool = True, reason: str = "") -> None:
+        suffix = "" if backend == "auto" else f"-{backend}"
+        super().__init__(f"litsdf-pipe{suffix}", available, reason)
+        self.backend = backend
+        self._litsdf = module
+        self._compiled: dict[tuple[str, tuple[Any, ...]], Any] = {}
+
+    def supports(self, workload: Workload) -> bool:
+        return workload.pipeline is not None
+
+    def pipe(self, workload: Workload, frame: pandas.DataFrame) -> Any:
+        """The compiled pipeline for ``workload`` on frames with ``frame``'s schema."""
+        key = (workload.name, tuple(frame.dtypes.items()))
+        if key not in self._compiled:
+            self._compiled[key] = self._litsdf.compile(workload.pipeline, example=frame)
+        return self._compiled[key]
+
+    def prepare(self, workload: Workload, converted: Any) -> Thunk:
+        frame = converted["t"]
+        pipe = self.pipe(workload, frame)
+        backend, litsdf = self.backend, self._litsdf
+
+        def thunk() -> Any:
+            with litsdf.option_context(backend=backend, fallback="raise"):
+                return pipe(frame)
+
+        return thunk
+
+
+class RowEngine(CompiledEngine):
+    """``Pipeline.transform_row`` (one row) / ``transform_rows`` (more) on dicts: the input is
+    converted to records untimed, as a server receives them."""
+
+    family = "rows"
+
+    def __init__(self, module: Any) -> None:
+        super().__init__("rows", module)
+        self.name = "litsdf-row"
+
+    def convert(self, inputs: Mapping[str, pandas.DataFrame]) -> Any:
+        frame = inputs["t"]
+        return {"t": frame, "records": frame.to_dict("records")}
+
+    def prepare(self, workload: Workload, converted: Any) -> Thunk:
+        pipe = self.pipe(workload, converted["t"])
+        records = converted["records"]
+        if len(records) == 1:
+            row = records[0]
+            return lambda: [pipe.transform_row(row)]
+        return lambda: pipe.transform_rows(records)
+
+    def to_pandas(self, result: Any) -> Any:
+        return pandas.DataFrame([r for r in result if r is not None])
+
+
+class PythonRowEngine(Engine):
+    """The workload's hand-written ``python_row`` over dicts: the floor for row engines."""
+
+    family = "rows"
+
+    def supports(self, workload: Workload) -> bool:
+        return workload.python_row is not None
+
+    def convert(self, inputs: Mapping[str, pandas.DataFrame]) -> Any:
+        return inputs["t"].to_dict("records")
+
+    def prepare(self, workload: Workload, converted: Any) -> Thunk:
+        func = workload.python_row
+        assert func is not None
+        return lambda: [r for r in map(func, converted) if r is not None]
+
+    def to_pandas(self, result: Any) -> Any:
+        return pandas.DataFrame(result)
+
+
 def litsdf_engines() -> tuple[list[Engine], str]:
     """The litsdf engines of this environment.
 
@@ -282,16 +363,18 @@ def litsdf_engines() -> tuple[list[Engine], str]:
         backends = list(litsdf.backends())
     except Exception as err:  # any failure makes litsdf unavailable, not fatal
         return [], f"import litsdf failed: {type(err).__name__}: {err}"
-    engines: list[Engine] = [LitsdfEngine("auto", litsdf)]
+    engines: list[Engine] = [LitsdfEngine("auto", litsdf), CompiledEngine("auto", litsdf)]
     for backend in backends:
-        engines.append(
-            LitsdfEngine(
-                str(backend.name),
-                litsdf,
-                bool(backend.available),
-                "" if backend.available else str(backend.reason),
+        for kind in (LitsdfEngine, CompiledEngine):
+            engines.append(
+                kind(
+                    str(backend.name),
+                    litsdf,
+                    bool(backend.available),
+                    "" if backend.available else str(backend.reason),
+                )
             )
-        )
+    engines.append(RowEngine(litsdf))
     return engines, ""
 
 
@@ -304,7 +387,7 @@ def all_engines() -> list[Engine]:
         pandas, polars, duckdb, then the litsdf engines.
     """
     engines: list[Engine] = [PandasEngine("pandas"), PolarsEngine(), DuckDBEngine()]
-    return engines + litsdf_engines()[0]
+    return [*engines, PythonRowEngine("python-row"), *litsdf_engines()[0]]
 
 
 def resolve(names: list[str] | None) -> list[Engine]:
@@ -330,7 +413,13 @@ def resolve(names: list[str] | None) -> list[Engine]:
         For an unknown name that does not start with ``litsdf-``.
     """
     known: dict[str, Engine] = {
-        e.name: e for e in (PandasEngine("pandas"), PolarsEngine(), DuckDBEngine())
+        e.name: e
+        for e in (
+            PandasEngine("pandas"),
+            PolarsEngine(),
+            DuckDBEngine(),
+            PythonRowEngine("python-row"),
+        )
     }
     lit, lit_error = litsdf_engines()
     known.update((e.name, e) for e in lit)

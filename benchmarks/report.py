@@ -40,7 +40,7 @@ def _ms(seconds: float | None) -> str:
         return f"{ms:.1f}"
     if ms >= 0.1:
         return f"{ms:.2f}"
-    return f"{ms:.3f}"
+    return f"{ms:.4f}"
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: bool = True) -> list[str]:

@@ -105,19 +105,31 @@ def machine_info() -> dict[str, Any]:
     return info
 
 
-def _timed(thunk: Thunk) -> tuple[float, Any]:
-    """Run ``thunk`` once with the garbage collector paused; seconds and result."""
+def _timed(thunks: Sequence[Thunk]) -> tuple[float, Any]:
+    """Run each thunk once with the garbage collector paused; the mean seconds per thunk and
+    the last result (several thunks, each prepared untimed, time sub-millisecond cases)."""
     gc.collect()
     enabled = gc.isenabled()
     gc.disable()
     try:
         start = time.perf_counter()
-        result = thunk()
+        for thunk in thunks:
+            result = thunk()
         elapsed = time.perf_counter() - start
     finally:
         if enabled:
             gc.enable()
-    return elapsed, result
+    return elapsed / len(thunks), result
+
+
+_MIN_TIMED_S = 0.02
+"""A timed measurement lasts at least this long: faster cases run several times in a row."""
+
+
+def _batch(engine: Engine, workload: Workload, converted: Any) -> int:
+    """How many runs one timed measurement of ``engine`` needs to last ``_MIN_TIMED_S``."""
+    once, _ = _timed([engine.prepare(workload, converted)])
+    return max(1, min(10_000, int(_MIN_TIMED_S / max(once, 1e-7))))
 
 
 def _error(err: BaseException) -> str:
@@ -196,6 +208,10 @@ def run_size(
         ``times_s``, ``median_s``, ``check`` and ``error``.
     """
     cases = [(engine, *_check(engine, workload, inputs, reference)) for engine in engines]
+    batches = {
+        id(engine): _batch(engine, workload, converted) if record["status"] == "ok" else 1
+        for engine, record, converted in cases
+    }
     for round_ in range(repeat):
         # a fresh seeded permutation each round: an engine that runs right after another pays
         # for the memory that one released (page faults), so no engine may keep one
@@ -206,7 +222,8 @@ def run_size(
             if record["status"] != "ok":
                 continue
             try:
-                elapsed, _result = _timed(engine.prepare(workload, converted))
+                thunks = [engine.prepare(workload, converted) for _ in range(batches[id(engine)])]
+                elapsed, _result = _timed(thunks)
             except Exception as err:  # one failing engine must not stop the run
                 record["status"], record["error"] = "error", _error(err)
                 continue
@@ -305,8 +322,9 @@ def run(
 
 def _progress_line(workload: str, n_rows: int, engine: str, record: dict[str, Any]) -> str:
     """Human-readable summary of one case."""
-    head = f"{workload:<14} n={n_rows:<9} {engine:<16}"
+    head = f"{workload:<16} n={n_rows:<9} {engine:<20}"
     if record["status"] != "ok":
         return f"{head} {record['status']}: {record['error']}"
     median_ms = record["median_s"] * 1e3
-    return f"{head} {median_ms:10.2f} ms  ({len(record['times_s'])} runs)  check {record['check']}"
+    shown = f"{median_ms:10.2f} ms" if median_ms >= 0.1 else f"{median_ms * 1e3:10.2f} us"
+    return f"{head} {shown}  ({len(record['times_s'])} runs)  check {record['check']}"

@@ -16,6 +16,7 @@ from ._core import FallbackError, FallbackWarning, fallback_counts, reset_fallba
 from .frame import DataFrame
 from .groupby import DataFrameGroupBy
 from .io import read_csv, read_parquet
+from .pipeline import Pipeline, TraceError, compile
 from .reshape import concat, merge
 from .series import Series
 
@@ -38,6 +39,9 @@ __all__ = [
     "fallback_counts",
     "reset_fallback_counts",
     "NamedAgg",
+    "compile",
+    "Pipeline",
+    "TraceError",
 ]
 
 NamedAgg = _pd.NamedAgg

@@ -1,4 +1,4 @@
-"""``litsdf.options``: the default backend and the fallback policy."""
+"""``litsdf.options``: the default backend, the fallback policy and the size thresholds."""
 
 from __future__ import annotations
 
@@ -25,6 +25,12 @@ class Options:
     optimize : bool
         Run the plan optimizer before executing (default True); ``False`` runs the plan as
         traced.
+    rows_max_rows : int
+        Under ``backend="auto"``, inputs of at most this many rows run on the generated row
+        kernel (``rows``) when it supports the plan. Measured by ``litsdf calibrate``.
+    numba_min_rows : int
+        Under ``backend="auto"``, inputs of at least this many rows run on ``numba`` when it
+        supports the plan; sizes in between run on pandas. Measured by ``litsdf calibrate``.
 
     Examples
     --------
@@ -73,10 +79,35 @@ class Options:
             raise ValueError(f"options.fallback must be one of {_FALLBACK_MODES}; got {value!r}")
         self._fallback = value
 
+    @property
+    def rows_max_rows(self) -> int:
+        from litsdf_compiler import selector
+
+        return selector.thresholds().rows_max_rows
+
+    @rows_max_rows.setter
+    def rows_max_rows(self, value: int) -> None:
+        from litsdf_compiler import selector
+
+        selector.set_thresholds(rows_max_rows=value)
+
+    @property
+    def numba_min_rows(self) -> int:
+        from litsdf_compiler import selector
+
+        return selector.thresholds().numba_min_rows
+
+    @numba_min_rows.setter
+    def numba_min_rows(self, value: int) -> None:
+        from litsdf_compiler import selector
+
+        selector.set_thresholds(numba_min_rows=value)
+
     def __repr__(self) -> str:
         return (
             f"Options(backend={self.backend!r}, fallback={self.fallback!r}, "
-            f"optimize={self.optimize!r})"
+            f"optimize={self.optimize!r}, rows_max_rows={self.rows_max_rows}, "
+            f"numba_min_rows={self.numba_min_rows})"
         )
 
 

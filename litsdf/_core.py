@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import collections
+import contextlib
+import contextvars
 import os
 import sys
 import warnings
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -98,11 +100,52 @@ def _user_stacklevel() -> int:
     return level
 
 
+_TRACING: contextvars.ContextVar[frozenset[str] | None] = contextvars.ContextVar(
+    "litsdf_tracing", default=None
+)
+"""Tokens of the placeholder inputs while :func:`litsdf.compile` traces a function."""
+
+
+class TraceError(TypeError):
+    """A function traced by :func:`litsdf.compile` needs its input's *values*."""
+
+
+@contextlib.contextmanager
+def tracing(tokens: frozenset[str]) -> Iterator[None]:
+    """Within the block, computing anything from the placeholder inputs ``tokens`` raises
+    :class:`TraceError` (a compiled pipeline cannot depend on values seen while tracing)."""
+    reset = _TRACING.set(tokens)
+    try:
+        yield
+    finally:
+        _TRACING.reset(reset)
+
+
+def _check_not_tracing(plan: Relation, what: str | None = None) -> None:
+    tokens = _TRACING.get()
+    if tokens is None:
+        return
+    from litsdf_compiler.ir.base import walk
+
+    for n in walk(plan):
+        if isinstance(n, Source) and n.data.token in tokens:
+            why = (
+                f"{what} is pandas API that litsdf does not trace"
+                if what
+                else "len(), bool(), printing, iterating, .values, ..."
+            )
+            raise TraceError(
+                f"litsdf.compile: the function needs the values of its input while it is "
+                f"traced ({why}); a compiled pipeline must be whole-column pandas calls"
+            )
+
+
 def materialize(plan: Relation) -> Any:
     """Execute ``plan`` (or reuse its remembered result) and return the raw pandas value."""
     hit = engine.cached(plan)
     if hit is not None:
         return hit
+    _check_not_tracing(plan)
     try:
         result, decision = engine.execute(plan, options.backend, options.optimize)
     except engine.BackendDeclined as err:
@@ -286,8 +329,10 @@ def fallback(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> 
     func : callable
         Called with the unwrapped (pandas) arguments.
     """
-    _note_fallback(what, check=probe(func, *args, **kwargs))
     lineage = lineage_of(*args, *kwargs.values())
+    for plan in lineage:
+        _check_not_tracing(plan, what)
+    _note_fallback(what, check=probe(func, *args, **kwargs))
     result = func(*unwrap(list(args)), **unwrap(kwargs))
     return wrap(result, origin=f"fallback {what}", lineage=lineage)
 

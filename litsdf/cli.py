@@ -1,4 +1,4 @@
-"""``litsdf`` command line: ``litsdf demo`` and ``litsdf backends``."""
+"""``litsdf`` command line: ``litsdf demo``, ``litsdf backends`` and ``litsdf calibrate``."""
 
 from __future__ import annotations
 
@@ -102,9 +102,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="trace, explain and run a sample pipeline vs pandas")
     demo.add_argument("--rows", type=int, default=200_000)
     sub.add_parser("backends", help="list the backends and their availability")
+    cal = sub.add_parser(
+        "calibrate", help="measure the backend size thresholds here and save them as a profile"
+    )
+    cal.add_argument("--quick", action="store_true", help="fewer, smaller sizes")
+    cal.add_argument("--profile", default=None, help="where to write the profile")
+    cal.add_argument("--dry-run", action="store_true", help="measure and print; save nothing")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return _demo(args.rows)
+    if args.command == "calibrate":
+        from .calibrate import calibrate
+
+        calibrate(quick=args.quick, save=not args.dry_run, path=args.profile)
+        return 0
     return _backends()
 
 

@@ -71,9 +71,13 @@ def _substitute_cached(plan: Node) -> Node:
     return sub(plan)
 
 
-def select(plan: Node, requested: str = "auto") -> tuple[Backend, Decision]:
-    """Pick the backend for ``plan``: the one requested, or under ``"auto"`` the first
-    available backend (in priority order) whose ``supports(plan)`` holds."""
+def select(plan: Node, requested: str = "auto", rows: int | None = -1) -> tuple[Backend, Decision]:
+    """Pick the backend for ``plan``: the one requested, or under ``"auto"`` by input size.
+
+    Under ``"auto"`` the backends that :func:`~litsdf_compiler.selector.preference` names for
+    the plan's input size (``rows``; estimated from the plan when -1) are tried first, then the
+    others in priority order; the first available one whose ``supports(plan)`` holds runs it.
+    """
     if requested != "auto":
         backend = get_backend(requested)
         avail = backend.available()
@@ -83,15 +87,22 @@ def select(plan: Node, requested: str = "auto") -> tuple[Backend, Decision]:
         if not verdict:
             raise BackendDeclined(f"backend {requested!r} declined the plan: {verdict.reason}")
         return backend, Decision(requested, "requested explicitly")
+    from . import selector
+
+    if rows == -1:
+        rows = selector.estimate_rows(plan) if isinstance(plan, Relation) else None
+    preferred, why = selector.preference(rows)
+    backends = registry()
+    order = [b for b in preferred if b in backends] + [b for b in backends if b not in preferred]
     declined: list[tuple[str, str]] = []
-    for name, backend in registry().items():
+    for name in order:
+        backend = backends[name]
         avail = backend.available()
         if not avail:
             declined.append((name, f"unavailable: {avail.reason}"))
             continue
         verdict = backend.supports(plan)
         if verdict:
-            why = "first available backend (by priority) that supports every node"
             return backend, Decision(name, why, declined=tuple(declined))
         declined.append((name, verdict.reason))
     raise BackendDeclined(f"no backend supports this plan: {declined}")

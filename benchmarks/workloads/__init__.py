@@ -21,6 +21,11 @@ workload. A workload module defines:
 ``duckdb(con, inputs)``, optional
     DuckDB equivalent; ``inputs`` are pyarrow Tables, already registered on
     ``con`` under their keys.
+``pipeline(df)``, optional
+    For single-input workloads: the function in the pandas API that ``pandas_like`` applies
+    to ``inputs["t"]``; the compiled engines (``litsdf.compile``) run it.
+``python_row(row)``, optional
+    The same computation hand-written for one dict (a floor for row engines).
 """
 
 from __future__ import annotations
@@ -63,6 +68,10 @@ class Workload:
         ``duckdb(con, inputs)``, or None when there is no DuckDB version.
     module : str
         Dotted name of the defining module.
+    pipeline : callable or None
+        ``pipeline(df)`` for the compiled engines, or None.
+    python_row : callable or None
+        ``python_row(row) -> dict | None``, or None.
     """
 
     name: str
@@ -74,6 +83,8 @@ class Workload:
     polars: Implementation | None
     duckdb: Implementation | None
     module: str
+    pipeline: Callable[[Any], Any] | None = None
+    python_row: Callable[[Any], Any] | None = None
 
 
 def _from_module(module: ModuleType) -> Workload:
@@ -108,6 +119,8 @@ def _from_module(module: ModuleType) -> Workload:
         polars=getattr(module, "polars", None),
         duckdb=getattr(module, "duckdb", None),
         module=module.__name__,
+        pipeline=getattr(module, "pipeline", None),
+        python_row=getattr(module, "python_row", None),
     )
 
 
