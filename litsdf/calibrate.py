@@ -81,9 +81,13 @@ def _measure(
     out: dict[int, float | None] = {}
     for n in sizes:
         frame = make(n)
+
+        def run(f: pd.DataFrame = frame) -> Any:
+            return pipe(f)
+
         try:
             with option_context(backend=backend):
-                out[n] = _median_seconds(lambda f=frame: pipe(f), budget=0.2)
+                out[n] = _median_seconds(run, budget=0.2)
         except NotImplementedError:  # the backend declines or is unavailable
             out[n] = None
     return out

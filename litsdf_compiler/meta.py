@@ -15,12 +15,12 @@ from typing import Any
 import pandas as pd
 
 from .backends.pandas import BACKEND, as_frame
-from .ir.base import Node, _key, children, thaw
+from .ir.base import Node, _key, thaw
 from .ir.expressions import Expr
 from .ir.relations import Filter, Head, ReadCsv, ReadParquet, Relation, Slice, Source, Tail
 from .ir.schema import Schema
 
-__all__ = ["meta_of", "schema_of", "expr_meta", "adopt_meta"]
+__all__ = ["meta_of", "schema_of", "expr_meta", "adopt_meta", "derive_meta"]
 
 _META: dict[int, tuple[weakref.ref[Node], Any]] = {}
 """Metadata by node *identity*: a structurally equal node built elsewhere gets its metadata
@@ -53,20 +53,102 @@ def meta_of(n: Relation) -> Any:
     entry = _META.get(id(n))
     hit = entry[1] if entry is not None and entry[0]() is n else None
     if hit is None:
-        kids = [c for c in children(n) if isinstance(c, Relation)]
         if isinstance(n, (Source, ReadCsv, ReadParquet)):
             hit = _leaf_meta(n)
         else:
-            inputs = [as_frame(meta_of(c)) for c in kids]
-            try:
-                hit = _meta_from_inputs(n, inputs)
-            except (KeyError, IndexError, AttributeError, NameError):
-                raise  # about labels and structure: the same on the real data; no execution
-            except Exception:
-                hit = _meta_from_data(n)
+            hit = _inner_meta(n)
         key = id(n)
         _META[key] = (weakref.ref(n, lambda _: _META.pop(key, None)), hit)
     return hit
+
+
+def _inputs(n: Node) -> list[Relation]:
+    """``n``'s relation inputs: fields holding a relation or a tuple of them (expressions
+    hold no relation, so they are not searched)."""
+    out: list[Relation] = []
+    for f in n.__match_args__:
+        v = getattr(n, f)
+        if isinstance(v, Relation):
+            out.append(v)
+        elif type(v) is tuple and v and isinstance(v[0], Relation):
+            out.extend(v)
+    return out
+
+
+def _inner_meta(n: Relation) -> Any:
+    raw = [meta_of(c) for c in _inputs(n)]
+    hit = _derived_meta(n, raw)
+    if hit is not None:
+        return hit
+    inputs = [as_frame(r) for r in raw]
+    try:
+        return _meta_from_inputs(n, inputs)
+    except (KeyError, IndexError, AttributeError, NameError):
+        raise  # about labels and structure: the same on the real data; no execution
+    except Exception:
+        return _meta_from_data(n)
+
+
+_DERIVED: dict[int, tuple[weakref.ref[Node], Any, list[Any]]] = {}
+"""For a node rebuilt over new inputs (same parameters): the old node's metadata and the
+metadata of the old inputs (see :func:`derive_meta`)."""
+
+
+def derive_meta(new: Node, old: Node) -> None:
+    """Record that ``new`` is ``old`` with the same parameters over rewritten inputs.
+
+    When ``new``'s inputs turn out to have the schemas ``old``'s inputs had, ``meta_of(new)``
+    is ``old``'s metadata (metadata depends only on parameters and input schemas, as the
+    shape memo of :func:`_meta_from_inputs` assumes), found without building that memo's
+    key. ``old`` may itself be such a rebuilt node whose metadata was not asked for yet: the
+    record passes on. Nothing is recorded when ``old``'s metadata (or its inputs') is not
+    known.
+    """
+    if id(new) in _META:
+        return
+    entry = _META.get(id(old))
+    if entry is not None and entry[0]() is old:
+        olds = _known_input_metas(old)
+        if olds is None:
+            return
+        record = (entry[1], olds)
+    else:
+        derived = _DERIVED.get(id(old))
+        if derived is None or derived[0]() is not old:
+            return
+        record = (derived[1], derived[2])
+    key = id(new)
+    _DERIVED[key] = (weakref.ref(new, lambda _: _DERIVED.pop(key, None)), *record)
+
+
+def _known_input_metas(n: Node) -> list[Any] | None:
+    out = []
+    for c in _inputs(n):
+        kid = _META.get(id(c))
+        if kid is None or kid[0]() is not c:
+            return None
+        out.append(kid[1])
+    return out
+
+
+def _derived_meta(n: Node, inputs: list[Any]) -> Any:
+    """``n``'s metadata from the node it was rebuilt from (:func:`derive_meta`), or ``None``."""
+    entry = _DERIVED.pop(id(n), None)
+    if entry is None or entry[0]() is not n or len(entry[2]) != len(inputs):
+        return None
+    for new, old in zip(inputs, entry[2], strict=True):
+        if new is not old and not _same_schema(new, old):
+            return None
+    return entry[1]
+
+
+def _same_schema(a: Any, b: Any) -> bool:
+    if isinstance(a, pd.DataFrame) and isinstance(b, pd.DataFrame):
+        return bool(_frame_signature(a) == _frame_signature(b))
+    if isinstance(a, pd.Series) and isinstance(b, pd.Series):
+        same_name = _key(a.name) == _key(b.name)
+        return bool(same_name and _frame_signature(as_frame(a)) == _frame_signature(as_frame(b)))
+    return False
 
 
 _ROW_SUBSETS = (Filter, Head, Tail, Slice)

@@ -44,7 +44,7 @@ class Node:
     __match_args__: ClassVar[tuple[str, ...]] = ()
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple(_key(getattr(self, f)) for f in self.__match_args__)
+        return tuple([_key(getattr(self, f)) for f in self.__match_args__])
 
     def __hash__(self) -> int:
         try:
@@ -108,17 +108,24 @@ def thaw(value: Any) -> Any:
     return value
 
 
+_PLAIN = frozenset({str, int, bool, type(None), bytes})
+"""Scalar types whose comparison key is ``(type, value)`` (fast path of :func:`_key`)."""
+
+
 def _key(value: Any) -> Any:
     """Comparison key: type-aware for scalars (``1``, ``1.0`` and ``True`` differ; NaN == NaN)."""
+    t = type(value)
+    if t in _PLAIN:
+        return (t, value)
     if isinstance(value, Node):
         return value
-    if type(value) is tuple:
-        return tuple(_key(v) for v in value)
+    if t is tuple:
+        return tuple([_key(v) for v in value])
     if isinstance(value, tuple):
-        return (type(value), tuple(_key(v) for v in value))
+        return (t, tuple([_key(v) for v in value]))
     if isinstance(value, float) and value != value:
         return (float, "nan")
-    return (type(value), value)
+    return (t, value)
 
 
 def _nodes_equal(a: Node, b: Node, seen: set[tuple[int, int]]) -> bool:
@@ -149,19 +156,23 @@ def _values_equal(x: Any, y: Any, seen: set[tuple[int, int]]) -> bool:
     return bool(_key(x) == _key(y))
 
 
-def _child_nodes(value: Any) -> Iterator[Node]:
-    if isinstance(value, Node):
-        yield value
-    elif isinstance(value, tuple):
-        for v in value:
-            yield from _child_nodes(v)
+def _child_nodes(value: tuple[Any, ...], out: list[Node]) -> None:
+    for v in value:
+        if isinstance(v, Node):
+            out.append(v)
+        elif isinstance(v, tuple):
+            _child_nodes(v, out)
 
 
 def children(n: Node) -> list[Node]:
     """Direct child nodes of ``n`` (relations and expressions), in field order."""
     out: list[Node] = []
     for f in n.__match_args__:
-        out.extend(_child_nodes(getattr(n, f)))
+        v = getattr(n, f)
+        if isinstance(v, Node):
+            out.append(v)
+        elif isinstance(v, tuple):
+            _child_nodes(v, out)
     return out
 
 
@@ -175,33 +186,62 @@ def walk(root: Node) -> Iterator[Node]:
             continue
         seen.add(id(n))
         yield n
-        stack.extend(reversed(children(n)))
+        kids = children(n)
+        if kids:
+            kids.reverse()
+            stack.extend(kids)
 
 
-def _map_value(value: Any, fn: Callable[[Node], Node]) -> Any:
+def _map_tuple(value: tuple[Any, ...], fn: Callable[[Node], Node]) -> tuple[Any, ...]:
     """``value`` with ``fn`` applied to the nodes in it; the very same object when ``fn``
     returned every node unchanged (so callers compare by identity, not deeply)."""
-    if isinstance(value, Node):
-        return fn(value)
-    if isinstance(value, tuple) and value:
-        items = [_map_value(v, fn) for v in value]
-        if all(a is b for a, b in zip(items, value, strict=True)):
-            return value
-        return tuple(items) if type(value) is tuple else type(value)(items)
-    return value
+    items: list[Any] | None = None
+    for i, v in enumerate(value):
+        new: Any
+        if isinstance(v, Node):
+            new = fn(v)
+        elif isinstance(v, tuple) and v:
+            new = _map_tuple(v, fn)
+        else:
+            continue
+        if new is not v:
+            if items is None:
+                items = list(value)
+            items[i] = new
+    if items is None:
+        return value
+    return tuple(items) if type(value) is tuple else type(value)(items)
+
+
+def _rebuild(n: _NodeT, changes: dict[str, Any]) -> _NodeT:
+    """``dataclasses.replace(n, **changes)`` without its per-call checks (nodes have no
+    ``__post_init__`` and every field is an ``__init__`` argument)."""
+    cls = type(n)
+    new = object.__new__(cls)
+    for f in cls.__match_args__:
+        object.__setattr__(new, f, changes[f] if f in changes else getattr(n, f))
+    return new
 
 
 def replace_children(n: _NodeT, fn: Callable[[Node], Node]) -> _NodeT:
     """Return ``n`` with every child replaced by ``fn(child)``; ``n`` itself if none changed."""
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] | None = None
     for f in n.__match_args__:
         old = getattr(n, f)
-        new = _map_value(old, fn)
+        new: Any
+        if isinstance(old, Node):
+            new = fn(old)
+        elif isinstance(old, tuple) and old:
+            new = _map_tuple(old, fn)
+        else:
+            continue
         if new is not old and new != old:
+            if changes is None:
+                changes = {}
             changes[f] = new
-    if not changes:
+    if changes is None:
         return n
-    return dataclasses.replace(n, **changes)  # type: ignore[type-var]
+    return _rebuild(n, changes)
 
 
 _NodeT = TypeVar("_NodeT", bound=Node)

@@ -72,6 +72,7 @@ def optimize(plan: Node, rule_set: Sequence[Rule] | None = None) -> OptimizeResu
     """
     from ._columns import forget
     from ._share import share  # equal sub-plans become one object (see _share.py)
+    from ._util import forget_columns
 
     collecting = gc.isenabled()
     gc.disable()  # a short CPU-bound rewrite that makes no garbage cycles (as timeit does)
@@ -79,6 +80,7 @@ def optimize(plan: Node, rule_set: Sequence[Rule] | None = None) -> OptimizeResu
         return _optimize(plan, rule_set, share)
     finally:
         forget()  # analyses shared between rules must not keep a plan (and its data) alive
+        forget_columns()
         if collecting:
             gc.enable()
 

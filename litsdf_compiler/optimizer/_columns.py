@@ -24,7 +24,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..ir.base import FrozenList, Node, children, replace_children
+from ..backends.pandas import as_frame
+from ..ir.base import FrozenList, Node
 from ..ir.expressions import Expr
 from ..ir.relations import (
     SERIES,
@@ -53,7 +54,9 @@ from ..ir.relations import (
     TopK,
     WithColumns,
 )
-from ._util import expr_columns
+from ..meta import meta_of
+from ._rowwise import frame_labels
+from ._util import expr_columns, rebuild_inputs, relation_inputs
 
 __all__ = [
     "Need",
@@ -74,7 +77,7 @@ def relation_children(n: Node) -> list[Relation]:
     """Relations that ``n`` computes from (a ``Source``'s explain-only lineage excluded)."""
     if isinstance(n, Source):
         return []
-    return [c for c in children(n) if isinstance(c, Relation)]
+    return relation_inputs(n)
 
 
 def flat_columns(rel: Relation) -> tuple[Hashable, ...] | None:
@@ -84,16 +87,11 @@ def flat_columns(rel: Relation) -> tuple[Hashable, ...] | None:
     (``SERIES``) is left alone by the column rules: selecting a label there is not a plain
     column selection.
     """
-    from ..backends.pandas import as_frame
-    from ..meta import meta_of
-
     meta = as_frame(meta_of(rel))
     if not isinstance(meta, pd.DataFrame):
         return None
-    cols = meta.columns
-    if isinstance(cols, pd.MultiIndex) or not cols.is_unique or SERIES in cols:
-        return None
-    return tuple(cols)
+    cols = frame_labels(meta)
+    return None if cols is None or SERIES in cols else cols
 
 
 def _union(*parts: Iterable[Hashable]) -> frozenset[Hashable]:
@@ -386,7 +384,7 @@ def rewrite_with(plan: Node, fn: Callable[[Relation, Relation], Relation]) -> No
             return n
         hit = memo.get(id(n))
         if hit is None:
-            rebuilt = n if isinstance(n, Source) else replace_children(n, visit)
+            rebuilt = n if isinstance(n, Source) else rebuild_inputs(n, visit)
             hit = fn(n, rebuilt)
             memo[id(n)] = hit
         return hit

@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from typing import Any
 
-from ..ir.base import Node, children, walk
+from ..ir.base import Node, walk
 from ..ir.expressions import COLUMN_REDUCTIONS, Reduce
 from ..ir.relations import (
     GROUP_REDUCTIONS,
@@ -66,6 +66,7 @@ from ..ir.relations import (
     TopK,
     WithColumns,
 )
+from ._util import relation_inputs
 
 __all__ = ["IndexAnalysis", "index_analysis", "render_index_analysis"]
 
@@ -115,7 +116,7 @@ class IndexAnalysis:
 def _relation_children(n: Node) -> list[Relation]:
     if isinstance(n, Source):
         return []  # the lineage only documents where the data came from
-    return [c for c in children(n) if isinstance(c, Relation)]
+    return relation_inputs(n)
 
 
 def _columns(rel: Relation) -> frozenset[Hashable] | None:

@@ -10,12 +10,14 @@ accepts only expressions whose result dtype (and errors) depend on the input dty
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Hashable, Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..backends.pandas import as_frame
 from ..ir.base import Node, walk
 from ..ir.expressions import (
     Alias,
@@ -32,8 +34,15 @@ from ..ir.expressions import (
 )
 from ..ir.relations import Relation
 from ..ir.strings import StrCase, StrStrip
+from ..meta import meta_of
 
-__all__ = ["rows_independent", "flat_unique_columns", "boolean_dtype", "input_meta"]
+__all__ = [
+    "rows_independent",
+    "flat_unique_columns",
+    "frame_labels",
+    "boolean_dtype",
+    "input_meta",
+]
 
 _SAFE_NODES = (Col, Lit, Alias, BinaryOp, UnaryOp, IsNa, NotNa, Between, IsIn, Round)
 _STRING_NODES = (StrCase, StrStrip)
@@ -43,9 +52,6 @@ _UNSAFE_OPS = frozenset({"floordiv", "mod", "pow"})
 
 def input_meta(rel: Relation) -> pd.DataFrame | None:
     """The empty DataFrame ``rel`` produces, or ``None`` if it cannot be inferred."""
-    from ..backends.pandas import as_frame
-    from ..meta import meta_of
-
     try:
         meta = as_frame(meta_of(rel))
     except Exception:  # rules stay conservative instead of raising
@@ -53,15 +59,26 @@ def input_meta(rel: Relation) -> pd.DataFrame | None:
     return meta if isinstance(meta, pd.DataFrame) else None
 
 
+_LABELS: dict[int, tuple[weakref.ref[pd.DataFrame], tuple[Hashable, ...] | None]] = {}
+
+
+def frame_labels(meta: pd.DataFrame) -> tuple[Hashable, ...] | None:
+    """``meta``'s column labels when flat and unique, else ``None``; memoized per frame
+    object (metadata frames are immutable and shared by every node that reads them)."""
+    hit = _LABELS.get(id(meta))
+    if hit is not None and hit[0]() is meta:
+        return hit[1]
+    cols = meta.columns
+    out = None if isinstance(cols, pd.MultiIndex) or not cols.is_unique else tuple(cols)
+    key = id(meta)
+    _LABELS[key] = (weakref.ref(meta, lambda _: _LABELS.pop(key, None)), out)
+    return out
+
+
 def flat_unique_columns(rel: Relation) -> tuple[Hashable, ...] | None:
     """``rel``'s column labels when flat and unique, else ``None``."""
     meta = input_meta(rel)
-    if meta is None:
-        return None
-    cols = meta.columns
-    if isinstance(cols, pd.MultiIndex) or not cols.is_unique:
-        return None
-    return tuple(cols)
+    return None if meta is None else frame_labels(meta)
 
 
 def _stable_dtype(dtype: Any) -> bool:

@@ -13,24 +13,26 @@ so it is not a rule: a rule must change the plan's structure when it returns a n
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
-from ..ir.base import Node
+from ..ir.base import Node, _key, _map_tuple, _rebuild
 from ..meta import adopt_meta
 
 __all__ = ["share"]
 
 
-def _map(value: Any, fn: Any) -> Any:
+def _shallow(value: Any) -> Any:
+    """Comparison key of a field whose nodes are canonical already: equal nodes are then the
+    same object, so a node is keyed by identity (``Node.__eq__`` would compare it deeply);
+    other values as ``Node.__eq__`` compares them. The canonical nodes stay alive in the
+    table, so no identity is reused while it is a key."""
     if isinstance(value, Node):
-        return fn(value)
+        return id(value)
+    if type(value) is tuple:
+        return tuple([_shallow(v) for v in value])
     if isinstance(value, tuple):
-        items = tuple(_map(v, fn) for v in value)
-        if all(a is b for a, b in zip(items, value, strict=True)):
-            return value
-        return type(value)(items) if type(value) is not tuple else items
-    return value
+        return (type(value), tuple([_shallow(v) for v in value]))
+    return _key(value)
 
 
 def share(plan: Node) -> Node:
@@ -59,20 +61,27 @@ def share(plan: Node) -> Node:
     >>> left is right
     True
     """
-    canon: dict[Node, Node] = {}
+    canon: dict[Any, Node] = {}  # shallow key (see _shallow) -> the canonical node
     memo: dict[int, Node] = {}
 
     def visit(n: Node) -> Node:
         hit = memo.get(id(n))
         if hit is None:
-            changes = {}
+            changes: dict[str, Any] = {}
             for f in n.__match_args__:
                 old = getattr(n, f)
-                new = _map(old, visit)
+                new: Any
+                if isinstance(old, Node):
+                    new = visit(old)
+                elif isinstance(old, tuple) and old:
+                    new = _map_tuple(old, visit)
+                else:
+                    continue
                 if new is not old:
                     changes[f] = new
-            rebuilt = dataclasses.replace(n, **changes) if changes else n  # type: ignore[type-var]
-            hit = canon.setdefault(rebuilt, rebuilt)
+            rebuilt = _rebuild(n, changes) if changes else n
+            key = (type(rebuilt), tuple([_shallow(getattr(rebuilt, f)) for f in n.__match_args__]))
+            hit = canon.setdefault(key, rebuilt)
             if hit is not n:
                 adopt_meta(hit, n)  # an equal node has the same metadata
             memo[id(n)] = hit

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
-from ..ir.base import Node, replace_children, walk
+from ..ir.base import Node, _map_tuple, _rebuild, replace_children, walk
 from ..ir.expressions import Col, Expr
 from ..ir.relations import Relation
+from ..meta import derive_meta
 
 __all__ = [
+    "rebuild_inputs",
+    "relation_inputs",
     "rewrite_up",
     "rewrite_relations",
     "walk_relations",
     "expr_columns",
     "substitute",
+    "forget_columns",
 ]
+
+_RelT = TypeVar("_RelT", bound=Relation)
+
+_COLUMNS: dict[int, tuple[Expr, frozenset[Hashable]]] = {}
+""":func:`expr_columns` by expression identity (each entry holds its expression, so an id is
+not reused while it is here); bounded, and emptied by the optimizer driver when it is done."""
+_COLUMNS_LIMIT = 8192
 
 
 def rewrite_up(plan: Node, fn: Callable[[Node], Node]) -> Node:
@@ -36,6 +47,45 @@ def rewrite_up(plan: Node, fn: Callable[[Node], Node]) -> Node:
     return visit(plan)
 
 
+def relation_inputs(n: Node) -> list[Relation]:
+    """The relations held by ``n``'s fields, in field order (``children(n)`` without the
+    expressions: a field holds a relation or a tuple of them, and expressions hold none)."""
+    out: list[Relation] = []
+    for f in n.__match_args__:
+        v = getattr(n, f)
+        if isinstance(v, Relation):
+            out.append(v)
+        elif type(v) is tuple and v and isinstance(v[0], Relation):
+            out.extend(v)
+    return out
+
+
+def rebuild_inputs(n: _RelT, fn: Callable[[Relation], Node]) -> _RelT:
+    """``replace_children(n, fn)`` for a relation: ``fn`` maps its relation inputs only
+    (expressions are left alone). A rebuilt node has ``n``'s parameters, which
+    :func:`..meta.derive_meta` is told (its metadata is ``n``'s when its inputs keep their
+    schemas)."""
+    changes: dict[str, Any] | None = None
+    for f in n.__match_args__:
+        old = getattr(n, f)
+        new: Any
+        if isinstance(old, Relation):
+            new = fn(old)
+        elif type(old) is tuple and old and isinstance(old[0], Relation):
+            new = _map_tuple(old, fn)  # type: ignore[arg-type]
+        else:
+            continue
+        if new is not old and new != old:
+            if changes is None:
+                changes = {}
+            changes[f] = new
+    if changes is None:
+        return n
+    rebuilt = _rebuild(n, changes)
+    derive_meta(rebuilt, n)
+    return rebuilt
+
+
 def rewrite_relations(plan: Node, fn: Callable[[Relation], Node]) -> Node:
     """Apply ``fn`` to every *relation* bottom-up (inputs first), sharing rewritten sub-plans.
 
@@ -53,8 +103,7 @@ def rewrite_relations(plan: Node, fn: Callable[[Relation], Node]) -> Node:
         key = id(n)
         hit = memo.get(key)
         if hit is None:
-            rebuilt = n if isinstance(n, Source) else replace_children(n, visit)
-            assert isinstance(rebuilt, Relation)
+            rebuilt = n if isinstance(n, Source) else rebuild_inputs(n, visit)
             hit = fn(rebuilt)
             memo[key] = hit
         return hit
@@ -88,8 +137,21 @@ def walk_relations(plan: Node) -> list[Relation]:
 
 
 def expr_columns(expr: Expr) -> frozenset[Hashable]:
-    """Labels of the columns an expression reads."""
-    return frozenset(n.name for n in walk(expr) if isinstance(n, Col))
+    """Labels of the columns an expression reads (memoized by identity: rules ask about the
+    same shared expressions many times)."""
+    hit = _COLUMNS.get(id(expr))
+    if hit is not None and hit[0] is expr:
+        return hit[1]
+    out = frozenset([n.name for n in walk(expr) if isinstance(n, Col)])
+    if len(_COLUMNS) >= _COLUMNS_LIMIT:
+        _COLUMNS.clear()
+    _COLUMNS[id(expr)] = (expr, out)
+    return out
+
+
+def forget_columns() -> None:
+    """Empty the :func:`expr_columns` memo (no expression is kept alive by it)."""
+    _COLUMNS.clear()
 
 
 def substitute(expr: Expr, mapping: dict[Hashable, Expr]) -> Expr:

@@ -61,12 +61,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..ir.base import FrozenList, Node, replace_children
+from ..ir.base import FrozenList, Node
 from ..ir.expressions import BinaryOp, Col, Expr, Lit
 from ..ir.relations import Filter, Join, Project, ReadParquet, Relation, Sort, Source, WithColumns
 from ._index import index_analysis
 from ._rowwise import boolean_dtype, flat_unique_columns, input_meta, rows_independent
-from ._util import expr_columns, substitute, walk_relations
+from ._util import expr_columns, rebuild_inputs, substitute, walk_relations
 
 ORDER = 20
 
@@ -99,7 +99,7 @@ def predicate_pushdown(plan: Node) -> Node:
             return n
         hit = memo.get(id(n))
         if hit is None:
-            rebuilt = replace_children(n, visit)
+            rebuilt = rebuild_inputs(n, visit)
             if isinstance(rebuilt, Filter):
                 hit = _push(rebuilt, analysis.is_observed(n))
             else:

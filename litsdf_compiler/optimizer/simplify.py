@@ -176,6 +176,8 @@ class _Folder:
     def fold(self, e: Expr) -> Expr:
         """``e`` with every foldable sub-expression folded (bottom-up; a sub-expression shared
         by several parents is folded once)."""
+        if isinstance(e, (Col, Lit)):
+            return e  # a leaf: nothing to fold
         hit = self._folded.get(id(e))
         if hit is not None and hit[0] is e:
             return hit[1]
