@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("results", type=Path, help="results JSON file")
     rep.add_argument("--out", type=Path, help="output folder (default: the JSON's)")
     sub.add_parser("list", help="list workloads and engines")
+    lat = sub.add_parser(
+        "latency", help="first-call latency of compiled pipelines: fresh and second process"
+    )
+    lat.add_argument("--workloads", type=_csv, default=["text_pipeline", "numeric_pipeline"])
+    lat.add_argument("--rows", type=int, default=10_000, help="rows of the pipe(df) input")
+    lat.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     opt = sub.add_parser("optimizer-time", help="time the plan optimizer on generated plans")
     opt.add_argument("--sizes", type=_sizes, default=[50, 100, 200, 400], help="plan nodes")
     opt.add_argument("--repeat", type=int, default=7, help="timed runs per size (median)")
@@ -151,6 +157,21 @@ def _optimizer_time(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0
 
 
+def _latency(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Cold and warm-cache first-call latencies; write ``latency.{json,md}``."""
+    from benchmarks import latency
+
+    rows = latency.measure(args.workloads, args.rows)
+    command = "python -m benchmarks " + shlex.join(argv)
+    document = {"machine": runner.machine_info(), "command": command, "results": rows}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latency.json").write_text(json.dumps(document, indent=1) + "\n")
+    text = latency.markdown(rows, command)
+    (args.out / "latency.md").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
 def _list() -> int:
     """Print the workloads and engines."""
     for workload in workloads.discover().values():
@@ -183,4 +204,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report(args)
     if args.command == "optimizer-time":
         return _optimizer_time(args, argv)
+    if args.command == "latency":
+        return _latency(args, argv)
     return _list()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,6 +22,11 @@ BACKENDS = [b.name for b in litsdf.backends() if b.available]
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: longer tests")
+    # hermetic size thresholds: a profile saved by `litsdf calibrate` on this machine must not
+    # change which backend "auto" picks in tests
+    os.environ["LITSDF_PROFILE"] = os.path.join(
+        tempfile.mkdtemp(prefix="litsdf-test-"), "profile.json"
+    )
 
 
 def assert_same(got: Any, expected: Any) -> None:
