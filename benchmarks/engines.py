@@ -290,7 +290,7 @@ class CompiledEngine(Engine):
         return self._compiled[key]
 
     def prepare(self, workload: Workload, converted: Any) -> Thunk:
-        frame = converted["t"]
+        (frame,) = converted.values()
         pipe = self.pipe(workload, frame)
         backend, litsdf = self.backend, self._litsdf
 
@@ -312,7 +312,7 @@ class RowEngine(CompiledEngine):
         self.name = "litsdf-row"
 
     def convert(self, inputs: Mapping[str, pandas.DataFrame]) -> Any:
-        frame = inputs["t"]
+        (frame,) = inputs.values()
         return {"t": frame, "records": frame.to_dict("records")}
 
     def prepare(self, workload: Workload, converted: Any) -> Thunk:
@@ -336,7 +336,8 @@ class PythonRowEngine(Engine):
         return workload.python_row is not None
 
     def convert(self, inputs: Mapping[str, pandas.DataFrame]) -> Any:
-        return inputs["t"].to_dict("records")
+        (frame,) = inputs.values()
+        return frame.to_dict("records")
 
     def prepare(self, workload: Workload, converted: Any) -> Thunk:
         func = workload.python_row
