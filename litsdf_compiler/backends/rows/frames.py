@@ -1,0 +1,107 @@
+"""Running a generated row function over a pandas frame and building pandas' exact result:
+dtypes (value-dependent ones from the flags the code raised), index (pandas' own ``take`` per
+filter, so a RangeIndex stays one where pandas keeps it) and column labels (from the meta)."""
+
+from __future__ import annotations
+
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .codegen import Generated
+from .values import BOOL, F64, I64, STR
+
+__all__ = ["run_frame"]
+
+_STR_ARRAY = STR.construct_array_type()
+
+
+def _index(index: pd.Index, results: list[Any], filters: int) -> tuple[pd.Index, list[int]]:
+    """The index pandas gives after the filters (each a ``take`` unless it kept every row)
+    and the positions of the surviving rows."""
+    n = len(results)
+    keep = [i for i in range(n) if results[i].__class__ is tuple]
+    if filters == 0 or len(keep) == n:
+        return index, keep
+    if filters == 1:
+        return index.take(np.asarray(keep, dtype=np.intp)), keep
+    rows = list(range(n))
+    for stage in range(filters):
+        alive = [
+            j for j, i in enumerate(rows) if results[i].__class__ is tuple or results[i] > stage
+        ]
+        if len(alive) != len(rows):
+            index = index.take(np.asarray(alive, dtype=np.intp))
+            rows = [rows[j] for j in alive]
+    return index, keep
+
+
+def _reached(results: list[Any], stage: int) -> bool:
+    return any(r.__class__ is tuple or r >= stage for r in results)
+
+
+def _infer(values: Any, meta_dtype: Any) -> Any:
+    """The column pandas infers from the objects ``values`` (``Series.map(func)``)."""
+    from pandas._libs import lib
+
+    if not len(values):
+        return pd.array([], dtype=meta_dtype)
+    arr = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        arr[i] = v
+    return pd.Series(lib.maybe_convert_objects(arr))._values
+
+
+def _array(values: Any, dtype: Any) -> Any:
+    if dtype is I64 or dtype is F64 or dtype is BOOL or isinstance(dtype, np.dtype):
+        if dtype.kind == "M":
+            return pd.array(list(values), dtype=dtype)
+        return np.array(values, dtype=dtype)
+    if dtype == STR:
+        return _STR_ARRAY._from_sequence(values, dtype=STR)
+    return pd.array(list(values), dtype=dtype)
+
+
+def run_frame(gen: Generated, frame: pd.DataFrame) -> pd.DataFrame:
+    """``gen``'s frame function over every row of ``frame``: pandas' result for the plan."""
+    n = len(frame)
+    flags = [0] * len(gen.flags)
+    get = frame._get_column_array  # by position: the Series wrappers cost more than the rows
+    columns = [get(gen.positions[label]).tolist() for label in gen.inputs]
+    results = list(map(gen.func, repeat(flags, n), *columns))
+    for flag, stage in gen.checks:
+        if not flags[flag] and _reached(results, stage):
+            raise AttributeError("Can only use .str accessor with string values, not floating")
+    index, keep = _index(frame.index, results, gen.filters)
+    rows = results if len(keep) == n else [results[i] for i in keep]
+    cols = list(zip(*rows, strict=True)) if rows else [()] * len(gen.computed)
+    position = {p: j for j, p in enumerate(gen.computed)}
+    meta_dtypes = gen.meta_dtypes
+    arrays = []
+    for i, (_, v) in enumerate(gen.outputs):
+        if i not in position:  # an input column, unchanged
+            values = get(gen.positions[v.src])
+            arrays.append(
+                values if len(keep) == n else values.take(np.asarray(keep, dtype=np.intp))
+            )
+            continue
+        values = cols[position[i]]
+        if v.kind == "O":
+            arrays.append(_infer(values, meta_dtypes[i]))
+            continue
+        if v.flag is None:
+            arrays.append(_array(values, v.dtype))
+            continue
+        stage, base = gen.flags[v.flag]
+        if flags[v.flag]:
+            dtype = F64
+        elif _reached(results, stage):
+            dtype = base
+        else:
+            dtype = meta_dtypes[i]
+        arrays.append(_array(values, dtype))
+    return pd.DataFrame._from_arrays(
+        arrays, columns=gen.meta.columns, index=index, verify_integrity=False
+    )

@@ -1,0 +1,185 @@
+"""The ``rows`` backend: which nodes it accepts, ``transform_row`` against pandas on one-row
+frames, input validation and the compiled-program cache (timings are reported, not tested)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas
+import pytest
+
+import litsdf
+from litsdf_compiler.backends.rows import BACKEND, RowProgram, compile_rows
+from litsdf_compiler.engine import BackendDeclined
+
+SCHEMA = {"text": "str", "amount": "float64", "cat": "str", "n": "int64", "flag": "bool"}
+
+
+def _frame(pd: Any, rows: list[dict[str, Any]]) -> Any:
+    df = pandas.DataFrame(rows, columns=list(SCHEMA)).astype(SCHEMA)
+    return df if pd is pandas else litsdf.DataFrame(df)
+
+
+def text_pipeline(pd: Any, df: Any) -> Any:
+    t = df["text"].str.lower().str.replace(r"[^a-z ]+", " ", regex=True).str.strip()
+    df = df.assign(
+        t=t,
+        tokens=t.str.split().str.len(),
+        n_a=t.str.count("a"),
+        length=t.str.len().fillna(0),
+        amount=np.log1p(df["amount"].fillna(0)).clip(0, 10),
+        code=df["cat"].map({"a": 1, "b": 2}),
+        label=df["cat"].map({"a": "first", "b": "second"}),
+    )
+    return df[df["length"] > 0]
+
+
+def numeric_pipeline(pd: Any, df: Any) -> Any:
+    df = df[["amount", "n", "flag"]]
+    df = df.assign(
+        m=df["n"] * 3 - 1,
+        r=df["amount"] / df["n"],
+        q=df["n"] // 2,
+        w=df["amount"].where(df["flag"], -1.0),
+        z=(df["amount"] ** 2).round(1),
+        inside=df["n"].between(0, 10),
+        member=df["n"].isin([1, 2, 3]),
+        miss=df["amount"].isna(),
+        as_f=df["n"].astype("float64"),
+    )
+    return df[df["m"] > 0].rename(columns={"m": "m2"}).drop(columns=["flag"])
+
+
+ROWS = [
+    {"text": "  Hello, World! A tasty banana ", "amount": 12.5, "cat": "a", "n": 2, "flag": True},
+    {"text": None, "amount": float("nan"), "cat": "z", "n": 5, "flag": False},
+    {"text": "Ünïcode Straße", "amount": -3.0, "cat": None, "n": 0, "flag": True},
+    {"text": "", "amount": 0.0, "cat": "b", "n": -4, "flag": False},
+]
+
+
+def _same(got: dict[str, Any] | None, expected: dict[str, Any] | None) -> None:
+    assert (got is None) == (expected is None), (got, expected)
+    if got is None or expected is None:
+        return
+    assert list(got) == list(expected)
+    for k, e in expected.items():
+        g = got[k]
+        assert type(g) is type(e), (k, g, e)
+        if isinstance(e, float) and math.isnan(e):
+            assert math.isnan(g), k
+        else:
+            assert g == e or math.isclose(g, e, rel_tol=1e-12), (k, g, e)
+
+
+@pytest.mark.parametrize("pipeline", [text_pipeline, numeric_pipeline])
+@pytest.mark.parametrize("row", ROWS, ids=range(len(ROWS)))
+def test_transform_row_matches_pandas_on_one_row(pipeline, row):
+    program = compile_rows(pipeline(litsdf, _frame(litsdf, ROWS))._plan)
+    try:
+        expected_frame = pipeline(pandas, _frame(pandas, [row]))
+    except Exception as err:  # e.g. no .str accessor on a column of only missing values
+        with pytest.raises(type(err)):
+            program.transform_row(row)
+        return
+    expected = expected_frame.to_dict("records")[0] if len(expected_frame) else None
+    _same(program.transform_row(row), expected)
+
+
+@pytest.mark.parametrize("pipeline", [text_pipeline, numeric_pipeline])
+def test_execute_and_transform_rows_match_pandas(pipeline):
+    expected = pipeline(pandas, _frame(pandas, ROWS))
+    plan = pipeline(litsdf, _frame(litsdf, ROWS))._plan
+    pandas.testing.assert_frame_equal(BACKEND.execute(plan), expected)
+    rows = [r for r in ROWS if r["text"] is not None]  # pandas: no .str on an all-missing row
+    got = compile_rows(plan).transform_rows(rows)
+    assert len(got) == len(pipeline(pandas, _frame(pandas, rows)))
+
+
+def test_supported_node_kinds():
+    for node in ("Source", "Project", "WithColumns", "Filter", "Drop", "Rename"):
+        assert hasattr(BACKEND, f"visit_{node}"), node
+    for node in ("Sort", "Aggregate", "Join", "Concat", "Head", "Tail", "Slice"):
+        assert not hasattr(BACKEND, f"visit_{node}"), node
+    df = _frame(litsdf, ROWS)
+    assert BACKEND.supports(text_pipeline(litsdf, df)._plan)
+    assert BACKEND.supports(numeric_pipeline(litsdf, df)._plan)
+    for plan in (df.sort_values("n")._plan, df.head(2)._plan, df.groupby("cat").sum()._plan):
+        verdict = BACKEND.supports(plan)
+        assert not verdict and verdict.reason
+
+
+def test_declines_with_reason():
+    df = _frame(litsdf, ROWS)
+    with pytest.raises(BackendDeclined, match="reads 2 inputs"):
+        compile_rows(df.merge(_frame(litsdf, ROWS), on="n")._plan)
+    with pytest.raises(BackendDeclined, match="Concat"):
+        compile_rows(litsdf.concat([df, df])._plan)
+    with pytest.raises(BackendDeclined, match="no lowering for Sort"):
+        compile_rows(df.sort_values("n")._plan)
+    with pytest.raises(BackendDeclined, match="map to values"):
+        compile_rows(df["cat"].map({"a": True})._plan)
+
+
+def test_program_interface_and_cache():
+    plan = text_pipeline(litsdf, _frame(litsdf, ROWS))._plan
+    program = compile_rows(plan)
+    assert isinstance(program, RowProgram)
+    assert compile_rows(plan) is program
+    again = text_pipeline(litsdf, _frame(litsdf, ROWS[:1]))._plan  # another frame, same shape
+    assert compile_rows(again) is program
+    assert program.inputs == {k: pandas.api.types.pandas_dtype(v) for k, v in SCHEMA.items()}
+    assert list(program.outputs) == [*SCHEMA, "t", "tokens", "n_a", "length", "code", "label"]
+    assert program.outputs["length"] == np.dtype("int64")  # float64 when a value is missing
+    assert "def transform_row(r):" in program.source
+    series = compile_rows(_frame(litsdf, ROWS)["n"].__add__(1)._plan)
+    assert list(series.outputs) == ["__litsdf_series__"]
+    assert series.transform_row({"n": 41}) == {"__litsdf_series__": 42}
+
+
+def test_validation_errors():
+    program = compile_rows(numeric_pipeline(litsdf, _frame(litsdf, ROWS))._plan)
+    good = {"amount": 1.0, "n": 2, "flag": True}
+    assert program.transform_row({**good, "extra": object()}) is not None  # extras ignored
+    with pytest.raises(KeyError, match="missing column 'n' \\(int64\\)"):
+        program.transform_row({"amount": 1.0, "flag": True})
+    with pytest.raises(ValueError, match="missing column 'n'"):
+        program.transform_row({"amount": 1.0, "flag": True})
+    with pytest.raises(TypeError, match=r"'n' \(int64\).*str"):
+        program.transform_row({**good, "n": "2"})
+    with pytest.raises(TypeError, match=r"'n'.*cannot hold a missing value"):
+        program.transform_row({**good, "n": None})
+    with pytest.raises(TypeError, match=r"'flag'.*cannot hold a missing value"):
+        program.transform_row({**good, "flag": float("nan")})
+    with pytest.raises(TypeError, match="'amount'"):
+        program.transform_row({**good, "amount": "1.5"})
+    with pytest.raises(TypeError, match="'n'"):
+        program.transform_row({**good, "n": True})
+    with pytest.raises(OverflowError, match="'n'"):
+        program.transform_row({**good, "n": 2**70})
+    assert program.transform_row({**good, "n": np.int32(2), "flag": np.bool_(True)})["q"] == 1
+    none = program.transform_row({**good, "amount": None})
+    nan = program.transform_row({**good, "amount": float("nan")})
+    assert none is not None and nan is not None and math.isnan(none["amount"])
+    assert math.isnan(nan["r"])
+    assert program.transform_row({**good, "n": -5}) is None  # filtered out
+    text = compile_rows(text_pipeline(litsdf, _frame(litsdf, ROWS))._plan)
+    base = {"amount": 1.0, "cat": "a", "n": 1, "flag": True}
+    with pytest.raises(TypeError, match="'text'"):
+        text.transform_row({**base, "text": 3})
+    assert text.transform_row({**base, "text": "!!", "cat": None}) is None  # filtered
+
+
+def test_datetime_fields_and_validation():
+    df = pandas.DataFrame({"t": pandas.to_datetime(["2024-02-29 10:00", None])})
+    plan = litsdf.DataFrame(df).assign(y=lambda d: d["t"].dt.year)._plan
+    pandas.testing.assert_frame_equal(BACKEND.execute(plan), df.assign(y=df["t"].dt.year))
+    program = compile_rows(plan)
+    import datetime
+
+    assert program.transform_row({"t": datetime.datetime(2020, 5, 1)})["y"] == 2020
+    assert math.isnan(program.transform_row({"t": None})["y"])
+    with pytest.raises(TypeError, match="'t'"):
+        program.transform_row({"t": "2020-01-01"})
