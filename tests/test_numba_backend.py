@@ -205,3 +205,142 @@ def test_kernel_loaded_from_disk_in_second_process(tmp_path):
     assert cached, "numba's on-disk cache index is next to it"
     second = run()
     assert second < first  # loaded, not compiled again
+
+
+# fused filter + groupby -------------------------------------------------------------------
+def _sales(pd, keys):
+    rng = np.random.default_rng(1)
+    n = len(keys)
+    v = rng.normal(0, 10, n)
+    v[::7] = np.nan
+    return pd.DataFrame(
+        {"key": np.asarray(keys, dtype="int64"), "v": v, "q": rng.integers(-5, 20, n)}
+    )
+
+
+_KEYS = {
+    "dense": [3, 1, 2, 3, 1, 4, 2, 2, 5, 1, 3, 4] * 5,
+    "negative": [-3, -1, -2, 0, -1, 2, -2, -3, 1, 0, 2, -1] * 5,
+    "sparse": [10**12, -(10**12), 7, 10**12, 7, 42, -(10**12), 42, 7, 5, 10**12, 5] * 5,
+}
+
+
+@pytest.mark.parametrize("keys", sorted(_KEYS))
+@pytest.mark.parametrize("sort", [True, False])
+@pytest.mark.parametrize(
+    "agg",
+    [
+        lambda g: g[["w", "v"]].mean(),
+        lambda g: g.agg(s=("w", "sum"), c=("w", "count"), n=("q", "size"), m=("v", "max")),
+        lambda g: g.agg(a=("w", "std"), b=("v", "var"), c=("q", "min"), d=("q", "sum")),
+        lambda g: g["w"].sum(),
+        lambda g: g.size(),
+    ],
+)
+def test_fused_filter_groupby(keys, sort, agg):
+    def case(pd):
+        df = _sales(pd, _KEYS[keys])
+        df["w"] = df["v"] * 2 + df["q"]
+        df = df[df["q"] > 3]
+        return agg(df.groupby("key", sort=sort))
+
+    _same(case)
+
+
+@pytest.mark.parametrize("as_index", [True, False])
+def test_fused_filter_leaves_groups_empty(as_index):
+    def case(pd):
+        df = _sales(pd, _KEYS["dense"])
+        df = df[df["key"] < 3]  # keys 3, 4, 5 get no row: no group for them
+        return df.groupby("key", as_index=as_index).agg(s=("v", "sum"), m=("v", "mean"))
+
+    _same(case)
+
+
+def test_fused_groupby_all_nan_group_and_empty_result():
+    data = {"key": [1, 1, 2, 2], "v": [np.nan, np.nan, 1.0, 2.0]}
+    _same(lambda pd: pd.DataFrame(data).groupby("key")["v"].mean())
+    _same(lambda pd: pd.DataFrame(data).groupby("key").agg(s=("v", "sum"), m=("v", "min")))
+    _same(lambda pd: pd.DataFrame(data)[lambda d: d["v"] > 5].groupby("key")["v"].mean())
+
+
+def test_fused_groupby_is_one_loop():
+    from litsdf_compiler.backends.numba import fused
+
+    df = litsdf.DataFrame(_sales(pandas, _KEYS["dense"]))
+    df["w"] = df["v"] + 1
+    plan = df[df["q"] > 0].groupby("key")["w"].mean()._rel
+    chain, below = fused.fusable_chain(plan, {})
+    assert len(chain) == 2
+    f = fused.compile_fused(plan, chain, below)
+    assert "CNT[g] += 1" in f.source and "mask" not in f.source
+
+
+# Python functions ------------------------------------------------------------------------
+def _ints(x):
+    return x * 3 - 1
+
+
+def _halves(x):
+    return x / 2
+
+
+def _maybe(x):
+    return None if x > 2 else x
+
+
+def _name(x):
+    return f"n{x}"
+
+
+@pytest.mark.parametrize(
+    ("col", "func", "na_action", "typed"),
+    [
+        ("i", _ints, None, False),  # Python ints don't wrap (2**62 * 3): per element
+        ("j", _halves, None, True),
+        ("f", _halves, None, True),
+        ("f", _halves, "ignore", True),
+        ("f", lambda x: x > 0, None, True),
+        ("b", lambda x: not x, None, True),
+        ("g", lambda x: 1 if x > 1 else 0.5, None, True),
+        ("g", _ints, None, False),
+        ("g", lambda x: True if x > 1 else 0, None, False),  # bool and int: object in pandas
+        ("g", _maybe, None, False),
+        ("i", _name, None, False),
+        ("f", lambda x: int(x > 0), "ignore", False),  # NaN kept: ints become floats
+        ("k", lambda x: len(x) if isinstance(x, str) else -1, None, False),
+        ("k", str.upper, "ignore", False),
+    ],
+)
+def test_udf_map(col, func, na_action, typed):
+    from litsdf_compiler.backends.numba.udf import typed as typed_udf
+    from litsdf_compiler.ir.expressions import Col
+    from litsdf_compiler.ir.udf import MapFunc, PyFunc
+
+    dtype = _frame(pandas)[col].dtype
+    assert (typed_udf(MapFunc(Col(col), PyFunc(func), na_action), dtype) is not None) is typed
+    _same(lambda pd: _frame(pd)[col].map(func, na_action=na_action))
+    _same(lambda pd: _frame(pd).assign(x=lambda d: d[col].map(func, na_action=na_action)))
+
+
+def test_udf_in_expressions_filter_and_groupby():
+    def case(pd):
+        df = _frame(pd)
+        df["h"] = (df["j"] + 1).map(_halves) * df["f"]
+        df = df[df["i"].map(lambda x: x % 2 == 0)]
+        df["n"] = df["i"].map(_name)  # Python per element, after the filter
+        return df.groupby("g").agg(h=("h", "mean"), n=("n", "count"))
+
+    _same(case)
+
+
+def test_udf_apply_and_row_apply():
+    _same(lambda pd: _frame(pd)["i"].apply(_ints))
+    _same(lambda pd: _frame(pd)[["i", "f"]].apply(lambda r: r["i"] * r["f"] + r.name, axis=1))
+
+
+def test_udf_errors_are_pythons():
+    with pytest.raises(ZeroDivisionError):
+        _frame(pandas)["j"].map(lambda x: 1 / x)
+    with litsdf.option_context(backend="numba", fallback="raise"), pytest.raises(ZeroDivisionError):
+        _frame(litsdf)["j"].map(lambda x: 1 / x).to_pandas()

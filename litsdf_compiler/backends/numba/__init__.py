@@ -59,6 +59,8 @@ _STAGE_EXPRESSIONS = (
     "StrStartsWith",
     "StrEndsWith",
     "StrReplace",
+    "MapFunc",
+    "RowApply",
 )
 
 
@@ -150,7 +152,15 @@ class NumbaBackend(Backend):
         from .stage import Mismatch, compile_stage, run_stage
 
         try:
-            return run_stage(compile_stage(chain), df)
+            stage = compile_stage(chain)
+        except Unsupported:  # e.g. a Python function after a filter: one loop per node
+            if len(chain) == 1:
+                raise
+            for node in chain:
+                df = as_frame(self._run_chain((node,), df))
+            return df
+        try:
+            return run_stage(stage, df)
         except Mismatch:  # a dtype pandas decided from the values: its own kernels
             for node in chain:
                 df = as_frame(PANDAS.kernel(node)(node, df))
@@ -196,6 +206,22 @@ class NumbaBackend(Backend):
 
         return run_aggregate(n, df)
 
+    def _run_fused(self, n: rel.Aggregate, memo: dict[Node, Any]) -> Any:
+        """The aggregate and the stage under it in one loop (:mod:`.fused`), or None."""
+        from .fused import compile_fused, fusable_chain, run_fused
+        from .stage import Mismatch
+
+        chain, below = fusable_chain(n, memo)
+        try:
+            fused = compile_fused(n, chain, below)
+        except Unsupported:
+            return None
+        df = as_frame(self._run(below, memo))
+        try:
+            return run_fused(fused, n, df)
+        except Mismatch:
+            return None
+
     # execution -------------------------------------------------------------------------------
     def execute(self, plan: Node) -> Any:
         """Run ``plan``: stages fused, other nodes by their kernels, each sub-plan once."""
@@ -215,6 +241,8 @@ class NumbaBackend(Backend):
                 m = m.input
             df = as_frame(self._run(m, memo))
             hit = self._run_chain(tuple(reversed(chain)), df)
+        elif isinstance(n, rel.Aggregate) and (fused := self._run_fused(n, memo)) is not None:
+            hit = fused
         elif isinstance(n, rel.Source):
             hit = PANDAS.visit_Source(n)
         else:

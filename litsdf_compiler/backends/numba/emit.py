@@ -154,6 +154,8 @@ class Scope:
         self.host = host
         """Loads a value computed outside the loop (a string method), or None."""
         self.memo: dict[Node, tuple[str, Any]] = {}
+        self.udfs: dict[Node, tuple[Any, np.dtype]] = {}
+        """Python functions numba typed: (jitted function, result dtype) by MapFunc node."""
 
 
 class Emitter:
@@ -164,6 +166,7 @@ class Emitter:
         self.lits: list[Any] = []
         self.helpers: set[str] = set()
         self.arrays: list[Any] = []  # extra array arguments (isin value sets)
+        self.udfs: list[Any] = []  # jitted Python functions (arguments U0, U1, ...)
         self._n = 0
 
     def tmp(self, code: str) -> str:
@@ -182,6 +185,13 @@ class Emitter:
     def array(self, values: np.ndarray) -> str:
         self.arrays.append(values)
         return f"A{len(self.arrays) - 1}"
+
+    def udf(self, func: Any) -> str:
+        for k, f in enumerate(self.udfs):
+            if f is func:
+                return f"U{k}"
+        self.udfs.append(func)
+        return f"U{len(self.udfs) - 1}"
 
     # ------------------------------------------------------------------------------------
     def emit(self, e: ex.Expr, scope: Scope) -> tuple[str, np.dtype]:
@@ -304,6 +314,20 @@ class Emitter:
             y = self.operand(right, scope, _I64)
             return f"np.{dtype.name}(_ipow({x}, {y}))"
         raise Unsupported("integer power other than by a non-negative literal")
+
+    def _e_MapFunc(self, e: Any, scope: Scope, dtype: np.dtype) -> str:
+        hit = scope.udfs.get(e)
+        if hit is None:
+            raise Unsupported("a Python function numba can't type")
+        func, out = hit
+        if out != dtype:
+            raise Unsupported("UDF result dtype")
+        x, src = self.emit(e.input, scope)
+        arg = x if src.kind == "b" else cast(x, src, _I64 if src.kind in "iu" else _F64)
+        name = self.udf(func)
+        if e.na_action == "ignore" and src.kind == "f":
+            return f"({name}({arg}) if {x} == {x} else np.nan)"
+        return f"{name}({arg})"
 
     def _e_UnaryOp(self, e: ex.UnaryOp, scope: Scope, dtype: np.dtype) -> str:
         x = self.operand(e.input, scope, dtype)

@@ -23,7 +23,7 @@ from ..pandas import as_frame
 from .emit import Unsupported, is_numeric
 from .strings import STR
 
-__all__ = ["check_aggregate", "run_aggregate"]
+__all__ = ["check_aggregate", "run_aggregate", "assemble", "measures"]
 
 _FUNCS = frozenset({"sum", "mean", "count", "min", "max", "std", "var", "size", "nunique"})
 _NUMERIC_ONLY = frozenset({"sum", "mean", "min", "max", "std", "var"})
@@ -32,7 +32,7 @@ _KWARGS = {"sum": {"min_count"}, "std": {"ddof"}, "var": {"ddof"}}
 Measure = tuple[Hashable | None, str, dict[str, Any]]
 
 
-def _measures(n: rel.Aggregate, frame: pd.DataFrame) -> list[Measure]:
+def measures(n: rel.Aggregate, frame: pd.DataFrame) -> list[Measure]:
     """(column, reduction, kwargs) for each output column, in pandas' order."""
     if len(n.keys) != 1 or n.keys[0] not in frame.columns:
         raise Unsupported("groupby on several keys or not on a column")
@@ -66,13 +66,13 @@ def _measures(n: rel.Aggregate, frame: pd.DataFrame) -> list[Measure]:
     return [(col, f, {}) for col, f in items]
 
 
-def _check(n: rel.Aggregate) -> None:
+def check(n: rel.Aggregate) -> None:
     frame = as_frame(meta_of(n.input))
-    measures = _measures(n, frame)
+    todo = measures(n, frame)
     key_dtype = frame[n.keys[0]].dtype
     if not (is_numeric(key_dtype) or key_dtype == STR):
         raise Unsupported(f"groupby key of dtype {key_dtype}")
-    for col, func, _ in measures:
+    for col, func, _ in todo:
         if col is None:
             continue
         if col not in frame.columns or col == n.keys[0]:
@@ -94,7 +94,7 @@ def _check(n: rel.Aggregate) -> None:
 def check_aggregate(n: rel.Aggregate) -> Verdict:
     """Whether the numba kernels reproduce this groupby exactly."""
     try:
-        _check(n)
+        check(n)
     except Unsupported as why:
         return Verdict(False, f"numba declines Aggregate: {why}")
     return Verdict(True)
@@ -146,20 +146,27 @@ def run_aggregate(n: rel.Aggregate, df: pd.DataFrame) -> Any:
     codes, uniques = pd.factorize(df[key], sort=n.sort, use_na_sentinel=n.dropna)
     codes = np.ascontiguousarray(codes, dtype=np.int64)
     ngroups = len(uniques)
-    measures = _measures(n, as_frame(meta_of(n.input)))
-    arrays = [_reduce(codes, ngroups, None if c is None else df[c], f, kw) for c, f, kw in measures]
+    todo = measures(n, as_frame(meta_of(n.input)))
+    arrays = [_reduce(codes, ngroups, None if c is None else df[c], f, kw) for c, f, kw in todo]
+    out = assemble(n, arrays, uniques)
+    return out if out is not None else PANDAS.visit_Aggregate(n, df)
+
+
+def assemble(n: rel.Aggregate, arrays: list[Any], uniques: Any) -> Any:
+    """The result of groupby ``n`` from one array per measure and the group keys, in the
+    shape of its metadata; None when a dtype is not the metadata's (decided by the values)."""
     meta = meta_of(n)
-    index = pd.Index(uniques, name=key)
+    index = pd.Index(uniques, name=n.keys[0])
     if index.dtype != meta.index.dtype and n.as_index:
-        return PANDAS.visit_Aggregate(n, df)  # a key dtype decided by the values
+        return None
     if isinstance(meta, pd.Series):
         out: Any = pd.Series(arrays[0], index=index, name=meta.name)
         ok = out.dtype == meta.dtype
     else:
         if not n.as_index:
-            arrays.insert(0, index._values)
-            index = pd.RangeIndex(ngroups)
-        out = pd.DataFrame(dict(enumerate(arrays)), index=index)
+            arrays = [index._values, *arrays]
+            index = pd.RangeIndex(len(index))
+        out = pd.DataFrame(dict(enumerate(arrays)), index=index, copy=False)
         ok = len(out.columns) == len(meta.columns) and list(out.dtypes) == list(meta.dtypes)
         out.columns = meta.columns
-    return out if ok else PANDAS.visit_Aggregate(n, df)
+    return out if ok else None

@@ -11,6 +11,7 @@ so labels, order, index and dtypes are pandas' own.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ...ir import expressions as ex
+from ...ir import udf
 from ...ir.relations import Filter, Project, Relation, WithColumns
 from ...meta import expr_meta, meta_of
 from ..pandas import as_frame
@@ -28,7 +30,7 @@ from .strings import eval_host, is_host
 __all__ = ["Stage", "STAGE_NODES", "compile_stage", "run_stage", "Mismatch"]
 
 STAGE_NODES = (WithColumns, Filter, Project)
-_CACHE: dict[tuple[Relation, ...], Stage] = {}
+_CACHE: dict[Hashable, Stage] = {}
 _CACHE_LIMIT = 4096
 
 Ref = tuple[str, Any]
@@ -47,6 +49,7 @@ class Stage:
     source: str | None = None
     inputs: list[tuple[Ref, np.dtype]] = dataclasses.field(default_factory=list)
     lits: list[Any] = dataclasses.field(default_factory=list)
+    udfs: list[Any] = dataclasses.field(default_factory=list)
     arrays: list[np.ndarray] = dataclasses.field(default_factory=list)
     outputs: list[np.dtype] = dataclasses.field(default_factory=list)
     has_filter: bool = False
@@ -56,12 +59,14 @@ class Stage:
     replay: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
 
 
-def _typer(frame_meta: pd.DataFrame) -> Callable[[ex.Expr], Any]:
+def _typer(
+    frame_meta: pd.DataFrame, known: dict[ex.Expr, Any] | None = None
+) -> Callable[[ex.Expr], Any]:
     def typeof(e: ex.Expr) -> Any:
         if isinstance(e, ex.Lit):
             return None
         try:
-            m = expr_meta(e, frame_meta, {})
+            m = expr_meta(e, frame_meta, dict(known) if known else {})
         except Exception as err:  # approximate metadata upstream (a UDF's guessed dtype)
             raise Unsupported(f"pandas can't type {type(e).__name__}: {err}") from err
         return getattr(m, "dtype", None)
@@ -70,13 +75,19 @@ def _typer(frame_meta: pd.DataFrame) -> Callable[[ex.Expr], Any]:
 
 
 class _Compiler:
-    def __init__(self, chain: tuple[Relation, ...]) -> None:
+    def __init__(self, chain: tuple[Relation, ...], below: Relation | None = None) -> None:
         self.stage = Stage(chain)
         self.em = Emitter()
         self.loads: dict[Ref, str] = {}
-        base = as_frame(meta_of(chain[0].input))  # type: ignore[attr-defined]
+        if below is None:
+            below = chain[0].input  # type: ignore[attr-defined]
+        base = as_frame(meta_of(below))
         if not isinstance(base, pd.DataFrame) or not base.columns.is_unique:
             raise Unsupported("input without unique column labels")
+        self.known: dict[ex.Expr, pd.Series] = {}  # results of typed Python functions
+        self.udfs: dict[Any, tuple[Any, np.dtype]] = {}
+        self.fix: dict[Hashable, np.dtype] = {}  # dtypes the metadata can't know (UDFs)
+        self.filtered = False
         self.kenv: dict[Hashable, Callable[[], tuple[str, np.dtype]]] = {}
         self.henv: dict[Hashable, Ref | None] = {}
         for label, dtype in base.dtypes.items():
@@ -98,6 +109,13 @@ class _Compiler:
 
     def _scope(self, typeof: Callable[[ex.Expr], Any]) -> Scope:
         def host(e: ex.Expr) -> tuple[str, np.dtype] | None:
+            from .udf import is_udf
+
+            if is_udf(e) and e not in self.udfs:
+                _, reader = self._host_udf(e, typeof)
+                if reader is None:
+                    raise Unsupported(f"a Python function of dtype {typeof(e)} in the loop")
+                return reader()  # type: ignore[no-any-return]
             if not is_host(e, typeof):
                 return None
             dtype = typeof(e)
@@ -106,16 +124,69 @@ class _Compiler:
             self.stage.hosts.append((e, dict(self.henv), dtype))
             return self._loader(("host", len(self.stage.hosts) - 1), dtype)()
 
-        return Scope(self.kenv, typeof, host)
+        scope = Scope(self.kenv, typeof, host)
+        scope.udfs = self.udfs
+        return scope
+
+    def _meta(self, node: Relation) -> pd.DataFrame:
+        """pandas' metadata of ``node``'s input, with the dtypes of typed UDF results."""
+        frame = as_frame(meta_of(node.input))  # type: ignore[attr-defined]
+        fix = {k: v for k, v in self.fix.items() if k in frame.columns}
+        return frame.astype(fix) if fix else frame
+
+    def _prepare_udfs(self, e: ex.Expr, frame_meta: pd.DataFrame) -> None:
+        """Type the Python functions in ``e`` (innermost first); check the others can run
+        per element before the loop."""
+        from ...ir.base import walk
+        from .udf import columns_of, is_udf, typed
+
+        found: list[Any] = [x for x in walk(e) if is_udf(x)]  # type: ignore[arg-type]
+        for x in reversed(found):
+            if x in self.udfs:
+                continue
+            typeof = _typer(frame_meta, self.known)
+            if isinstance(x, udf.MapFunc):
+                hit = typed(x, typeof(x.input))
+                if hit is not None:
+                    self.udfs[x] = hit
+                    self.known[x] = pd.Series([], dtype=hit[1])
+                    continue
+            if self.filtered:
+                raise Unsupported("a Python function after a filter in the same loop")
+            if any(self.henv.get(label) is None for label in columns_of(x)):
+                raise Unsupported("a Python function of a value computed in the loop")
+
+    def _host_udf(self, e: ex.Expr, typeof: Callable[[ex.Expr], Any]) -> tuple[Ref, Any]:
+        from .udf import is_udf
+
+        if not is_udf(e) or e in self.udfs:
+            raise Unsupported("not a Python function")
+        self.stage.hosts.append((e, dict(self.henv), None))
+        ref: Ref = ("host", len(self.stage.hosts) - 1)
+        dtype = typeof(e)
+        return ref, (self._loader(ref, dtype) if is_numeric(dtype) else None)
 
     def values(self, node: Relation, exprs: Any) -> list[tuple[Hashable, Ref, Any, Any]]:
         """(label, replay ref, kernel reader, host ref) for each assigned expression."""
-        frame_meta = as_frame(meta_of(node.input))  # type: ignore[attr-defined]
-        typeof = _typer(frame_meta)
+        frame_meta = self._meta(node)
+        for _, e in exprs:
+            self._prepare_udfs(e, frame_meta)
+        typeof = _typer(frame_meta, self.known)
         scope = self._scope(typeof)
-        out = []
+        out: list[tuple[Hashable, Ref, Any, Any]] = []
+        from .udf import is_udf
+
         for label, e in exprs:
-            if isinstance(e, ex.Col) and e.name in self.henv:
+            if self.known:
+                dtype = typeof(e)
+                if is_numeric(dtype) and dtype != frame_meta.get(label, pd.Series()).dtype:
+                    self.fix[label] = dtype
+                else:
+                    self.fix.pop(label, None)
+            if is_udf(e) and e not in self.udfs:
+                ref, reader = self._host_udf(e, typeof)
+                out.append((label, ref, reader, ref))
+            elif isinstance(e, ex.Col) and e.name in self.henv:
                 out.append((label, ("frame", e.name), self.kenv.get(e.name), self.henv[e.name]))
             elif isinstance(e, ex.Lit):
                 dtype = (
@@ -143,7 +214,8 @@ class _Compiler:
 
     def node(self, node: Relation) -> None:
         if isinstance(node, Filter):
-            typeof = _typer(as_frame(meta_of(node.input)))
+            self._prepare_udfs(node.condition, self._meta(node))
+            typeof = _typer(self._meta(node), self.known)
             if typeof(node.condition) != np.dtype(bool):
                 raise Unsupported("filter with a non-boolean condition")
             if is_host(node.condition, typeof):
@@ -154,6 +226,7 @@ class _Compiler:
             self.em.lines.append(f"if not {code}:")
             self.em.lines.append("    continue")
             self.stage.has_filter = True
+            self.filtered = True
             self.stage.replay.append(("filter", None))
             return
         if isinstance(node, Project) and all(
@@ -180,11 +253,12 @@ class _Compiler:
 
     def finish(self) -> Stage:
         s = self.stage
-        s.lits, s.arrays = self.em.lits, self.em.arrays
+        s.lits, s.arrays, s.udfs = self.em.lits, self.em.arrays, self.em.udfs
         if not s.outputs and not s.has_filter:
             return s
         args = ["n"] + [f"a{k}" for k in range(len(s.inputs))]
         args += [f"L{k}" for k in range(len(s.lits))] + [f"A{k}" for k in range(len(s.arrays))]
+        args += [f"U{k}" for k in range(len(s.udfs))]
         args += ["mask"] if s.has_filter else []
         args += [f"o{k}" for k in range(len(s.outputs))]
         body, stores = [], []
@@ -196,11 +270,12 @@ class _Compiler:
                 body.append(line)
         if s.has_filter:
             stores.append("mask[i] = True")
+        body = schedule(body, stores)
         lines = [
             "import numpy as np",
             "from numba import njit",
             *(HELPERS[h] for h in sorted(self.em.helpers)),
-            '@njit(cache=True, nogil=True, error_model="numpy")',
+            decorator(s),
             f"def kernel({', '.join(args)}):",
             "    j = 0",
             "    for i in range(n):",
@@ -213,13 +288,80 @@ class _Compiler:
         return s
 
 
+_TEMP = re.compile(r"\bt\d+\b")
+_CALL = re.compile(r"\bU\d+\(")
+
+
+def decorator(stage: Stage) -> str:
+    """A kernel calling Python functions is compiled per process (numba can't key its disk
+    cache on a function argument); the others are cached on disk."""
+    cache = "" if stage.udfs else "cache=True, "
+    return f'@njit({cache}nogil=True, error_model="numpy")'
+
+
+def schedule(body: list[str], tail: list[str]) -> list[str]:
+    """Reorder the loop body: each filter right after the temporaries it reads (so a row it
+    drops computes nothing more), then what ``tail`` reads; temporaries nobody reads are
+    dropped. Every temporary is a pure single assignment, so any such order is the same."""
+    items: list[tuple[str | None, list[str], set[str]]] = []  # (defines, lines, reads)
+    k = 0
+    while k < len(body):
+        line = body[k]
+        if line.startswith("if not "):
+            items.append((None, body[k : k + 2], set(_TEMP.findall(line))))
+            k += 2
+            continue
+        name, code = line.split(" = ", 1)
+        items.append((name, [line], set(_TEMP.findall(code))))
+        k += 1
+    where = {name: pos for pos, (name, _, _) in enumerate(items) if name is not None}
+    done: set[int] = set()
+    out: list[str] = []
+
+    def need(names: set[str]) -> None:
+        todo: set[int] = set()
+        stack = [where[x] for x in names if x in where]
+        while stack:
+            pos = stack.pop()
+            if pos in done or pos in todo:
+                continue
+            todo.add(pos)
+            stack.extend(where[x] for x in items[pos][2] if x in where)
+        for pos in sorted(todo):
+            out.extend(items[pos][1])
+            done.add(pos)
+
+    for pos, (defined, lines, reads) in enumerate(items):
+        if defined is None or _CALL.search(lines[0]):  # filters, Python calls: kept in place
+            need(reads)
+            out.extend(lines)
+            done.add(pos)
+    need({x for line in tail for x in _TEMP.findall(line)})
+    return out
+
+
+def chain_key(chain: tuple[Relation, ...], below: Relation) -> Hashable:
+    """What a compiled chain depends on: its nodes' own fields and the schema below it (not
+    the input's data, which is new on every ``pipe(df)``)."""
+    base = as_frame(meta_of(below))
+    schema = tuple((label, str(dtype)) for label, dtype in base.dtypes.items())
+    nodes = tuple(
+        (type(nd).__name__,)
+        + tuple(getattr(nd, f.name) for f in dataclasses.fields(nd) if f.name != "input")  # type: ignore[arg-type]
+        for nd in chain
+    )
+    return (nodes, schema)
+
+
 def _const(code: str, dtype: np.dtype) -> Callable[[], tuple[str, np.dtype]]:
     return lambda: (code, dtype)
 
 
 def compile_stage(chain: tuple[Relation, ...]) -> Stage:
     """Compile ``chain`` (bottom-up); raises :class:`Unsupported` with the reason."""
-    hit = _CACHE.get(chain)
+    below = chain[0].input  # type: ignore[attr-defined]
+    key = chain_key(chain, below)
+    hit = _CACHE.get(key)
     if hit is None:
         comp = _Compiler(chain)
         for node in chain:
@@ -227,7 +369,7 @@ def compile_stage(chain: tuple[Relation, ...]) -> Stage:
         hit = comp.finish()
         if len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.clear()
-        _CACHE[chain] = hit
+        _CACHE[key] = hit
     return hit
 
 
@@ -235,9 +377,8 @@ def _values(s: pd.Series) -> Any:
     return s.to_numpy() if isinstance(s.dtype, np.dtype) else s.array
 
 
-def run_stage(stage: Stage, df: pd.DataFrame) -> pd.DataFrame:
-    """Execute ``stage`` on its input frame; :class:`Mismatch` if the data's dtypes are not
-    the ones the stage was compiled for."""
+def host_values(stage: Stage, df: pd.DataFrame) -> list[Any]:
+    """The values the stage computes before its loop (string methods), in order."""
     hosts: list[Any] = []
     for e, env, dtype in stage.hosts:
 
@@ -247,27 +388,45 @@ def run_stage(stage: Stage, df: pd.DataFrame) -> pd.DataFrame:
                 raise Mismatch(f"column {label!r}")
             return _values(df[ref[1]]) if ref[0] == "frame" else hosts[ref[1]]
 
+        if dtype is None:  # a Python function: its dtype is pandas' inference
+            from .udf import eval_udf
+
+            hosts.append(eval_udf(e, column, df.index))
+            continue
         value = eval_host(e, column)
         if getattr(value, "dtype", None) != dtype:
             raise Mismatch(f"{type(e).__name__} gave {value.dtype}, expected {dtype}")
         hosts.append(value)
+    return hosts
+
+
+def kernel_inputs(stage: Stage, df: pd.DataFrame, hosts: list[Any]) -> list[np.ndarray]:
+    """The loop's input arrays; :class:`Mismatch` if a dtype is not the compiled one."""
+    arrays = []
+    for (kind, key), dtype in stage.inputs:
+        arr = _values(df[key]) if kind == "frame" else hosts[key]
+        if arr.dtype != dtype:
+            raise Mismatch(f"input dtype {arr.dtype}, expected {dtype}")
+        arrays.append(np.ascontiguousarray(arr))
+    return arrays
+
+
+def run_stage(stage: Stage, df: pd.DataFrame) -> pd.DataFrame:
+    """Execute ``stage`` on its input frame; :class:`Mismatch` if the data's dtypes are not
+    the ones the stage was compiled for."""
+    hosts = host_values(stage, df)
     n = len(df)
     mask = np.zeros(n, dtype=bool) if stage.has_filter else None
     outs = [np.empty(n, dtype=d) for d in stage.outputs]
     count = n
     if stage.source is not None:
-        arrays = []
-        for (kind, key), dtype in stage.inputs:
-            arr = _values(df[key]) if kind == "frame" else hosts[key]
-            if arr.dtype != dtype:
-                raise Mismatch(f"input dtype {arr.dtype}, expected {dtype}")
-            arrays.append(np.ascontiguousarray(arr))
+        arrays = kernel_inputs(stage, df, hosts)
         from numba.core.errors import TypingError
 
         kernel = load_kernel(stage.source)
         extra = [mask] if mask is not None else []
         try:
-            count = kernel(n, *arrays, *stage.lits, *stage.arrays, *extra, *outs)
+            count = kernel(n, *arrays, *stage.lits, *stage.arrays, *stage.udfs, *extra, *outs)
         except TypingError as err:  # a case the generator let through: pandas' kernels
             raise Mismatch(f"numba can't type the kernel: {err}") from err
     out = df[mask] if mask is not None else df

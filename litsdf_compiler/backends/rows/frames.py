@@ -16,6 +16,26 @@ from .values import BOOL, F64, I64, STR
 __all__ = ["run_frame"]
 
 _STR_ARRAY = STR.construct_array_type()
+_ARROW_STR = getattr(STR, "storage", None) == "pyarrow"
+
+
+def _pylist(values: Any) -> list[Any]:
+    """A column's values as Python objects (an Arrow-backed ``str`` column straight from
+    pyarrow: missing values come as None, which the generated code reads as missing)."""
+    pa_array = getattr(values, "_pa_array", None)
+    if pa_array is not None and _ARROW_STR and values.dtype == STR:
+        return pa_array.to_pylist()  # type: ignore[no-any-return]
+    return values.tolist()  # type: ignore[no-any-return]
+
+
+def _str_array(values: Any) -> Any:
+    """pandas' ``str`` array of ``values`` (str, None or NaN) without the per-value checks
+    of ``_from_sequence``: the generated code only produces strings and missing values."""
+    if _ARROW_STR:
+        import pyarrow as pa
+
+        return _STR_ARRAY(pa.array(values, type=pa.large_string(), from_pandas=True), dtype=STR)
+    return _STR_ARRAY._from_sequence(values, dtype=STR)
 
 
 def _index(index: pd.Index, results: list[Any], filters: int) -> tuple[pd.Index, list[int]]:
@@ -60,7 +80,7 @@ def _array(values: Any, dtype: Any) -> Any:
             return pd.array(list(values), dtype=dtype)
         return np.array(values, dtype=dtype)
     if dtype == STR:
-        return _STR_ARRAY._from_sequence(values, dtype=STR)
+        return _str_array(values)
     return pd.array(list(values), dtype=dtype)
 
 
@@ -69,7 +89,7 @@ def run_frame(gen: Generated, frame: pd.DataFrame) -> pd.DataFrame:
     n = len(frame)
     flags = [0] * len(gen.flags)
     get = frame._get_column_array  # by position: the Series wrappers cost more than the rows
-    columns = [get(gen.positions[label]).tolist() for label in gen.inputs]
+    columns = [_pylist(get(gen.positions[label])) for label in gen.inputs]
     results = list(map(gen.func, repeat(flags, n), *columns))
     for flag, stage in gen.checks:
         if not flags[flag] and _reached(results, stage):
