@@ -52,6 +52,37 @@ def numeric_pipeline(pd: Any, df: Any) -> Any:
     return df[df["m"] > 0].rename(columns={"m": "m2"}).drop(columns=["flag"])
 
 
+def _row_score(r: Any) -> Any:
+    return f"{r['cat']}:{r['n'] * 2}" if r["flag"] else r["amount"] + r.name
+
+
+def apply_pipeline(pd: Any, df: Any) -> Any:
+    """``df.apply(func, axis=1)`` over an object row (str, float, int and bool columns)."""
+    return df.assign(score=df.apply(_row_score, axis=1))
+
+
+def apply_numeric_pipeline(pd: Any, df: Any) -> Any:
+    """Rows interleaved to float64 (``row.sum()`` through the Series), after a filter."""
+    df = df[df["n"] >= 0][["amount", "n"]]
+    return df.assign(
+        total=df.apply(lambda r: r.sum(), axis=1),
+        kinds=df.apply(lambda r: f"{type(r['n']).__name__}/{r.name}", axis=1),
+    )
+
+
+def apply_int_pipeline(pd: Any, df: Any) -> Any:
+    df = df[["n"]]
+    return df.assign(twice=df.apply(lambda r: r["n"] * 2 + r.name, axis=1))
+
+
+PIPELINES = [
+    text_pipeline,
+    numeric_pipeline,
+    apply_pipeline,
+    apply_numeric_pipeline,
+    apply_int_pipeline,
+]
+
 ROWS = [
     {"text": "  Hello, World! A tasty banana ", "amount": 12.5, "cat": "a", "n": 2, "flag": True},
     {"text": None, "amount": float("nan"), "cat": "z", "n": 5, "flag": False},
@@ -74,7 +105,7 @@ def _same(got: dict[str, Any] | None, expected: dict[str, Any] | None) -> None:
             assert g == e or math.isclose(g, e, rel_tol=1e-12), (k, g, e)
 
 
-@pytest.mark.parametrize("pipeline", [text_pipeline, numeric_pipeline])
+@pytest.mark.parametrize("pipeline", PIPELINES)
 @pytest.mark.parametrize("row", ROWS, ids=range(len(ROWS)))
 def test_transform_row_matches_pandas_on_one_row(pipeline, row):
     program = compile_rows(pipeline(litsdf, _frame(litsdf, ROWS))._plan)
@@ -88,7 +119,7 @@ def test_transform_row_matches_pandas_on_one_row(pipeline, row):
     _same(program.transform_row(row), expected)
 
 
-@pytest.mark.parametrize("pipeline", [text_pipeline, numeric_pipeline])
+@pytest.mark.parametrize("pipeline", PIPELINES)
 def test_execute_and_transform_rows_match_pandas(pipeline):
     expected = pipeline(pandas, _frame(pandas, ROWS))
     plan = pipeline(litsdf, _frame(litsdf, ROWS))._plan
@@ -183,3 +214,44 @@ def test_datetime_fields_and_validation():
     assert math.isnan(program.transform_row({"t": None})["y"])
     with pytest.raises(TypeError, match="'t'"):
         program.transform_row({"t": "2020-01-01"})
+
+
+def test_row_apply_transform_row_and_declines():
+    df = _frame(litsdf, ROWS)
+    program = compile_rows(df.apply(lambda r: (r.name, type(r["n"]).__name__), axis=1)._plan)
+    row = {**ROWS[0], "extra": 1}
+    assert program.transform_row(row) == {"__litsdf_series__": (0, "int")}  # a one-row frame
+    rowwise = compile_rows(df.apply(lambda r: r, axis=1)._plan)  # pandas expands the rows
+    with pytest.raises(NotImplementedError, match="one scalar per row"):
+        rowwise.transform_row(ROWS[0])
+    with pytest.raises(NotImplementedError, match="one scalar per row"):
+        BACKEND.execute(df.apply(lambda r: r, axis=1)._plan)
+    applied = df.assign(r=df.apply(lambda r: r["n"] + 1, axis=1))
+    with pytest.raises(BackendDeclined, match="filter after a UDF"):
+        compile_rows(applied[applied["n"] > 0]._plan)
+    with pytest.raises(BackendDeclined, match="mul of None"):
+        compile_rows((applied["r"] * 2)._plan)
+    with pytest.raises(BackendDeclined, match="str columns after a filter"):
+        compile_rows(df[df["n"] > 0][["text", "cat"]].apply(lambda r: r.name, axis=1)._plan)
+    small = litsdf.DataFrame({"a": np.array([1, 2], dtype="int32")})
+    with pytest.raises(BackendDeclined, match="int32"):
+        compile_rows(small.apply(lambda r: r["a"], axis=1)._plan)
+
+
+def test_row_apply_datetime_rows_take_the_column_unit():
+    import datetime
+
+    df = pandas.DataFrame({"t": pandas.to_datetime(["2024-02-29 10:00", None]).as_unit("ns")})
+
+    def describe(r: Any) -> str:
+        return f"{r['t']}|{getattr(r['t'], 'unit', '-')}|{r.dtype}"
+
+    plan = litsdf.DataFrame(df).apply(describe, axis=1)._plan
+    pandas.testing.assert_series_equal(
+        BACKEND.execute(plan).iloc[:, 0], df.apply(describe, axis=1), check_names=False
+    )
+    program = compile_rows(plan)
+    for value in (datetime.datetime(2020, 5, 1, 12), None):
+        one = pandas.DataFrame({"t": pandas.Series([value], dtype="datetime64[ns]")})
+        expected = one.apply(describe, axis=1).iloc[0]
+        assert program.transform_row({"t": value}) == {"__litsdf_series__": expected}

@@ -173,3 +173,86 @@ def test_udf_plan_json_needs_allow_pickle():
     broken = text.replace('"python": "3.', '"python": "2.')
     with pytest.raises(serde.PlanFormatError, match="pickled by Python 2"):
         serde.from_json(broken, allow_pickle=True)
+
+
+def _types(r):
+    """The row as pandas passes it: each value's type and value, the iteration types."""
+    got = [f"{k}={type(r[k]).__name__}:{r[k]}" for k in r.index]
+    return f"{r.name}|{'/'.join(got)}|{[type(v).__name__ for v in r]}|{r.dtype}"
+
+
+ROW_DTYPES = {
+    "int_only": ["i", "j"],  # np.int64 values, int iteration
+    "int_float": ["i", "f"],  # interleaved to float64: the ints become np.float64
+    "float_only": ["f", "g"],
+    "bool_only": ["b"],  # np.bool_
+    "bool_int": ["b", "i"],  # object: Python bool and int
+    "str_present": ["k", "i", "f"],  # object: str / nan, int, float
+    "str_only": ["s", "k"],  # pandas' str extension row: str / nan
+    "datetime_only": ["t"],  # Timestamps / NaT
+    "datetime_int": ["t", "i", "s"],  # object with Timestamps
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROW_DTYPES))
+def test_dataframe_apply_axis1_row_values(compare, name):
+    cols = ROW_DTYPES[name]
+    compare(lambda pd: frame(pd)[cols].apply(_types, axis=1))
+
+
+@pytest.mark.parametrize("name", sorted(ROW_DTYPES))
+def test_dataframe_apply_axis1_first_value(compare, name):
+    cols = ROW_DTYPES[name]
+    compare(lambda pd: frame(pd)[cols].apply(lambda r: r[cols[0]], axis=1))
+
+
+def test_dataframe_apply_axis1_name_after_filter(compare):
+    def case(pd):
+        df = frame(pd)
+        return df[df["f"] > 0][["i", "j"]].apply(lambda r: r.name * 100 + r["i"], axis=1)
+
+    compare(case)
+
+
+def test_dataframe_apply_axis1_filtered_to_nothing(compare):
+    def case(pd):
+        df = frame(pd)
+        return df[df["i"] > 100][["i", "j"]].apply(lambda r: r["i"] + r["j"], axis=1)
+
+    compare(case)
+
+
+ROW_SERIES_FUNCS = {
+    "sum": lambda r: r.sum(),
+    "mean": lambda r: r.mean(),
+    "times_two": lambda r: (r * 2)["i"] + (2 * r)["j"],
+    "compare": lambda r: bool((r > 2).any()),
+    "ufunc": lambda r: np.sqrt(r)["i"],
+    "np_sum": lambda r: np.sum(r),
+    "values": lambda r: r.values.sum(),
+    "to_numpy": lambda r: r.to_numpy()[0],
+    "subset": lambda r: r[["i", "f"]].max(),
+    "isinstance": lambda r: isinstance(r, pandas.Series),
+    "len_in": lambda r: len(r) * 10 + ("j" in r) + ("zz" in r),
+    "get": lambda r: r.get("i", -1) + r.get("zz", -1),
+    "items": lambda r: ",".join(f"{k}:{type(v).__name__}" for k, v in r.items()),
+    "keys": lambda r: "".join(r.keys()),
+    "repr": lambda r: repr(r),
+    "index": lambda r: r.index.tolist() == ["i", "j", "f"],
+    "setitem": lambda r: r.__setitem__("i", 100) or r["i"] + r["j"],
+    "isna": lambda r: pandas.isna(r).sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROW_SERIES_FUNCS))
+def test_dataframe_apply_axis1_series_methods(compare, name):
+    func = ROW_SERIES_FUNCS[name]
+    compare(lambda pd: frame(pd)[["i", "j", "f"]].apply(func, axis=1))
+
+
+def test_dataframe_apply_axis1_labels_that_are_series_attributes(compare):
+    def case(pd):
+        df = pd.DataFrame({"name": [1, 2], "sum": [3, 4], "x": [5, 6]})
+        return df.apply(lambda r: r.name * 1000 + r["name"] * 100 + r["sum"] * 10 + r.x, axis=1)
+
+    compare(case)

@@ -218,7 +218,7 @@ for _name in RELATIONS:
 try:
     from ...ir import udf as _udf
 
-    for _name in ("MapFunc",):
+    for _name in ("MapFunc", "RowApply"):
         if hasattr(_udf, _name):
             setattr(RowsBackend, f"visit_{_name}", _visitor(getattr(PlanGen, f"gen_{_name}")))
 except ImportError:  # pragma: no cover - the UDF nodes are optional

@@ -8,8 +8,10 @@ in generated source must be defined here (or added by the code generator as a co
 
 from __future__ import annotations
 
+import copy
 import datetime
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -211,12 +213,238 @@ def _infer1(v: Any) -> Any:
         return v
     if cls is int and I64_MIN <= v <= I64_MAX:
         return v
+    if cls is np.float64 or cls is np.int64 or cls is np.bool_:
+        return v.item()  # an int64/float64/bool column gives the Python scalar back
     from pandas._libs import lib
 
     arr = np.empty(1, dtype=object)
     arr[0] = v
     out = pd.Series(lib.maybe_convert_objects(arr)).iloc[0]
     return out.item() if isinstance(out, np.generic) else out
+
+
+# rows of df.apply(func, axis=1) ---------------------------------------------------------------
+
+
+class _RowSpec:
+    """What every row of one ``df.apply(func, axis=1)`` shares: the labels (pandas' row
+    index), the dtype pandas interleaves the columns to, and how a value is boxed."""
+
+    __slots__ = ("attrs", "box", "dtype", "index", "pos")
+
+    def __init__(self, labels: tuple[Any, ...], dtype: Any) -> None:
+        self.index = pd.Index(list(labels))
+        self.dtype = dtype
+        self.box: Any = {"int64": np.int64, "float64": np.float64, "bool": np.bool_}.get(str(dtype))
+        """np.int64 / np.float64 / np.bool_ for a numpy row (``row[k]`` is a NumPy scalar
+        there, iteration gives Python scalars); None: the values are passed as they are."""
+        self.pos = {k: i for i, k in enumerate(labels) if k.__class__ in (str, int)}
+        """Label -> position for the keys ``row[k]`` reads without pandas."""
+        probe = pd.Series(index=self.index, dtype=dtype)
+        self.attrs: dict[str, int] = {}
+        """Labels that ``row.<label>`` reads (pandas' ``NDFrame.__getattr__``): not a Series
+        attribute, and a label the index can hold as an identifier."""
+        for k, i in self.pos.items():
+            if k.__class__ is not str or k in self.attrs:
+                continue
+            try:
+                object.__getattribute__(probe, k)
+            except AttributeError:
+                if (
+                    k not in pd.Series._internal_names_set
+                    and k not in pd.Series._metadata
+                    and k not in pd.Series._accessors
+                    and self.index._can_hold_identifiers_and_holds_name(k)
+                ):
+                    self.attrs[k] = i
+
+
+class _Row:
+    """The row that ``df.apply(func, axis=1)`` passes to ``func``, without building a Series.
+
+    ``row[k]``, ``row.<label>``, ``row.name``, ``row.get``, ``row.index``, ``row.keys()``,
+    ``row.items()``, ``len``, iteration (over the values) and ``in`` (over the labels) are
+    answered here with the scalars pandas gives; anything else (``row.sum()``, ``row * 2``,
+    ``row.values``, ``repr``, ``row[["a", "b"]]``, assignment) builds the pandas Series of the
+    row once and delegates to it, so it cannot differ from pandas. ``isinstance(row,
+    pandas.Series)`` holds (``__class__``).
+    """
+
+    __slots__ = ("_litsdf_s", "_litsdf_spec", "_litsdf_vals", "name")
+
+    def __init__(self, spec: _RowSpec, values: tuple[Any, ...], name: Any) -> None:
+        self._litsdf_spec = spec
+        self._litsdf_vals = values
+        """Python values (as iterating the Series gives them)."""
+        self._litsdf_s: Any = None
+        self.name = name
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance(row, pandas.Series), as for pandas' row
+        return pd.Series
+
+    def _series(self) -> Any:
+        s = self._litsdf_s
+        if s is None:
+            spec = self._litsdf_spec
+            s = self._litsdf_s = pd.Series(
+                list(self._litsdf_vals), index=spec.index, dtype=spec.dtype, name=self.name
+            )
+        return s
+
+    def __getitem__(self, key: Any) -> Any:
+        if key.__class__ in (str, int) and self._litsdf_s is None:
+            spec = self._litsdf_spec
+            i = spec.pos.get(key)
+            if i is not None:
+                v = self._litsdf_vals[i]
+                return v if spec.box is None else spec.box(v)
+        return self._series()[key]
+
+    def __getattr__(self, name: str) -> Any:
+        spec = self._litsdf_spec
+        i = spec.attrs.get(name)
+        if i is not None and self._litsdf_s is None:
+            v = self._litsdf_vals[i]
+            return v if spec.box is None else spec.box(v)
+        return getattr(self._series(), name)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key.__class__ in (str, int) and self._litsdf_s is None:
+            spec = self._litsdf_spec
+            i = spec.pos.get(key)
+            if i is not None:
+                v = self._litsdf_vals[i]
+                return v if spec.box is None else spec.box(v)
+        return self._series().get(key, default)
+
+    @property
+    def index(self) -> Any:
+        return self._litsdf_spec.index if self._litsdf_s is None else self._litsdf_s.index
+
+    def keys(self) -> Any:
+        return self.index
+
+    def items(self) -> Any:
+        return zip(iter(self.index), iter(self), strict=False)
+
+    def __len__(self) -> int:
+        return len(self._litsdf_vals) if self._litsdf_s is None else len(self._litsdf_s)
+
+    def __iter__(self) -> Any:
+        return iter(self._litsdf_vals) if self._litsdf_s is None else iter(self._litsdf_s)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self.index
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._series()[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._series()[key]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        return self._series().__array__(dtype, copy)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        inputs = tuple(_unrow(x) for x in inputs)
+        if "out" in kwargs:
+            kwargs["out"] = tuple(_unrow(x) for x in kwargs["out"])
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __copy__(self) -> Any:
+        return copy.copy(self._series())
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        return copy.deepcopy(self._series(), memo)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return self._series().__reduce_ex__(protocol)
+
+    def __repr__(self) -> str:
+        return repr(self._series())
+
+    def __str__(self) -> str:
+        return str(self._series())
+
+    def __dir__(self) -> Any:
+        return dir(self._series())
+
+    def __hash__(self) -> int:
+        return hash(self._series())  # TypeError, as for a Series
+
+    def __bool__(self) -> bool:
+        return bool(self._series())  # ValueError, as for a Series
+
+    def __float__(self) -> float:
+        return float(self._series())
+
+    def __int__(self) -> int:
+        return int(self._series())
+
+    def __round__(self, ndigits: Any = None) -> Any:
+        return round(self._series(), ndigits)
+
+
+def _unrow(x: Any) -> Any:
+    return x._series() if type(x) is _Row else x
+
+
+def _delegate(op: Any, reflected: bool) -> Any:
+    if reflected:
+
+        def method(self: _Row, other: Any) -> Any:
+            return op(_unrow(other), self._series())
+    else:
+
+        def method(self: _Row, other: Any) -> Any:
+            return op(self._series(), _unrow(other))
+
+    return method
+
+
+_BINARY = {
+    **{op: getattr(operator, op) for op in ("add", "sub", "mul", "truediv", "floordiv")},
+    **{op: getattr(operator, op) for op in ("mod", "pow", "matmul")},
+    **{"and": operator.and_, "or": operator.or_, "xor": operator.xor, "divmod": divmod},
+}
+for _op, _f in _BINARY.items():
+    setattr(_Row, f"__{_op}__", _delegate(_f, False))
+    setattr(_Row, f"__r{_op}__", _delegate(_f, True))
+for _op in ("eq", "ne", "lt", "le", "gt", "ge"):  # Python reflects these itself
+    setattr(_Row, f"__{_op}__", _delegate(getattr(operator, _op), False))
+
+
+def _unary(op: Any) -> Any:
+    def method(self: _Row) -> Any:
+        return op(self._series())
+
+    return method
+
+
+for _op in ("neg", "pos", "abs", "invert"):
+    setattr(_Row, f"__{_op}__", _unary(getattr(operator, _op)))
+del _op, _f
+
+
+def _as_unit(v: Any, unit: str) -> Any:
+    """A Timestamp in ``unit`` (the datetime64 unit pandas stores and gives back)."""
+    return v if v is NaT or v.unit == unit else v.as_unit(unit)
+
+
+def _row1(v: Any, name: str) -> Any:
+    """``df.apply(func, axis=1)``'s value for a one-row frame, as ``to_dict`` gives it."""
+    if isinstance(v, pd.Series):  # also a _Row returned as is
+        raise _expanding(name)
+    return _infer1(v)
+
+
+def _expanding(name: str) -> NotImplementedError:
+    return NotImplementedError(
+        f"DataFrame.apply({name}, axis=1) returned a Series/list per row (pandas expands "
+        "that into columns); a compiled plan needs one scalar per row: call "
+        ".to_pandas().apply(..., axis=1) for the expanding form"
+    )
 
 
 # validation -----------------------------------------------------------------------------------

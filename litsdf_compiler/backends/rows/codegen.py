@@ -25,6 +25,7 @@ from ...meta import meta_of
 from ._runtime import RUNTIME
 from .expressions import ExprGen
 from .strings import StringGen
+from .udf import UdfGen
 from .values import Decline, Val, kind_of
 
 __all__ = ["Generated", "generate", "RELATIONS", "sources_of"]
@@ -63,6 +64,9 @@ class Generated:
     meta_dtypes: list[Any] = dataclasses.field(default_factory=list)
     checks: list[tuple[int, int]] = dataclasses.field(default_factory=list)
     """(flag, stage): rows reached the stage, so the flag must have been set."""
+    row_names: list[str] = dataclasses.field(default_factory=list)
+    """Row-name parameters of the frame function, before the columns (``IX``: the index
+    labels as iteration gives them, ``IXE``: as ``index[i]`` gives them)."""
 
 
 def sources_of(plan: Node) -> list[rel.Source]:
@@ -89,7 +93,7 @@ def _lit(label: Any) -> bool:
     return type(label) in (str, int) and not isinstance(label, bool)
 
 
-class PlanGen(ExprGen, StringGen):
+class PlanGen(ExprGen, StringGen, UdfGen):
     """State of one generation: emitted lines, constants, flags and the current relation."""
 
     def __init__(self, frame_mode: bool) -> None:
@@ -104,6 +108,7 @@ class PlanGen(ExprGen, StringGen):
         self.env: dict[Any, Val] = {}
         self.memo: dict[ex.Expr, Any] = {}
         self.source_cols: dict[Hashable, tuple[str, Any, str | None]] = {}
+        self.row_names: set[str] = set()
 
     # emission ---------------------------------------------------------------------------------
     def emit(self, line: str) -> None:
@@ -253,7 +258,7 @@ class PlanGen(ExprGen, StringGen):
             head.append(f"    if {check}: {name} = {_CHECKERS[kind or '']}({name}, {where})")
         if self.frame_mode:
             names = [self.source_cols[label][0] for label in used]
-            sig = ", ".join(["F", *names])
+            sig = ", ".join(["F", *sorted(self.row_names), *names])
             ret = "".join(f"{outputs[i][1].code}, " for i in computed)
             tail = f"    return ({ret})"
             fname = "_rows"
@@ -282,6 +287,7 @@ class PlanGen(ExprGen, StringGen):
             positions={label: i for i, label in enumerate(self.source_cols)},
             meta_dtypes=list(meta.dtypes),
             checks=self.checks,
+            row_names=sorted(self.row_names),
         )
 
 

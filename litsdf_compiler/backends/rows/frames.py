@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._runtime import _expanding, _Row
 from .codegen import Generated
 from .values import BOOL, F64, I64, STR
 
@@ -74,6 +75,16 @@ def _infer(values: Any, meta_dtype: Any) -> Any:
     return pd.Series(lib.maybe_convert_objects(arr))._values
 
 
+def _row_results(values: Any, name: str) -> Any:
+    """``df.apply(func, axis=1)``'s results as pandas holds them: a Series as the first
+    row's result is pandas' expanding form (refused), a row returned as is is its Series."""
+    if values and isinstance(values[0], pd.Series):
+        raise _expanding(name)
+    if any(type(v) is _Row for v in values):
+        return [v._series() if type(v) is _Row else v for v in values]
+    return values
+
+
 def _array(values: Any, dtype: Any) -> Any:
     if dtype is I64 or dtype is F64 or dtype is BOOL or isinstance(dtype, np.dtype):
         if dtype.kind == "M":
@@ -90,6 +101,10 @@ def run_frame(gen: Generated, frame: pd.DataFrame) -> pd.DataFrame:
     flags = [0] * len(gen.flags)
     get = frame._get_column_array  # by position: the Series wrappers cost more than the rows
     columns = [_pylist(get(gen.positions[label])) for label in gen.inputs]
+    if gen.row_names:
+        index = frame.index
+        names = {"IX": lambda: list(index), "IXE": lambda: [index[i] for i in range(n)]}
+        columns[:0] = [names[p]() for p in gen.row_names]
     results = list(map(gen.func, repeat(flags, n), *columns))
     for flag, stage in gen.checks:
         if not flags[flag] and _reached(results, stage):
@@ -109,6 +124,8 @@ def run_frame(gen: Generated, frame: pd.DataFrame) -> pd.DataFrame:
             continue
         values = cols[position[i]]
         if v.kind == "O":
+            if v.row_apply is not None:
+                values = _row_results(values, v.row_apply)
             arrays.append(_infer(values, meta_dtypes[i]))
             continue
         if v.flag is None:

@@ -1,4 +1,4 @@
-"""Row code for ``.str`` and ``.dt`` expressions and Python UDFs.
+"""Row code for ``.str`` and ``.dt`` expressions.
 
 pandas 3 stores ``str`` columns in Arrow and runs ``.str`` methods with Arrow compute (RE2
 for regular expressions). For ASCII text the generated code uses ``str`` methods and
@@ -78,7 +78,7 @@ def _simple_regex(pat: str, allow_empty: bool) -> bool:
 
 
 class StringGen:
-    """``gen_<Str*/Dt*/MapFunc>`` methods; mixed into the plan generator with ``ExprGen``."""
+    """``gen_<Str*/Dt*>`` methods; mixed into the plan generator with ``ExprGen``."""
 
     frame_mode: bool
     stage: int
@@ -300,24 +300,3 @@ class StringGen:
         if field not in _FIELDS:
             raise Decline(f"rows: .dt.{e.field}")
         return self.dyn(f"NAN if {v.code} is NaT else {v.code}.{field}", dtype=I32, small=True)
-
-    # Python UDFs ------------------------------------------------------------------------------
-    def gen_MapFunc(self, e: Any) -> Val:
-        v = self.static(e.input, f".{e.method}(func)")
-        if v.kind not in ("i", "f", "b", "s", "M") or v.is_lit:
-            raise Decline(f"rows: .{e.method}(func) of {v.dtype}")
-        fn = self.const(e.func.bound())
-        arg = f"(NAN if {v.code} is None else {v.code})" if v.kind == "s" else v.code
-        missing = {"f": f"{v.code} != {v.code}", "s": f"{v.code} is None", "M": f"{v.code} is NaT"}
-        if e.na_action == "ignore" and v.kind in missing:
-            miss = "NaT" if v.kind == "M" else "NAN"  # the value pandas leaves in place
-            code = f"{miss} if {missing[v.kind]} else {fn}({arg})"
-        elif e.na_action in (None, "ignore"):
-            code = f"{fn}({arg})"
-        else:
-            raise Decline(f"rows: na_action={e.na_action!r}")
-        if e.method == "apply":
-            code = f"_scalar1({code}, {e.func.name!r})"
-        if not self.frame_mode:
-            code = f"_infer1({code})"
-        return Val(self.tmp(code), "O", None, stage=self.stage)

@@ -57,10 +57,13 @@ class Val:
     """The Python value of a literal (``code`` is its source form); None otherwise."""
     is_lit: bool = False
     stage: int = 0
+    """How many filters ran before the value was computed (for pandas' dtype inference)."""
     small: bool = False
     """A dynamic int known to stay below 2**53 in magnitude (a length, a count, a date
     field): its int64 and float64 readings compare alike."""
-    """How many filters ran before the value was computed (for pandas' dtype inference)."""
+    row_apply: str | None = None
+    """For the results of ``df.apply(func, axis=1)``: the function's name (pandas refuses a
+    Series as the first row's result)."""
 
 
 def kind_of(dtype: Any) -> str | None:
