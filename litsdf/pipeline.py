@@ -238,6 +238,12 @@ class Pipeline:
             if backend == "rows":
                 raise engine.BackendDeclined(f"backend 'rows' declined the plan: {why}") from why
             return None
+        if not program.frame_verdict:
+            if backend == "rows":
+                raise engine.BackendDeclined(
+                    f"backend 'rows' declined the plan: {program.frame_verdict.reason}"
+                )
+            return None
         data = self._checked(frame)
         raw = program.run_frame(data)
         if backend == "rows":

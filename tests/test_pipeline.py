@@ -71,7 +71,13 @@ def numeric_frame():
     )
 
 
+def udf_then_filter(df):
+    df["half"] = df["n"].map(lambda v: v / 2 if v > 2 else None)
+    return df[df["a"] > 0]
+
+
 CASES = {
+    "udf_then_filter": (udf_then_filter, numeric_frame),
     "text": (text_features, text_frame),
     "numeric": (numeric_features, numeric_frame),
     "series": (series_out, numeric_frame),
@@ -212,7 +218,7 @@ def test_explain_shows_plans_and_kernel():
     assert pipe.explain(format="dict")["inputs"]["df"]["price"] == "float64"
 
 
-@pytest.mark.parametrize("case", sorted(set(CASES) - {"udf"}))
+@pytest.mark.parametrize("case", sorted(set(CASES) - {"udf", "udf_then_filter"}))
 def test_json_round_trip_in_a_fresh_process(case, tmp_path):
     fn, make = CASES[case]
     pipe = litsdf.compile(fn, example=make())
@@ -281,7 +287,7 @@ def _one_row_oracle(fn, make, row):
     return records[0] if records else None
 
 
-@pytest.mark.parametrize("case", ["text", "numeric", "udf"])
+@pytest.mark.parametrize("case", ["text", "numeric", "udf", "udf_then_filter"])
 def test_transform_row_equals_pandas_on_one_row(case):
     fn, make = CASES[case]
     pipe = litsdf.compile(fn, example=make())

@@ -227,12 +227,18 @@ def test_row_apply_transform_row_and_declines():
     with pytest.raises(NotImplementedError, match="one scalar per row"):
         BACKEND.execute(df.apply(lambda r: r, axis=1)._plan)
     applied = df.assign(r=df.apply(lambda r: r["n"] + 1, axis=1))
+    # one row at a time a UDF's value is its own (pandas infers over one row); over a frame
+    # pandas infers the column's dtype from every row before the filter: row form only
+    filtered = compile_rows(applied[applied["n"] > 0]._plan)
+    assert filtered.transform_row(ROWS[0])["r"] == ROWS[0]["n"] + 1
+    assert not filtered.frame_verdict
+    assert not BACKEND.supports(applied[applied["n"] > 0]._plan)
     with pytest.raises(BackendDeclined, match="filter after a UDF"):
-        compile_rows(applied[applied["n"] > 0]._plan)
+        filtered.run_frame(_frame(pandas, ROWS))
     with pytest.raises(BackendDeclined, match="mul of None"):
         compile_rows((applied["r"] * 2)._plan)
-    with pytest.raises(BackendDeclined, match="str columns after a filter"):
-        compile_rows(df[df["n"] > 0][["text", "cat"]].apply(lambda r: r.name, axis=1)._plan)
+    after = compile_rows(df[df["n"] > 0][["text", "cat"]].apply(lambda r: r.name, axis=1)._plan)
+    assert "str columns after a filter" in after.frame_verdict.reason  # frames only
     small = litsdf.DataFrame({"a": np.array([1, 2], dtype="int32")})
     with pytest.raises(BackendDeclined, match="int32"):
         compile_rows(small.apply(lambda r: r["a"], axis=1)._plan)

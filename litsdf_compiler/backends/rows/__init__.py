@@ -57,7 +57,7 @@ class RowProgram:
 
     __slots__ = ("_frame", "_row", "inputs", "outputs", "source", "transform_row")
 
-    def __init__(self, row: Generated, frame: Generated) -> None:
+    def __init__(self, row: Generated, frame: Generated | Decline) -> None:
         self._row = row
         self._frame = frame
         self.inputs: dict[Hashable, Any] = dict(row.inputs)
@@ -73,10 +73,26 @@ class RowProgram:
         fn = self.transform_row
         return [out for out in map(fn, rows) if out is not None]
 
+    @property
+    def frame_verdict(self) -> Verdict:
+        """Whether :meth:`run_frame` is available: a plan can be exact one row at a time
+        (``transform_row``) but not over a frame, where pandas infers a UDF's dtype from all
+        rows before a later filter."""
+        if isinstance(self._frame, Decline):
+            return Verdict(False, str(self._frame))
+        return Verdict(True)
+
     def run_frame(self, frame: Any) -> Any:
-        """The plan's pandas result on ``frame`` (a DataFrame with the input's schema)."""
+        """The plan's pandas result on ``frame`` (a DataFrame with the input's schema).
+
+        Raises ``BackendDeclined`` when only the row form is exact (see ``frame_verdict``).
+        """
         from .frames import run_frame
 
+        if isinstance(self._frame, Decline):
+            from ...engine import BackendDeclined
+
+            raise BackendDeclined(str(self._frame))
         return run_frame(self._frame, frame)
 
     def __repr__(self) -> str:
@@ -115,7 +131,12 @@ def _compile(plan: Node) -> RowProgram | Decline:
     hit = _BY_SHAPE.get(key)
     if hit is None:
         try:
-            hit = RowProgram(generate(plan, frame_mode=False), generate(plan, frame_mode=True))  # type: ignore[arg-type]
+            row = generate(plan, frame_mode=False)  # type: ignore[arg-type]
+            try:
+                frame: Generated | Decline = generate(plan, frame_mode=True)  # type: ignore[arg-type]
+            except Decline as why:
+                frame = why
+            hit = RowProgram(row, frame)
         except Decline as why:
             hit = why
         except (KeyError, TypeError, ValueError) as err:  # pandas rejects the plan's meta
@@ -179,16 +200,15 @@ class RowsBackend(Backend):
 
     def supports(self, plan: Node) -> Verdict:
         """Every node has row code and the whole plan compiles to exact pandas semantics."""
-        known = _BY_PLAN.get(plan)
-        if known is not None:
-            return Verdict(False, str(known)) if isinstance(known, Decline) else Verdict(True)
-        verdict = _structure(plan)
-        if not verdict:
-            return verdict
-        program = _compile(plan)
+        program = _BY_PLAN.get(plan)
+        if program is None:
+            verdict = _structure(plan)
+            if not verdict:
+                return verdict
+            program = _compile(plan)
         if isinstance(program, Decline):
             return Verdict(False, str(program))
-        return Verdict(True)
+        return program.frame_verdict
 
     def execute(self, plan: Node) -> Any:
         """Run ``plan`` on the DataFrame its Source holds (pandas' exact result)."""

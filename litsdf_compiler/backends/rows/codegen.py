@@ -232,7 +232,7 @@ class PlanGen(ExprGen, StringGen, UdfGen):
         for (label, v), dtype in zip(outputs, meta.dtypes, strict=True):
             if v.kind in ("X", "L") and (v.src is None or not self.frame_mode):
                 raise Decline(f"rows: output column {label!r} of dtype {dtype}")
-            if v.kind == "O" and v.stage != self.stage:
+            if self.frame_mode and v.kind == "O" and v.stage != self.stage:
                 raise Decline("rows: a filter after a UDF (pandas infers its dtype before it)")
             if v.flag is None and v.kind != "O" and v.dtype != dtype:
                 raise Decline(f"rows: column {label!r} would be {v.dtype}, pandas gives {dtype}")
