@@ -8,19 +8,21 @@ Dtypes that depend on the values (``map`` with a dict, object inference) are app
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import re
 import weakref
 from typing import Any
 
 import pandas as pd
 
 from .backends.pandas import BACKEND, as_frame
-from .ir.base import Node, _key, thaw
+from .ir.base import _PLAIN, Node, _key, thaw
 from .ir.expressions import Expr
 from .ir.relations import Filter, Head, ReadCsv, ReadParquet, Relation, Slice, Source, Tail
 from .ir.schema import Schema
 
-__all__ = ["meta_of", "schema_of", "expr_meta", "adopt_meta", "derive_meta"]
+__all__ = ["meta_of", "schema_of", "expr_meta", "adopt_meta", "derive_meta", "input_fields"]
 
 _META: dict[int, tuple[weakref.ref[Node], Any]] = {}
 """Metadata by node *identity*: a structurally equal node built elsewhere gets its metadata
@@ -62,11 +64,42 @@ def meta_of(n: Relation) -> Any:
     return hit
 
 
+_NO_RELATION = frozenset({"str", "int", "bool", "float", "None", "tuple", "Expr", "Hashable"})
+"""Names in a field's declared type that admit no relation (a ``Hashable`` field holds
+labels): such a field is never searched for relation inputs."""
+
+
+def input_fields(cls: type[Node]) -> tuple[str, ...]:
+    """The fields of node class ``cls`` that may hold relation inputs (a relation or a tuple
+    of them), in field order: every field whose declared type names anything but
+    ``str``, ``int``, ``bool``, ``float``, ``None``, ``tuple``, ``Expr`` or ``Hashable``."""
+    hit = _INPUT_FIELDS.get(cls)
+    if hit is None:
+        hit = _INPUT_FIELDS[cls] = _find_input_fields(cls)
+    return hit
+
+
+_INPUT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _find_input_fields(cls: type[Node]) -> tuple[str, ...]:
+    try:
+        declared = {f.name: f.type for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    except TypeError:  # not a dataclass: search every field
+        return tuple(cls.__match_args__)
+    out = []
+    for f in cls.__match_args__:
+        t = declared.get(f)
+        if not isinstance(t, str) or not set(re.findall(r"[A-Za-z_]\w*", t)) <= _NO_RELATION:
+            out.append(f)
+    return tuple(out)
+
+
 def _inputs(n: Node) -> list[Relation]:
     """``n``'s relation inputs: fields holding a relation or a tuple of them (expressions
     hold no relation, so they are not searched)."""
     out: list[Relation] = []
-    for f in n.__match_args__:
+    for f in input_fields(type(n)):
         v = getattr(n, f)
         if isinstance(v, Relation):
             out.append(v)
@@ -144,10 +177,10 @@ def _derived_meta(n: Node, inputs: list[Any]) -> Any:
 
 def _same_schema(a: Any, b: Any) -> bool:
     if isinstance(a, pd.DataFrame) and isinstance(b, pd.DataFrame):
-        return bool(_frame_signature(a) == _frame_signature(b))
+        return _frame_signature(a).same_as(_frame_signature(b))
     if isinstance(a, pd.Series) and isinstance(b, pd.Series):
         same_name = _key(a.name) == _key(b.name)
-        return bool(same_name and _frame_signature(as_frame(a)) == _frame_signature(as_frame(b)))
+        return same_name and _frame_signature(as_frame(a)).same_as(_frame_signature(as_frame(b)))
     return False
 
 
@@ -156,18 +189,39 @@ _BY_SHAPE: dict[Any, Any] = {}
 _BY_SHAPE_LIMIT = 8192
 
 
-_SIGNATURES: dict[int, tuple[weakref.ref[Any], Any]] = {}
+class _Signature:
+    """A frame signature (:func:`_compute_signature`), one object per equal signature (as
+    long as the bounded table holds it): memo keys holding it hash and compare it by
+    identity instead of hashing and comparing its labels and dtypes each time."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def same_as(self, other: _Signature) -> bool:
+        """Equal labels and dtypes (``==`` on the values, as before interning)."""
+        return self is other or bool(self.value == other.value)
 
 
-def _frame_signature(frame: Any) -> Any:
+_INTERNED: dict[Any, _Signature] = {}
+_SIGNATURES: dict[int, tuple[weakref.ref[Any], _Signature]] = {}
+
+
+def _frame_signature(frame: Any) -> _Signature:
     """Labels and dtypes of ``frame`` (columns and index), memoized per frame object (the
     empty frames here are immutable metadata, shared by every node that reads them)."""
     entry = _SIGNATURES.get(id(frame))
     if entry is not None and entry[0]() is frame:
         return entry[1]
-    sig = _compute_signature(frame)
-    key = id(frame)
-    _SIGNATURES[key] = (weakref.ref(frame, lambda _: _SIGNATURES.pop(key, None)), sig)
+    value = _compute_signature(frame)
+    sig = _INTERNED.get(value)
+    if sig is None:
+        if len(_INTERNED) >= _BY_SHAPE_LIMIT:
+            _INTERNED.clear()  # later equal signatures get a new object: memo misses only
+        sig = _INTERNED[value] = _Signature(value)
+    key, table = id(frame), _SIGNATURES
+    table[key] = (weakref.ref(frame, lambda _: table.pop(key, None)), sig)
     return sig
 
 
@@ -194,7 +248,7 @@ def _meta_from_inputs(n: Relation, inputs: list[Any]) -> Any:
     if isinstance(n, _ROW_SUBSETS):
         return inputs[0]
     params = tuple(
-        _key(getattr(n, f))
+        _param_key(getattr(n, f))
         for f in n.__match_args__
         if not isinstance(getattr(n, f), Relation)
         and not (
@@ -209,6 +263,41 @@ def _meta_from_inputs(n: Relation, inputs: list[Any]) -> Any:
             _BY_SHAPE.clear()
         _BY_SHAPE[key] = hit
     return hit
+
+
+_CANON: dict[Node, Node] = {}
+"""One object per structure among the nodes in memo keys (see :func:`_canonical`)."""
+_CANON_OF: dict[int, tuple[weakref.ref[Node], Node]] = {}
+
+
+def _canonical(n: Node) -> Node:
+    """The node equal to ``n`` that memo keys hold: keys built from equal nodes then hold
+    the very same object, so comparing them is an identity check, not a walk of the two
+    structures (a node is compared deeply once, when its canonical node is looked up)."""
+    entry = _CANON_OF.get(id(n))
+    if entry is not None and entry[0]() is n:
+        return entry[1]
+    if len(_CANON) >= _BY_SHAPE_LIMIT:
+        _CANON.clear()  # earlier keys keep their nodes: still equal, compared deeply again
+    canon = _CANON.setdefault(n, n)
+    key, table = id(n), _CANON_OF  # (the callback may run at exit, after module globals)
+    table[key] = (weakref.ref(n, lambda _: table.pop(key, None)), canon)
+    return canon
+
+
+def _param_key(value: Any) -> Any:
+    """:func:`~.ir.base._key` of a node parameter, with nodes :func:`_canonical` (the same
+    comparison: canonical nodes are equal exactly when the nodes are)."""
+    t = type(value)
+    if t in _PLAIN:
+        return (t, value)
+    if isinstance(value, Node):
+        return _canonical(value)
+    if t is tuple:
+        return tuple([_param_key(v) for v in value])
+    if isinstance(value, tuple):
+        return (t, tuple([_param_key(v) for v in value]))
+    return _key(value)
 
 
 def _meta_from_data(n: Relation) -> Any:
@@ -250,7 +339,7 @@ def expr_meta(expr: Expr, frame_meta: pd.DataFrame, known: dict[Expr, Any]) -> A
     """
     if known:
         return BACKEND.apply_expr(expr, known, frame_meta)
-    key = (expr, _frame_signature(frame_meta))
+    key = (_canonical(expr), _frame_signature(frame_meta))
     hit = _EXPR_META.get(key, _EXPR_META)
     if hit is _EXPR_META:
         hit = BACKEND.apply_expr(expr, {}, frame_meta)

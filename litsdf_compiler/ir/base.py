@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
+from functools import partial
+from types import MemberDescriptorType
 from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 __all__ = [
@@ -43,16 +45,13 @@ class Node:
     __slots__ = ("__weakref__", "_hash")
     __match_args__: ClassVar[tuple[str, ...]] = ()
 
-    def _values(self) -> tuple[Any, ...]:
-        return tuple([_key(getattr(self, f)) for f in self.__match_args__])
-
     def __hash__(self) -> int:
-        try:
-            return self._hash  # type: ignore[attr-defined,no-any-return]
-        except AttributeError:
-            h = hash((type(self).__name__, self._values()))
+        h = getattr(self, "_hash", None)  # (cheaper than catching the unset slot's error)
+        if h is None:
+            parts = [_hash_part(getattr(self, f)) for f in self.__match_args__]
+            h = hash((type(self).__name__, *parts))
             object.__setattr__(self, "_hash", h)
-            return h
+        return h  # type: ignore[no-any-return]
 
     def __eq__(self, other: object) -> bool:
         if self is other:
@@ -126,6 +125,33 @@ def _key(value: Any) -> Any:
     if isinstance(value, float) and value != value:
         return (float, "nan")
     return (t, value)
+
+
+_TUPLE_HASHES: dict[int, tuple[tuple[Any, ...], int]] = {}
+"""``hash(_key(t))`` by the identity of parameter tuple ``t`` (each entry holds its tuple, so
+no id is reused while it is here): a node rebuilt over new inputs keeps its parameter tuples
+(a ``WithColumns``' expressions), so hashing it does not walk them again. Bounded; tuples of
+nodes (inputs, lineage) are not memoized."""
+_TUPLE_HASHES_LIMIT = 4096
+
+
+def _hash_part(value: Any) -> Any:
+    """A field's part of its node's hash, such that fields with equal :func:`_key` have equal
+    parts: a plain scalar itself (a hash may be coarser than equality: ``1`` and ``True``
+    hash alike), a node itself, the (memoized) hash of a tuple's key, else the key."""
+    t = type(value)
+    if t in _PLAIN or isinstance(value, Node):
+        return value
+    if not isinstance(value, tuple) or not value or isinstance(value[0], Node):
+        return _key(value)  # (a tuple of relations is not kept alive here: it may hold data)
+    hit = _TUPLE_HASHES.get(id(value))
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    h = hash(_key(value))
+    if len(_TUPLE_HASHES) >= _TUPLE_HASHES_LIMIT:
+        _TUPLE_HASHES.clear()
+    _TUPLE_HASHES[id(value)] = (value, h)
+    return h
 
 
 def _nodes_equal(a: Node, b: Node, seen: set[tuple[int, int]]) -> bool:
@@ -218,9 +244,32 @@ def _rebuild(n: _NodeT, changes: dict[str, Any]) -> _NodeT:
     ``__post_init__`` and every field is an ``__init__`` argument)."""
     cls = type(n)
     new = object.__new__(cls)
-    for f in cls.__match_args__:
-        object.__setattr__(new, f, changes[f] if f in changes else getattr(n, f))
+    setters = _SETTERS.get(cls)
+    if setters is None:
+        setters = _SETTERS[cls] = _field_setters(cls)
+    for f, set_field in setters:
+        set_field(new, changes[f] if f in changes else getattr(n, f))
     return new
+
+
+_SETTERS: dict[type, tuple[tuple[str, Callable[[Any, Any], None]], ...]] = {}
+
+
+def _field_setters(cls: type[Node]) -> tuple[tuple[str, Callable[[Any, Any], None]], ...]:
+    """``(field, setter)`` per field of ``cls``: the slot's own setter (what
+    ``object.__setattr__`` ends up calling on a frozen slotted node, without the lookup)."""
+    out: list[tuple[str, Callable[[Any, Any], None]]] = []
+    for f in cls.__match_args__:
+        slot = getattr(cls, f, None)
+        if isinstance(slot, MemberDescriptorType):
+            out.append((f, slot.__set__))
+        else:
+            out.append((f, partial(_set_attribute, name=f)))
+    return tuple(out)
+
+
+def _set_attribute(obj: Any, value: Any, name: str) -> None:
+    object.__setattr__(obj, name, value)
 
 
 def replace_children(n: _NodeT, fn: Callable[[Node], Node]) -> _NodeT:

@@ -71,13 +71,14 @@ def optimize(plan: Node, rule_set: Sequence[Rule] | None = None) -> OptimizeResu
     ('fuse_assignments',)
     """
     from ._columns import forget
-    from ._share import share  # equal sub-plans become one object (see _share.py)
+    from ._share import Sharer  # equal sub-plans become one object (see _share.py)
     from ._util import forget_columns
 
     collecting = gc.isenabled()
     gc.disable()  # a short CPU-bound rewrite that makes no garbage cycles (as timeit does)
     try:
-        return _optimize(plan, rule_set, share)
+        # one table before and after the rules: the second call visits only new nodes
+        return _optimize(plan, rule_set, Sharer())
     finally:
         forget()  # analyses shared between rules must not keep a plan (and its data) alive
         forget_columns()

@@ -183,7 +183,11 @@ def child_needs(n: Relation, need: Need) -> list[Need]:
     list
         One requirement per ``relation_children(n)`` entry, in order.
     """
-    kids = relation_children(n)
+    return _needs_of(n, need, relation_children(n))
+
+
+def _needs_of(n: Relation, need: Need, kids: list[Relation]) -> list[Need]:
+    """:func:`child_needs` given ``relation_children(n)``."""
     if not kids:
         return []
     flats = [flat_columns(k) for k in kids]
@@ -338,6 +342,7 @@ def _analyze(plan: Node) -> Analysis:
         return out
     order: list[Relation] = []  # post-order: children before parents
     seen: set[int] = set()
+    kids: dict[int, list[Relation]] = {}
     stack: list[tuple[Relation, bool]] = [(plan, False)]
     while stack:
         n, done = stack.pop()
@@ -350,7 +355,8 @@ def _analyze(plan: Node) -> Analysis:
         out.nodes[id(n)] = n
         out.parents.setdefault(id(n), [])
         stack.append((n, True))
-        for c in relation_children(n):
+        kids[id(n)] = children = relation_children(n)
+        for c in children:
             out.parents.setdefault(id(c), []).append(n)
             if id(c) not in seen:
                 stack.append((c, False))
@@ -359,7 +365,8 @@ def _analyze(plan: Node) -> Analysis:
     for n in reversed(order):  # parents before children
         need = pending.get(id(n), frozenset())
         out.needs[id(n)] = need
-        for c, cneed in zip(relation_children(n), child_needs(n, need), strict=True):
+        children = kids[id(n)]
+        for c, cneed in zip(children, _needs_of(n, need, children), strict=True):
             key = id(c)
             if key not in started:
                 started.add(key)

@@ -57,6 +57,7 @@ from ..ir.relations import (
     WithColumns,
 )
 from ._rowwise import input_meta
+from ._util import expr_columns, shared_memo
 
 __all__ = ["exact_columns", "exact_expr", "ExactColumns", "dtype_from_input_dtypes"]
 
@@ -100,6 +101,19 @@ def _cast_is_deterministic(dtype: Any) -> bool:
     return not isinstance(target, pd.CategoricalDtype)
 
 
+_VALUE_FREE = shared_memo()
+"""``id(e) -> (e, every node of e computes its dtype from its operands' dtypes)``."""
+_VALUE_FREE_LIMIT = 8192
+
+
+def _value_free_node(n: Node) -> bool:
+    if isinstance(n, BinaryOp):
+        return n.op not in _VALUE_DEPENDENT_OPS
+    if isinstance(n, Cast):
+        return _cast_is_deterministic(n.dtype)
+    return isinstance(n, _DETERMINISTIC)
+
+
 def exact_expr(e: Expr, columns: frozenset[Hashable]) -> bool:
     """Whether ``e``'s dtype follows from its inputs' dtypes alone, all of which are exact.
 
@@ -116,19 +130,12 @@ def exact_expr(e: Expr, columns: frozenset[Hashable]) -> bool:
         ``True`` when every column ``e`` reads is in ``columns`` and every node of ``e``
         computes its dtype from its operands' dtypes (never from their values).
     """
-    for n in walk(e):
-        if isinstance(n, Col):
-            if n.name not in columns:
-                return False
-        elif isinstance(n, BinaryOp):
-            if n.op in _VALUE_DEPENDENT_OPS:
-                return False
-        elif isinstance(n, Cast):
-            if not _cast_is_deterministic(n.dtype):
-                return False
-        elif not isinstance(n, _DETERMINISTIC):
-            return False
-    return True
+    hit = _VALUE_FREE.get(id(e))
+    if hit is None or hit[0] is not e:
+        if len(_VALUE_FREE) >= _VALUE_FREE_LIMIT:
+            _VALUE_FREE.clear()
+        hit = _VALUE_FREE[id(e)] = (e, all(_value_free_node(n) for n in walk(e)))
+    return bool(hit[1]) and expr_columns(e) <= columns
 
 
 class ExactColumns:

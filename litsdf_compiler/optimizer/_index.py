@@ -35,6 +35,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from typing import Any
 
+import pandas as pd
+
 from ..ir.base import Node, walk
 from ..ir.expressions import COLUMN_REDUCTIONS, Reduce
 from ..ir.relations import (
@@ -66,6 +68,7 @@ from ..ir.relations import (
     TopK,
     WithColumns,
 )
+from ._rowwise import frame_facts
 from ._util import relation_inputs
 
 __all__ = ["IndexAnalysis", "index_analysis", "render_index_analysis"]
@@ -128,6 +131,8 @@ def _columns(rel: Relation) -> frozenset[Hashable] | None:
         meta = as_frame(meta_of(rel))
     except Exception:  # an analysis must never raise: be conservative
         return None
+    if isinstance(meta, pd.DataFrame):
+        return frame_facts(meta).label_set  # memoized per metadata frame
     cols = getattr(meta, "columns", None)
     return None if cols is None else frozenset(cols)
 
@@ -214,7 +219,11 @@ def child_observed(n: Relation, observed: bool) -> list[bool]:
     list of bool
         One entry per relation input of ``n`` (in field order).
     """
-    kids = _relation_children(n)
+    return _observed_of(n, observed, _relation_children(n))
+
+
+def _observed_of(n: Relation, observed: bool, kids: list[Relation]) -> list[bool]:
+    """:func:`child_observed` given ``n``'s relation children."""
     flag: bool
     if isinstance(n, _PASS_THROUGH):
         flag = observed
@@ -268,6 +277,7 @@ def index_analysis(plan: Node) -> IndexAnalysis:
         return out
     order: list[Relation] = []  # post-order: children before parents
     seen: set[int] = set()
+    kids: dict[int, list[Relation]] = {}
     stack: list[tuple[Relation, bool]] = [(plan, False)]
     while stack:
         n, done = stack.pop()
@@ -279,12 +289,14 @@ def index_analysis(plan: Node) -> IndexAnalysis:
         seen.add(id(n))
         out.nodes[id(n)] = n
         stack.append((n, True))
-        stack.extend((c, False) for c in _relation_children(n) if id(c) not in seen)
+        kids[id(n)] = children = _relation_children(n)
+        stack.extend((c, False) for c in children if id(c) not in seen)
     pending: dict[int, bool] = {id(plan): True}
     for n in reversed(order):  # every parent before its children
         obs = pending.get(id(n), True)
         out.observed[id(n)] = obs
-        for c, flag in zip(_relation_children(n), child_observed(n, obs), strict=True):
+        children = kids[id(n)]
+        for c, flag in zip(children, _observed_of(n, obs, children), strict=True):
             pending[id(c)] = pending.get(id(c), False) or flag
     return out
 

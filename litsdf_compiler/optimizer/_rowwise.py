@@ -40,6 +40,7 @@ __all__ = [
     "rows_independent",
     "flat_unique_columns",
     "frame_labels",
+    "frame_facts",
     "boolean_dtype",
     "input_meta",
 ]
@@ -59,20 +60,60 @@ def input_meta(rel: Relation) -> pd.DataFrame | None:
     return meta if isinstance(meta, pd.DataFrame) else None
 
 
-_LABELS: dict[int, tuple[weakref.ref[pd.DataFrame], tuple[Hashable, ...] | None]] = {}
+class FrameFacts:
+    """What rules ask about a metadata frame's columns, computed once per frame object."""
+
+    __slots__ = ("dtypes", "label_set", "labels", "unique")
+
+    def __init__(self, meta: pd.DataFrame) -> None:
+        cols = meta.columns
+        self.unique: bool = bool(cols.is_unique)
+        self.labels: tuple[Hashable, ...] | None = (
+            None if isinstance(cols, pd.MultiIndex) or not self.unique else tuple(cols)
+        )
+        """The column labels when flat and unique, else ``None``."""
+        self.label_set: frozenset[Hashable] = frozenset(cols)
+        self.dtypes: dict[Hashable, Any] = (
+            dict(zip(cols, meta.dtypes.tolist(), strict=True)) if self.unique else {}
+        )
+        """Label -> dtype (empty unless the labels are unique)."""
+
+
+_FACTS: dict[int, tuple[weakref.ref[pd.DataFrame], FrameFacts]] = {}
+
+
+def frame_facts(meta: pd.DataFrame) -> FrameFacts:
+    """:class:`FrameFacts` of ``meta``, memoized per frame object (metadata frames are
+    immutable and shared by every node that reads them)."""
+    hit = _FACTS.get(id(meta))
+    if hit is not None and hit[0]() is meta:
+        return hit[1]
+    out = FrameFacts(meta)
+    key, table = id(meta), _FACTS  # (the callback may run at exit, after module globals)
+    table[key] = (weakref.ref(meta, lambda _: table.pop(key, None)), out)
+    return out
 
 
 def frame_labels(meta: pd.DataFrame) -> tuple[Hashable, ...] | None:
-    """``meta``'s column labels when flat and unique, else ``None``; memoized per frame
-    object (metadata frames are immutable and shared by every node that reads them)."""
-    hit = _LABELS.get(id(meta))
-    if hit is not None and hit[0]() is meta:
-        return hit[1]
-    cols = meta.columns
-    out = None if isinstance(cols, pd.MultiIndex) or not cols.is_unique else tuple(cols)
-    key = id(meta)
-    _LABELS[key] = (weakref.ref(meta, lambda _: _LABELS.pop(key, None)), out)
-    return out
+    """``meta``'s column labels when flat and unique, else ``None`` (memoized per frame)."""
+    return frame_facts(meta).labels
+
+
+def _has_column(meta: pd.DataFrame, facts: FrameFacts, label: Hashable) -> bool:
+    """``label in meta.columns`` (a ``str`` label from the memo: it equals only that ``str``,
+    while pandas matches other labels its own way, e.g. ``True`` is not ``1``)."""
+    if type(label) is str:
+        return label in facts.label_set
+    return label in meta.columns
+
+
+def _dtype_of(meta: pd.DataFrame, facts: FrameFacts, label: Hashable) -> Any:
+    """``meta.dtypes[label]`` (from the memo for a ``str`` label that is there)."""
+    if type(label) is str:
+        hit = facts.dtypes.get(label, facts)
+        if hit is not facts:
+            return hit
+    return meta.dtypes[label]
 
 
 def flat_unique_columns(rel: Relation) -> tuple[Hashable, ...] | None:
@@ -107,19 +148,24 @@ def rows_independent(exprs: Iterable[Expr], rel: Relation) -> bool:
         datetime and ``str`` columns.
     """
     meta = input_meta(rel)
-    if meta is None or not meta.columns.is_unique:
+    if meta is None:
         return False
-    return all(_safe_node(n, meta) for e in exprs for n in walk(e))
+    facts = frame_facts(meta)
+    if not facts.unique:
+        return False
+    return all(_safe_node(n, meta, facts) for e in exprs for n in walk(e))
 
 
-def _safe_node(n: Node, meta: pd.DataFrame) -> bool:
+def _safe_node(n: Node, meta: pd.DataFrame, facts: FrameFacts) -> bool:
     if isinstance(n, Col):
-        return n.name in meta.columns and _stable_dtype(meta.dtypes[n.name])
+        return _has_column(meta, facts, n.name) and _stable_dtype(_dtype_of(meta, facts, n.name))
     if isinstance(n, BinaryOp):
         return n.op not in _UNSAFE_OPS
     if isinstance(n, _STRING_NODES):
         cols = [c for c in walk(n.input) if isinstance(c, Col)]
-        return bool(cols) and all(isinstance(meta.dtypes[c.name], pd.StringDtype) for c in cols)
+        return bool(cols) and all(
+            isinstance(_dtype_of(meta, facts, c.name), pd.StringDtype) for c in cols
+        )
     return isinstance(n, _SAFE_NODES)
 
 

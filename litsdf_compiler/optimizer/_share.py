@@ -15,24 +15,99 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ir.base import Node, _key, _map_tuple, _rebuild
+from ..ir.base import _PLAIN, Node, _key, _rebuild
+from ..ir.relations import Relation
 from ..meta import adopt_meta
 
-__all__ = ["share"]
+__all__ = ["share", "Sharer"]
 
 
-def _shallow(value: Any) -> Any:
-    """Comparison key of a field whose nodes are canonical already: equal nodes are then the
-    same object, so a node is keyed by identity (``Node.__eq__`` would compare it deeply);
-    other values as ``Node.__eq__`` compares them. The canonical nodes stay alive in the
-    table, so no identity is reused while it is a key."""
-    if isinstance(value, Node):
-        return id(value)
-    if type(value) is tuple:
-        return tuple([_shallow(v) for v in value])
-    if isinstance(value, tuple):
-        return (type(value), tuple([_shallow(v) for v in value]))
-    return _key(value)
+class Sharer:
+    """Hash-consing with a table that outlives one call: :func:`share` is ``Sharer()(plan)``.
+
+    The optimizer driver calls one ``Sharer`` before and after the rules, so the second call
+    visits only the nodes the rules built (every node the first call saw or made maps to its
+    canonical node at once). The table keeps each node it saw alive (so no identity is
+    reused while it is a key) until the ``Sharer`` is dropped.
+    """
+
+    __slots__ = ("_canon", "_memo")
+
+    def __init__(self) -> None:
+        # (type, field keys with nodes by the id of their canonical node) -> canonical node
+        self._canon: dict[Any, Node] = {}
+        self._memo: dict[int, tuple[Node, Node]] = {}  # id(node) -> (node, canonical)
+
+    def __call__(self, plan: Node) -> Node:
+        canon = self._canon
+        memo = self._memo
+
+        def values(value: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
+            """``value`` with its nodes canonical, and its comparison key (a node keyed by
+            identity: its canonical object is the same for every equal node)."""
+            items: list[Any] | None = None
+            parts: list[Any] = []
+            for i, v in enumerate(value):
+                t = type(v)
+                if t in _PLAIN:
+                    parts.append((t, v))
+                    continue
+                new: Any
+                if isinstance(v, Node):
+                    new = visit(v)
+                    parts.append(id(new))
+                elif isinstance(v, tuple):
+                    new, k = values(v)
+                    parts.append(k)
+                else:
+                    parts.append(_key(v))
+                    continue
+                if new is not v:
+                    if items is None:
+                        items = list(value)
+                    items[i] = new
+            if type(value) is tuple:
+                return (value if items is None else tuple(items)), tuple(parts)
+            out = value if items is None else type(value)(items)
+            return out, (type(value), tuple(parts))
+
+        def visit(n: Node) -> Node:
+            entry = memo.get(id(n))
+            if entry is not None:
+                return entry[1]
+            changes: dict[str, Any] | None = None
+            parts: list[Any] = []
+            for f in n.__match_args__:
+                v = getattr(n, f)
+                t = type(v)
+                if t in _PLAIN:
+                    parts.append((t, v))
+                    continue
+                new: Any
+                if isinstance(v, Node):
+                    new = visit(v)
+                    parts.append(id(new))
+                elif isinstance(v, tuple):
+                    new, k = values(v)
+                    parts.append(k)
+                else:
+                    parts.append(_key(v))
+                    continue
+                if new is not v:
+                    if changes is None:
+                        changes = {}
+                    changes[f] = new
+            rebuilt = n if changes is None else _rebuild(n, changes)
+            hit = canon.setdefault((type(n), tuple(parts)), rebuilt)
+            if hit is not n:
+                if isinstance(n, Relation):  # (expressions have no metadata of their own)
+                    adopt_meta(hit, n)  # an equal node has the same metadata
+                if hit is rebuilt:  # a new canonical node: a later call meets it in plans
+                    memo[id(hit)] = (hit, hit)
+            memo[id(n)] = (n, hit)
+            return hit
+
+        return visit(plan)
 
 
 def share(plan: Node) -> Node:
@@ -61,30 +136,4 @@ def share(plan: Node) -> Node:
     >>> left is right
     True
     """
-    canon: dict[Any, Node] = {}  # shallow key (see _shallow) -> the canonical node
-    memo: dict[int, Node] = {}
-
-    def visit(n: Node) -> Node:
-        hit = memo.get(id(n))
-        if hit is None:
-            changes: dict[str, Any] = {}
-            for f in n.__match_args__:
-                old = getattr(n, f)
-                new: Any
-                if isinstance(old, Node):
-                    new = visit(old)
-                elif isinstance(old, tuple) and old:
-                    new = _map_tuple(old, visit)
-                else:
-                    continue
-                if new is not old:
-                    changes[f] = new
-            rebuilt = _rebuild(n, changes) if changes else n
-            key = (type(rebuilt), tuple([_shallow(getattr(rebuilt, f)) for f in n.__match_args__]))
-            hit = canon.setdefault(key, rebuilt)
-            if hit is not n:
-                adopt_meta(hit, n)  # an equal node has the same metadata
-            memo[id(n)] = hit
-        return hit
-
-    return visit(plan)
+    return Sharer()(plan)

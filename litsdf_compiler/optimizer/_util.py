@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from ..ir.base import Node, _map_tuple, _rebuild, replace_children, walk
 from ..ir.expressions import Col, Expr
 from ..ir.relations import Relation
-from ..meta import derive_meta
+from ..meta import derive_meta, input_fields
 
 __all__ = [
     "rebuild_inputs",
@@ -19,6 +19,7 @@ __all__ = [
     "expr_columns",
     "substitute",
     "forget_columns",
+    "shared_memo",
 ]
 
 _RelT = TypeVar("_RelT", bound=Relation)
@@ -27,6 +28,9 @@ _COLUMNS: dict[int, tuple[Expr, frozenset[Hashable]]] = {}
 """:func:`expr_columns` by expression identity (each entry holds its expression, so an id is
 not reused while it is here); bounded, and emptied by the optimizer driver when it is done."""
 _COLUMNS_LIMIT = 8192
+
+_MEMOS: list[dict[Any, Any]] = [_COLUMNS]
+"""Memos that outlive one rule call (see :func:`shared_memo`); emptied with ``_COLUMNS``."""
 
 
 def rewrite_up(plan: Node, fn: Callable[[Node], Node]) -> Node:
@@ -51,7 +55,7 @@ def relation_inputs(n: Node) -> list[Relation]:
     """The relations held by ``n``'s fields, in field order (``children(n)`` without the
     expressions: a field holds a relation or a tuple of them, and expressions hold none)."""
     out: list[Relation] = []
-    for f in n.__match_args__:
+    for f in input_fields(type(n)):
         v = getattr(n, f)
         if isinstance(v, Relation):
             out.append(v)
@@ -66,7 +70,7 @@ def rebuild_inputs(n: _RelT, fn: Callable[[Relation], Node]) -> _RelT:
     :func:`..meta.derive_meta` is told (its metadata is ``n``'s when its inputs keep their
     schemas)."""
     changes: dict[str, Any] | None = None
-    for f in n.__match_args__:
+    for f in input_fields(type(n)):
         old = getattr(n, f)
         new: Any
         if isinstance(old, Relation):
@@ -127,7 +131,7 @@ def walk_relations(plan: Node) -> list[Relation]:
         out.append(n)
         if isinstance(n, Source):
             continue
-        for f in n.__match_args__:
+        for f in input_fields(type(n)):
             v = getattr(n, f)
             if isinstance(v, Relation):
                 stack.append(v)
@@ -150,8 +154,19 @@ def expr_columns(expr: Expr) -> frozenset[Hashable]:
 
 
 def forget_columns() -> None:
-    """Empty the :func:`expr_columns` memo (no expression is kept alive by it)."""
-    _COLUMNS.clear()
+    """Empty the :func:`expr_columns` memo and every :func:`shared_memo` (nothing is kept
+    alive by them)."""
+    for memo in _MEMOS:
+        memo.clear()
+
+
+def shared_memo() -> dict[Any, Any]:
+    """A new dict for a memo that rules keep across calls (by node identity: each entry must
+    hold the objects whose ids key it, so no id is reused while it is there). The optimizer
+    driver empties it when it is done (:func:`forget_columns`); its owner bounds its size."""
+    memo: dict[Any, Any] = {}
+    _MEMOS.append(memo)
+    return memo
 
 
 def substitute(expr: Expr, mapping: dict[Hashable, Expr]) -> Expr:

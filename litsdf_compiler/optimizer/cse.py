@@ -128,10 +128,11 @@ def _available(rel: Relation, ctx: _Reuse) -> dict[Expr, Hashable]:
         if isinstance(x, WithColumns):
             last = dict(x.expressions)
             here = set(last)
+            reassigned = blocked | here
             for label, e in last.items():
                 if label in blocked or e in found or not _substantial(e):
                     continue
-                if expr_columns(e) & (blocked | here):
+                if not expr_columns(e).isdisjoint(reassigned):
                     continue
                 if rows_changed and not ctx.rows_safe(e, x.input):
                     continue

@@ -57,7 +57,7 @@ from ..ir.expressions import BinaryOp, Cast, Col, Expr, FillNa, Lit, UnaryOp
 from ..ir.relations import Relation
 from ._dtypes import ExactColumns, exact_expr
 from ._rowwise import input_meta
-from ._util import rewrite_relations
+from ._util import rewrite_relations, shared_memo
 
 ORDER = 10
 
@@ -65,6 +65,16 @@ _UNARY = {op: fn for op, fn in UNARY.items() if op != "invert"}
 """``invert`` is not folded: ``~True`` is ``-2`` and deprecated (a warning at run time)."""
 _LITERAL_TYPES = (bool, int, float, np.bool_, np.integer, np.floating)
 _MAX_POW_EXPONENT = 64
+
+_FOLDED = shared_memo()
+"""``id(e) -> (e, folded, asked)`` across nodes and calls: ``asked`` tells whether folding
+``e`` or any part of it asked for a dtype (then the result depends on the input, see
+``_FOLDED_IN``; whether it asks is the same on every input: nothing before the first
+question depends on the input)."""
+_FOLDED_IN = shared_memo()
+"""``(id(e), id(frame), exact columns) -> (e, frame, folded)`` for folds that asked dtypes:
+the answers depend only on the input's metadata frame and its exact columns."""
+_FOLDED_LIMIT = 8192
 
 
 def simplify(plan: Node) -> Node:
@@ -140,7 +150,8 @@ class _Folder:
         self._frame: pd.DataFrame | bool | None = False
         self._columns: frozenset[Hashable] | None = None
         self._metas: dict[Expr, Any] = {}
-        self._folded: dict[int, tuple[Expr, Expr]] = {}
+        self._folded: dict[int, tuple[Expr, Expr, bool]] = {}  # id -> (e, folded, asked)
+        self._asked = False  # whether folding the current expression asked for a dtype
 
     # metadata ----------------------------------------------------------------------------
     def frame(self) -> pd.DataFrame | None:
@@ -156,6 +167,7 @@ class _Folder:
     def dtype(self, e: Expr, exact: bool = True) -> Any:
         """The dtype ``e`` evaluates to, or ``None`` when not a Series, raising, or (with
         ``exact``) not exact."""
+        self._asked = True
         frame = self.frame()
         if frame is None or (exact and not exact_expr(e, self.columns())):
             return None
@@ -180,11 +192,46 @@ class _Folder:
             return e  # a leaf: nothing to fold
         hit = self._folded.get(id(e))
         if hit is not None and hit[0] is e:
+            self._asked = self._asked or hit[2]  # a parent depends on what its parts did
             return hit[1]
-        out = replace_children(e, lambda c: self.fold(c) if isinstance(c, Expr) else c)
-        folded = self._fold_node(e, out)
-        self._folded[id(e)] = (e, folded)
+        outer, self._asked = self._asked, False
+        folded = self._known(e)
+        if folded is None:
+            out = replace_children(e, lambda c: self.fold(c) if isinstance(c, Expr) else c)
+            folded = self._fold_node(e, out)
+            self._remember(e, folded)
+        self._folded[id(e)] = (e, folded, self._asked)
+        self._asked = self._asked or outer
         return folded
+
+    def _context(self) -> tuple[pd.DataFrame | None, frozenset[Hashable] | None]:
+        """What the dtypes asked for depend on: the input's metadata and exact columns."""
+        frame = self.frame()
+        return frame, (None if frame is None else self.columns())
+
+    def _known(self, e: Expr) -> Expr | None:
+        """``e`` folded earlier (by another node or call) on an input that gives the same
+        answers, or ``None``."""
+        hit = _FOLDED.get(id(e))
+        if hit is None or hit[0] is not e:
+            return None
+        if not hit[2]:
+            return hit[1]  # asked no dtype (nor did its parts): folds alike on every input
+        self._asked = True  # (folding it again asks again: whether it asks depends on e only)
+        frame, cols = self._context()
+        entry = _FOLDED_IN.get((id(e), id(frame), cols))
+        if entry is None or entry[0] is not e or entry[1] is not frame:
+            return None
+        return entry[2]  # type: ignore[no-any-return]
+
+    def _remember(self, e: Expr, folded: Expr) -> None:
+        if len(_FOLDED) >= _FOLDED_LIMIT or len(_FOLDED_IN) >= _FOLDED_LIMIT:
+            _FOLDED.clear()
+            _FOLDED_IN.clear()
+        _FOLDED[id(e)] = (e, folded, self._asked)
+        if self._asked:
+            frame, cols = self._context()
+            _FOLDED_IN[(id(e), id(frame), cols)] = (e, frame, folded)
 
     def _fold_node(self, orig: Expr, e: Expr) -> Expr:
         if isinstance(e, BinaryOp):

@@ -338,3 +338,24 @@ def test_nothing_to_fold_returns_same_object():
     df["b"] = df["a"] * 2 + df["f"]
     out = df[df["b"] > 0]
     assert simplify(out._plan) is out._plan
+
+
+def test_fold_that_depends_on_a_dtype_is_not_reused_on_another_input():
+    # (x * 1).isna() folds to x.isna() where x is float64, not where x is bool (bool * 1 is
+    # int64): the folded inner product must not make the outer expression look foldable
+    # everywhere (the fold memo is shared by the nodes of a plan, and the expression objects
+    # are shared once equal sub-expressions are merged)
+    from litsdf_compiler.optimizer._share import share
+    from litsdf_compiler.optimizer.fuse_assignments import fuse_assignments
+
+    floats = pd.DataFrame({"x": [1.5, np.nan]})
+    floats = floats.assign(y=floats["x"] * 1, z=(floats["x"] * 1).isna())
+    bools = pd.DataFrame({"x": [True, False]})
+    bools = bools.assign(z=(bools["x"] * 1).isna())
+    # one node folds y, then z (whose inner product it has folded already), then the other
+    plan = share(fuse_assignments(pd.concat([floats, bools], ignore_index=True)._plan))
+    assert [len(i.expressions) for i in plan.inputs] == [2, 1]
+    top, bottom = simplify(plan).inputs
+    assert isinstance(top, WithColumns) and isinstance(bottom, WithColumns)
+    assert dict(top.expressions)["z"] == ex.IsNa(ex.Col("x"))
+    assert dict(bottom.expressions)["z"] == dict(bools._plan.expressions)["z"]  # not folded
