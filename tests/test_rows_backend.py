@@ -261,3 +261,14 @@ def test_row_apply_datetime_rows_take_the_column_unit():
         one = pandas.DataFrame({"t": pandas.Series([value], dtype="datetime64[ns]")})
         expected = one.apply(describe, axis=1).iloc[0]
         assert program.transform_row({"t": value}) == {"__litsdf_series__": expected}
+
+
+def test_string_literal_concatenation_compiles_cleanly():
+    import warnings
+
+    df = litsdf.DataFrame({"s": pandas.array(["a", None, "b a"], dtype="str")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no SyntaxWarning from generated `'x' is None`
+        program = compile_rows((" " + df["s"] + " ").str.contains(" a ", regex=False)._plan)
+    assert program.transform_row({"s": "b a"}) == {"__litsdf_series__": True}
+    assert program.transform_row({"s": None}) == {"__litsdf_series__": False}

@@ -171,7 +171,11 @@ class ExprGen:
                 return Val(self.tmp(f"{a.code} {_LOGIC[op]} {b.code}"), a.kind, a.dtype)
             raise Decline(f"rows: {op} of {a.dtype} and {b.dtype}")
         if a.kind == "s" and b.kind == "s" and op == "add":
-            code = f"None if {a.code} is None or {b.code} is None else {a.code} + {b.code}"
+            nulls = [v.code for v in (a, b) if not v.is_lit]  # a literal is never missing
+            if not nulls:
+                raise Decline("rows: concatenation of two literals")
+            guard = " or ".join(f"{c} is None" for c in nulls)
+            code = f"None if {guard} else {a.code} + {b.code}"
             return Val(self.tmp(code), "s", STR)
         if a.kind not in ("i", "f") or b.kind not in ("i", "f") or (a.missing and b.missing):
             raise Decline(f"rows: {op} of {a.dtype} and {b.dtype}")
