@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pandas as pd
@@ -92,11 +93,15 @@ class PandasBackend(RelationKernels, ExpressionKernels, Backend):
             chain.append(m)
             m = m.input
         out = as_frame(self._run(m, memo)).copy(deep=False)
-        for node in reversed(chain):
-            exprs: dict[Any, Any] = {}
-            values = [(label, self.ev(e, out, exprs)) for label, e in node.expressions]
-            for label, value in values:
-                out[label] = value
+        with warnings.catch_warnings():
+            # many new columns fragment the frame (pandas warns on each insert past 100
+            # blocks): an implementation detail of running the chain, not the user's code
+            warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+            for node in reversed(chain):
+                exprs: dict[Any, Any] = {}
+                values = [(label, self.ev(e, out, exprs)) for label, e in node.expressions]
+                for label, value in values:
+                    out[label] = value
         return out
 
     def execute(self, plan: Node) -> Any:

