@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     lat.add_argument("--workloads", type=_csv, default=["text_pipeline", "numeric_pipeline"])
     lat.add_argument("--rows", type=int, default=10_000, help="rows of the pipe(df) input")
     lat.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    srv = sub.add_parser(
+        "serving", help="single-row predict latency: litmus bundle vs scikit-learn Pipeline"
+    )
+    srv.add_argument("--repeat", type=int, default=2000)
+    srv.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     opt = sub.add_parser("optimizer-time", help="time the plan optimizer on generated plans")
     opt.add_argument("--sizes", type=_sizes, default=[50, 100, 200, 400], help="plan nodes")
     opt.add_argument("--repeat", type=int, default=7, help="timed runs per size (median)")
@@ -172,6 +177,21 @@ def _latency(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0
 
 
+def _serving(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Bundle vs scikit-learn single-row latency; write ``serving.{json,md}``."""
+    from benchmarks import serving
+
+    result = serving.measure(args.repeat)
+    command = "python -m benchmarks " + shlex.join(argv)
+    document = {"machine": runner.machine_info(), "command": command, "result": result}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "serving.json").write_text(json.dumps(document, indent=1) + "\n")
+    text = serving.markdown(result, command)
+    (args.out / "serving.md").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
 def _list() -> int:
     """Print the workloads and engines."""
     for workload in workloads.discover().values():
@@ -206,4 +226,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _optimizer_time(args, argv)
     if args.command == "latency":
         return _latency(args, argv)
+    if args.command == "serving":
+        return _serving(args, argv)
     return _list()
