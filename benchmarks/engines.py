@@ -283,19 +283,23 @@ class CompiledEngine(Engine):
         return workload.pipeline is not None
 
     def pipe(self, workload: Workload, frame: pandas.DataFrame) -> Any:
-        """The compiled pipeline for ``workload`` on frames with ``frame``'s schema."""
+        """The compiled pipeline for ``workload`` on frames with ``frame``'s schema (traced
+        in strict mode: a fallback while tracing is an error, not a silent pandas call)."""
         key = (workload.name, tuple(frame.dtypes.items()))
         if key not in self._compiled:
-            self._compiled[key] = self._litsdf.compile(workload.pipeline, example=frame)
+            with self._litsdf.option_context(fallback="raise"):
+                self._compiled[key] = self._litsdf.compile(workload.pipeline, example=frame)
         return self._compiled[key]
 
     def prepare(self, workload: Workload, converted: Any) -> Thunk:
         (frame,) = converted.values()
         pipe = self.pipe(workload, frame)
         backend, litsdf = self.backend, self._litsdf
+        if backend == "auto":  # the default options: call it as a user would
+            return lambda: pipe(frame)
 
         def thunk() -> Any:
-            with litsdf.option_context(backend=backend, fallback="raise"):
+            with litsdf.option_context(backend=backend):
                 return pipe(frame)
 
         return thunk

@@ -39,7 +39,7 @@ def child_main(workload_name: str, n_rows: int) -> dict[str, Any]:
 
     out: dict[str, Any] = {"import_s": time.perf_counter() - start}
     workload = select([workload_name])[0]
-    frame = workload.make_inputs(n_rows, 0)["t"]
+    (frame,) = workload.make_inputs(n_rows, 0).values()
     row = frame.iloc[:1].to_dict("records")[0]
     start = time.perf_counter()
     pipe = litsdf.compile(workload.pipeline, example=frame)  # type: ignore[arg-type]

@@ -83,6 +83,8 @@ def _cell(record: dict[str, Any] | None) -> str:
     """Median time of a case, flagged when it failed its check."""
     if record is None or record["status"] in ("skipped", "unavailable"):
         return _MISSING
+    if record["status"] == "declined":
+        return "declined"
     if record["status"] == "error":
         return "**error**"
     text = _ms(record["median_s"])

@@ -164,7 +164,8 @@ def _check(
         converted = engine.convert(inputs)
         result = engine.to_pandas(engine.prepare(workload, converted)())
     except Exception as err:  # one failing engine must not stop the run
-        return {**record, "status": "error", "error": _error(err)}, None
+        status = "declined" if type(err).__name__ == "BackendDeclined" else "error"
+        return {**record, "status": status, "error": _error(err)}, None
     if reference is None:
         record["check"] = "unchecked: no pandas reference"
     elif engine.family in LOOSE_FAMILIES:
