@@ -64,11 +64,25 @@ def _scores(
 
 
 def _fit_fold(
-    algorithm: Any, params: dict[str, Any], fold: _Fold, kind: str, metrics: Sequence[Metric]
+    algorithm: Any,
+    params: dict[str, Any],
+    fold: _Fold,
+    kind: str,
+    metrics: Sequence[Metric],
+    deadline: float | None = None,
 ) -> tuple[dict[str, float], np.ndarray, np.ndarray | None]:
-    """Fit on the fold's training part; scores and predictions on its validation part."""
+    """Fit on the fold's training part; scores and predictions on its validation part.
+
+    With a ``deadline``, algorithms that can stop mid-fit (XGBoost: a callback between
+    boosting rounds) stop when it passes, and the trial is stopped (:class:`TrialStopped`).
+    """
     est = algorithm.with_params(params)
+    if deadline is not None:
+        est.deadline = deadline
     est.fit(fold.X_train, fold.y_train)
+    stop = getattr(est, "deadline_stop_", None)
+    if stop is not None and stop.hit:
+        raise TrialStopped("over the time budget (stopped while fitting a fold)")
     pred, proba = _outputs(est, fold.X_valid, kind)
     return _scores(metrics, kind, fold.y_valid, pred, proba), pred, proba
 
@@ -313,7 +327,7 @@ def _cross_validate(
     for i, fold in enumerate(folds):
         if deadline is not None and time.monotonic() > deadline:
             raise TrialStopped(f"over the time budget after {i} of {len(folds)} folds")
-        record(fold, _fit_fold(algorithm, params, fold, task.kind, metrics))
+        record(fold, _fit_fold(algorithm, params, fold, task.kind, metrics, deadline))
         if trial is not None:
             trial.report(float(np.mean(scores[objective.key])), step=i)
             if trial.should_prune():

@@ -130,6 +130,10 @@ class XGBoost(Algorithm):
         if self.device is not None:
             params["device"] = self.device
         params.update(self.get_params())
+        deadline = getattr(self, "deadline", None)
+        if deadline is not None:  # a tuning trial's time budget: stop boosting when it passes
+            self.deadline_stop_ = _DeadlineStop(deadline)
+            params["callbacks"] = [self.deadline_stop_]
         cls = xgb.XGBRegressor if kind == "regression" else xgb.XGBClassifier
         return cls(**params)
 
@@ -158,6 +162,34 @@ class XGBoost(Algorithm):
         model.load_model(directory / files[0])
         obj.estimator_ = model
         return obj
+
+
+def _deadline_callback_base() -> type:
+    import xgboost as xgb
+
+    return xgb.callback.TrainingCallback  # type: ignore[no-any-return]
+
+
+class _DeadlineStop:
+    """An XGBoost training callback that stops boosting once ``time.monotonic()`` passes
+    ``deadline`` (``hit`` says whether it did: the model is then incomplete)."""
+
+    def __new__(cls, deadline: float) -> Any:
+        base = _deadline_callback_base()
+
+        class DeadlineStop(base):  # type: ignore[misc, valid-type]
+            def __init__(self, deadline: float) -> None:
+                super().__init__()
+                self.deadline = deadline
+                self.hit = False
+
+            def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+                import time
+
+                self.hit = time.monotonic() > self.deadline
+                return self.hit
+
+        return DeadlineStop(deadline)
 
 
 def _built_with_cuda() -> bool:

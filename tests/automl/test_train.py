@@ -256,3 +256,12 @@ def test_best_bundle_in_a_fresh_process_predicts_identically(cancer, tmp_path):
     np.testing.assert_array_equal(fresh, result.best.predict_proba(features))
     row = features.iloc[0].to_dict()
     assert litmus.load(bundle).predict(row) == result.best.predict(features.iloc[:1])[0]
+
+
+def test_time_budget_stops_a_trial_inside_a_long_fit(cancer):
+    slow = litmus.XGBoost().hyperparams(n_estimators=20_000, learning_rate=0.001, max_depth=8)
+    tune = litmus.Tune(method="random", n_trials=3, timeout_s=0.5, seed=0)
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match="no trial of XGBoost finished within the budget"):
+        litmus.train([cancer], algorithm=[slow], tune=tune, progress=False)
+    assert time.monotonic() - start < 10  # 20,000 rounds x 5 folds would take minutes
