@@ -122,36 +122,27 @@ def _inner_meta(n: Relation) -> Any:
         return _meta_from_data(n)
 
 
-_DERIVED: dict[int, tuple[weakref.ref[Node], Any, list[Any]]] = {}
-"""For a node rebuilt over new inputs (same parameters): the old node's metadata and the
-metadata of the old inputs (see :func:`derive_meta`)."""
+_DERIVED: dict[int, tuple[weakref.ref[Node], weakref.ref[Node]]] = {}
+"""For a node rebuilt over new inputs (same parameters): the node it was rebuilt from (see
+:func:`derive_meta`). Entries are looked at only when the new node's metadata is asked for;
+no entry keeps a node alive, and a stale one (its node gone) is never matched. Bounded."""
+_DERIVED_LIMIT = 8192
 
 
 def derive_meta(new: Node, old: Node) -> None:
     """Record that ``new`` is ``old`` with the same parameters over rewritten inputs.
 
-    When ``new``'s inputs turn out to have the schemas ``old``'s inputs had, ``meta_of(new)``
-    is ``old``'s metadata (metadata depends only on parameters and input schemas, as the
-    shape memo of :func:`_meta_from_inputs` assumes), found without building that memo's
-    key. ``old`` may itself be such a rebuilt node whose metadata was not asked for yet: the
-    record passes on. Nothing is recorded when ``old``'s metadata (or its inputs') is not
-    known.
+    When ``new``'s metadata is asked for and its inputs turn out to have the schemas
+    ``old``'s inputs had, ``meta_of(new)`` is ``old``'s metadata (metadata depends only on
+    parameters and input schemas, as the shape memo of :func:`_meta_from_inputs` assumes),
+    found without building that memo's key. ``old`` may itself be such a rebuilt node whose
+    metadata was not asked for: the record passes on. Nothing is derived when neither
+    ``old``'s metadata (with its inputs') nor that of a node it was rebuilt from is known.
+    Recording is cheap: the work happens only for nodes whose metadata a rule asks for.
     """
-    if id(new) in _META:
-        return
-    entry = _META.get(id(old))
-    if entry is not None and entry[0]() is old:
-        olds = _known_input_metas(old)
-        if olds is None:
-            return
-        record = (entry[1], olds)
-    else:
-        derived = _DERIVED.get(id(old))
-        if derived is None or derived[0]() is not old:
-            return
-        record = (derived[1], derived[2])
-    key = id(new)
-    _DERIVED[key] = (weakref.ref(new, lambda _: _DERIVED.pop(key, None)), *record)
+    if len(_DERIVED) >= _DERIVED_LIMIT:
+        _DERIVED.clear()  # (a node whose record is dropped gets its metadata computed)
+    _DERIVED[id(new)] = (weakref.ref(new), weakref.ref(old))
 
 
 def _known_input_metas(n: Node) -> list[Any] | None:
@@ -164,15 +155,29 @@ def _known_input_metas(n: Node) -> list[Any] | None:
     return out
 
 
+def _rebuilt_from(n: Node) -> Node | None:
+    """The node ``n`` was rebuilt from (:func:`derive_meta`), if recorded and alive."""
+    entry = _DERIVED.get(id(n))
+    if entry is None or entry[0]() is not n:
+        return None
+    return entry[1]()
+
+
 def _derived_meta(n: Node, inputs: list[Any]) -> Any:
     """``n``'s metadata from the node it was rebuilt from (:func:`derive_meta`), or ``None``."""
-    entry = _DERIVED.pop(id(n), None)
-    if entry is None or entry[0]() is not n or len(entry[2]) != len(inputs):
-        return None
-    for new, old in zip(inputs, entry[2], strict=True):
-        if new is not old and not _same_schema(new, old):
-            return None
-    return entry[1]
+    old = _rebuilt_from(n)
+    while old is not None:
+        entry = _META.get(id(old))
+        if entry is not None and entry[0]() is old:
+            olds = _known_input_metas(old)
+            if olds is None or len(olds) != len(inputs):
+                return None
+            for new, was in zip(inputs, olds, strict=True):
+                if new is not was and not _same_schema(new, was):
+                    return None
+            return entry[1]
+        old = _rebuilt_from(old)
+    return None
 
 
 def _same_schema(a: Any, b: Any) -> bool:

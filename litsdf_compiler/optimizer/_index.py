@@ -37,6 +37,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..backends.pandas import as_frame
 from ..ir.base import Node, walk
 from ..ir.expressions import COLUMN_REDUCTIONS, Reduce
 from ..ir.relations import (
@@ -68,6 +69,7 @@ from ..ir.relations import (
     TopK,
     WithColumns,
 )
+from ..meta import meta_of
 from ._rowwise import frame_facts
 from ._util import relation_inputs
 
@@ -124,9 +126,6 @@ def _relation_children(n: Node) -> list[Relation]:
 
 def _columns(rel: Relation) -> frozenset[Hashable] | None:
     """Column labels of ``rel`` (``None`` when they cannot be inferred)."""
-    from ..backends.pandas import as_frame
-    from ..meta import meta_of
-
     try:
         meta = as_frame(meta_of(rel))
     except Exception:  # an analysis must never raise: be conservative

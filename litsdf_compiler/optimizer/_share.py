@@ -53,7 +53,15 @@ class Sharer:
                     parts.append((t, v))
                     continue
                 new: Any
-                if isinstance(v, Node):
+                if t is tuple and len(v) == 2 and type(v[0]) in _PLAIN and isinstance(v[1], Node):
+                    # a ``(label, expression)`` pair: what the general case below gives, inline
+                    label, e = v
+                    ne = visit(e)
+                    parts.append(((type(label), label), id(ne)))
+                    if ne is e:
+                        continue
+                    new = (label, ne)
+                elif isinstance(v, Node):
                     new = visit(v)
                     parts.append(id(new))
                 elif isinstance(v, tuple):

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from ..ir.base import Node, _map_tuple, _rebuild, replace_children, walk
 from ..ir.expressions import Col, Expr
-from ..ir.relations import Relation
+from ..ir.relations import Relation, Source
 from ..meta import derive_meta, input_fields
 
 __all__ = [
@@ -97,8 +97,6 @@ def rewrite_relations(plan: Node, fn: Callable[[Relation], Node]) -> Node:
     wants to), nor is a ``Source``'s lineage (history, not input). Returns ``plan`` itself
     when ``fn`` changes nothing anywhere.
     """
-    from ..ir.relations import Source
-
     memo: dict[int, Node] = {}
 
     def visit(n: Node) -> Node:
@@ -118,8 +116,6 @@ def rewrite_relations(plan: Node, fn: Callable[[Relation], Node]) -> Node:
 def walk_relations(plan: Node) -> list[Relation]:
     """Every distinct relation reachable from ``plan`` through relation inputs (not through
     expressions, nor a ``Source``'s lineage)."""
-    from ..ir.relations import Source
-
     out: list[Relation] = []
     seen: set[int] = set()
     stack = [plan]

@@ -63,6 +63,7 @@ from ..ir.relations import (
     Tail,
     WithColumns,
 )
+from ..meta import expr_meta
 from ._dtypes import dtype_from_input_dtypes
 from ._rowwise import flat_unique_columns, input_meta, rows_independent
 from ._util import expr_columns, rewrite_relations
@@ -148,8 +149,6 @@ def _available(rel: Relation, ctx: _Reuse) -> dict[Expr, Hashable]:
 
 def _same_series(e: Expr, label: Hashable, frame: pd.DataFrame) -> bool:
     """``e`` and ``Col(label)`` both evaluate to Series of the same dtype on ``frame``."""
-    from ..meta import expr_meta
-
     try:
         a = expr_meta(e, frame, {})
         b = expr_meta(Col(label), frame, {})

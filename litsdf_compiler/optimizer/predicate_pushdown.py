@@ -64,6 +64,7 @@ import pandas as pd
 from ..ir.base import FrozenList, Node
 from ..ir.expressions import BinaryOp, Col, Expr, Lit
 from ..ir.relations import Filter, Join, Project, ReadParquet, Relation, Sort, Source, WithColumns
+from ..meta import expr_meta
 from ._index import index_analysis
 from ._rowwise import boolean_dtype, flat_unique_columns, input_meta, rows_independent
 from ._util import expr_columns, rebuild_inputs, substitute, walk_relations
@@ -114,8 +115,6 @@ def predicate_pushdown(plan: Node) -> Node:
 
 
 def _condition_dtype(cond: Expr, rel: Relation) -> Any:
-    from ..meta import expr_meta
-
     meta = input_meta(rel)
     if meta is None:
         return None

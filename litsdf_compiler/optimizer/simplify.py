@@ -55,6 +55,7 @@ from ..backends.pandas.expressions import BINARY, UNARY
 from ..ir.base import Node, replace_children
 from ..ir.expressions import BinaryOp, Cast, Col, Expr, FillNa, Lit, UnaryOp
 from ..ir.relations import Relation
+from ..meta import expr_meta
 from ._dtypes import ExactColumns, exact_expr
 from ._rowwise import input_meta
 from ._util import rewrite_relations, shared_memo
@@ -75,6 +76,8 @@ _FOLDED_IN = shared_memo()
 """``(id(e), id(frame), exact columns) -> (e, frame, folded)`` for folds that asked dtypes:
 the answers depend only on the input's metadata frame and its exact columns."""
 _FOLDED_LIMIT = 8192
+_HOLDS = shared_memo()
+"""``id(t) -> (t, holds)``: whether parameter tuple ``t`` holds ``(label, expression)`` pairs."""
 
 
 def simplify(plan: Node) -> Node:
@@ -101,12 +104,21 @@ def simplify(plan: Node) -> Node:
 
 
 def _simplify_relation(n: Relation, exact: ExactColumns) -> Relation:
-    fields = [f for f in n.__match_args__ if _holds_expressions(getattr(n, f))]
-    if not fields:
-        return n
-    inputs = [getattr(n, f) for f in n.__match_args__ if isinstance(getattr(n, f), Relation)]
-    if len(inputs) != 1:
-        return n
+    fields: list[str] = []
+    inputs: list[Relation] = []
+    settled = True  # every expression folded before to itself, asking no dtype
+    for f in n.__match_args__:
+        v = getattr(n, f)
+        if isinstance(v, Relation):
+            inputs.append(v)
+        elif isinstance(v, Expr):
+            fields.append(f)
+            settled = settled and _settled(v)
+        elif isinstance(v, tuple) and _holds_expressions(v):
+            fields.append(f)
+            settled = settled and all(_settled(e) for _, e in v)
+    if not fields or len(inputs) != 1 or settled:
+        return n  # (a settled expression folds to itself on any input: see ``_known``)
     folder = _Folder(inputs[0], exact)
     changes: dict[str, Any] = {}
     for f in fields:
@@ -122,17 +134,28 @@ def _simplify_relation(n: Relation, exact: ExactColumns) -> Relation:
     return dataclasses.replace(n, **changes)  # type: ignore[type-var]
 
 
-def _holds_expressions(value: Any) -> bool:
-    if isinstance(value, Expr):
-        return True
-    return (
-        isinstance(value, tuple)
-        and bool(value)
-        and all(
-            isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Expr)
-            for item in value
-        )
+def _holds_expressions(value: tuple[Any, ...]) -> bool:
+    """``value`` is a non-empty tuple of ``(label, expression)`` pairs (memoized by identity:
+    a node rebuilt over new inputs keeps its parameter tuples)."""
+    hit = _HOLDS.get(id(value))
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    out = bool(value) and all(
+        isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Expr) for item in value
     )
+    if len(_HOLDS) >= _FOLDED_LIMIT:
+        _HOLDS.clear()
+    _HOLDS[id(value)] = (value, out)
+    return out
+
+
+def _settled(e: Expr) -> bool:
+    """``e`` is a leaf, or folding it (by any node, on any input) gave ``e`` itself without
+    asking for a dtype: folding it again changes nothing."""
+    if isinstance(e, (Col, Lit)):
+        return True
+    hit = _FOLDED.get(id(e))
+    return hit is not None and hit[0] is e and hit[1] is e and not hit[2]
 
 
 def _exprs(value: Any) -> list[Expr]:
@@ -171,8 +194,6 @@ class _Folder:
         frame = self.frame()
         if frame is None or (exact and not exact_expr(e, self.columns())):
             return None
-        from ..meta import expr_meta
-
         meta = self._metas.get(e, self._metas)
         if meta is self._metas:
             try:
