@@ -1,6 +1,6 @@
 """The inference bundle: a directory holding everything a trained model needs to predict.
 
-Layout::
+Layout of a single model (:func:`export`)::
 
     <path>/manifest.json     format, version, created time, library versions, task, input
                              schema, feature names, metrics, model files, sha256 of every
@@ -8,21 +8,34 @@ Layout::
     <path>/preprocess.json   the fitted preprocessing plan (:class:`Preprocessor` JSON)
     <path>/model/...         the model in its native format (see :data:`MODEL_IO`)
 
+Layout of an ensemble (:func:`export_ensemble`), the same format and version::
+
+    <path>/manifest.json                 as above, with ``"ensemble": [{"dir": "members/<i>",
+                                         "weight": w, "model": {...}}, ...]`` and
+                                         ``"model": {"format": "ensemble", "files": []}``
+    <path>/preprocess.json               a note listing the members (not a plan)
+    <path>/members/<i>/preprocess.json   member i's fitted preprocessing plan
+    <path>/members/<i>/model/...         member i's model in its native format
+
+A reader that predates ensembles checks every file's sha256, then refuses the bundle with
+"unknown model format 'ensemble'".
+
 :func:`export` writes one; :func:`load` checks it (format, version, hashes) and returns an
-:class:`InferenceModel` whose ``predict`` / ``predict_proba`` take a dict (one row, served
-without building a pandas object), a list of dicts or a DataFrame.
+:class:`InferenceModel` (an :class:`EnsembleModel` for an ensemble) whose ``predict`` /
+``predict_proba`` take a dict (one row, served without building a pandas object), a list of
+dicts or a DataFrame.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path, PurePosixPath
@@ -30,14 +43,19 @@ from typing import Any
 
 import numpy as np
 
+from .model_io import MODEL_IO, SKOPS_TRUSTED_PREFIXES, BundleError, ModelIO, Predictor
 from .preprocess import PreprocessFormatError, Preprocessor
 
 __all__ = [
     "BundleError",
+    "EnsembleModel",
     "InferenceModel",
     "ModelIO",
     "MODEL_IO",
+    "SKOPS_TRUSTED_PREFIXES",
+    "Predictor",
     "export",
+    "export_ensemble",
     "load",
 ]
 
@@ -46,211 +64,29 @@ VERSION = 1
 MANIFEST = "manifest.json"
 PREPROCESS = "preprocess.json"
 MODEL_DIR = "model"
-SKOPS_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.")
-"""Modules whose types a scikit-learn model file may hold (anything else is refused)."""
+MEMBERS_DIR = "members"
+ENSEMBLE = "ensemble"
+"""The ``model.format`` of an ensemble bundle (no :data:`MODEL_IO` entry, on purpose)."""
+KINDS = ("classification", "regression")
 
-Predictor = Callable[[np.ndarray], np.ndarray]
-
-
-class BundleError(ValueError):
-    """A bundle that cannot be written or loaded (missing, tampered, truncated, other version)."""
-
-
-# model formats --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ModelIO:
-    """How one model format is saved, loaded and called.
-
-    Attributes
-    ----------
-    save : callable
-        ``save(model, directory) -> list[str]``: writes the model under ``directory``, returns
-        the files written (relative to ``directory``).
-    load : callable
-        ``load(directory, files) -> model``.
-    predictor : callable
-        ``predictor(model, kind) -> f`` where ``f(X)`` takes a float64 2-D array and gives
-        class probabilities (2-D) for ``"classification"``, values (1-D) for ``"regression"``.
-    requires_pickle : bool
-        Loading runs arbitrary code: only with ``load(..., allow_pickle=True)``.
-    """
-
-    save: Callable[[Any, Path], list[str]]
-    load: Callable[[Path, list[str]], Any]
-    predictor: Callable[[Any, str], Predictor]
-    requires_pickle: bool = False
+Member = tuple[Preprocessor, Any, str, float]
+"""One ensemble member: ``(preprocessor, model, model_format, weight)``."""
 
 
-def _xgb_save(model: Any, directory: Path) -> list[str]:
-    import xgboost
-
-    if not isinstance(model, (xgboost.XGBModel, xgboost.Booster)):
-        raise TypeError(f"model format 'xgboost' needs an XGBoost model; got {type(model)}")
-    model.save_model(directory / "model.ubj")
-    (directory / "xgboost.json").write_text(json.dumps({"class": type(model).__name__}))
-    return ["model.ubj", "xgboost.json"]
-
-
-def _xgb_load(directory: Path, files: list[str]) -> Any:
-    import xgboost
-
-    name = json.loads((directory / "xgboost.json").read_text())["class"]
-    classes = {
-        "Booster": xgboost.Booster,
-        "XGBClassifier": xgboost.XGBClassifier,
-        "XGBRegressor": xgboost.XGBRegressor,
-        "XGBRFClassifier": xgboost.XGBRFClassifier,
-        "XGBRFRegressor": xgboost.XGBRFRegressor,
-    }
-    if name not in classes:
-        raise BundleError(f"model/xgboost.json: unknown XGBoost class {name!r}")
-    model = classes[name]()
-    model.load_model(directory / "model.ubj")
-    return model
-
-
-def _xgb_row_predictor(booster: Any) -> Callable[[np.ndarray], np.ndarray] | None:
-    """One-row prediction through XGBoost's C API (``XGBoosterPredictFromDense``) on a
-    single-thread copy of the booster: the same predictor as ``inplace_predict`` without its
-    per-call Python work (~half the time) or a thread pool for one row. None when this
-    XGBoost does not expose the call."""
+def _check_weights(weights: Sequence[Any]) -> list[float]:
+    """The weights as floats, if they are all positive and sum to 1 (else ValueError)."""
+    if len(weights) == 0:
+        raise ValueError("an ensemble needs at least one member")
     try:
-        import ctypes
-
-        from xgboost.core import _LIB, _check_call, c_bst_ulong
-    except ImportError:  # pragma: no cover - another XGBoost layout
-        return None
-    single = booster.copy()
-    single.set_param({"nthread": 1})
-    best = booster.attr("best_iteration")
-    config = json.dumps(
-        {
-            "type": 0,
-            "training": False,
-            "iteration_begin": 0,
-            "iteration_end": 0 if best is None else int(best) + 1,
-            "strict_shape": False,
-            "missing": float("nan"),
-            "cache_id": 0,
-        }
-    ).encode()
-    call = _LIB.XGBoosterPredictFromDense
-
-    def predict(x: np.ndarray) -> np.ndarray:
-        x = np.ascontiguousarray(x, dtype=np.float64)
-        iface = json.dumps(
-            {"data": (x.ctypes.data, True), "shape": x.shape, "typestr": "<f8", "version": 3}
-        ).encode()
-        shape = ctypes.POINTER(c_bst_ulong)()
-        dims = c_bst_ulong()
-        out = ctypes.POINTER(ctypes.c_float)()
-        handle = single.handle
-        _check_call(
-            call(
-                handle,
-                iface,
-                config,
-                None,
-                ctypes.byref(shape),
-                ctypes.byref(dims),
-                ctypes.byref(out),
-            )
-        )
-        size = 1
-        for i in range(dims.value):
-            size *= shape[i]
-        return np.ctypeslib.as_array(out, shape=(size,)).copy()
-
-    return predict
-
-
-def _xgb_predictor(model: Any, kind: str) -> Predictor:
-    import xgboost
-
-    booster = model if isinstance(model, xgboost.Booster) else model.get_booster()
-    best = booster.attr("best_iteration")
-    stop = 0 if best is None else int(best) + 1  # as XGBModel.predict: up to the best round
-    inplace = booster.inplace_predict
-
-    def batch(x: np.ndarray) -> np.ndarray:
-        return inplace(x, iteration_range=(0, stop), validate_features=False)  # type: ignore[no-any-return]
-
-    row = _xgb_row_predictor(booster)
-    if row is not None:
-        probe = np.zeros((1, booster.num_features()))
-        if not np.array_equal(row(probe), np.ravel(batch(probe))):  # pragma: no cover
-            row = None
-
-    def raw(x: np.ndarray) -> np.ndarray:
-        if row is not None and x.shape[0] == 1:
-            out = row(x)
-            classes = out.shape[0]
-            return out if kind == "regression" or classes == 1 else out.reshape(1, classes)
-        return batch(x)
-
-    if kind == "regression":
-        return raw
-
-    def proba(x: np.ndarray) -> np.ndarray:
-        out = raw(x)
-        if out.ndim == 1:  # binary:logistic gives P(class 1), as XGBClassifier.predict_proba
-            return np.vstack((1 - out, out)).T
-        return out
-
-    return proba
-
-
-def _skops_save(model: Any, directory: Path) -> list[str]:
-    import skops.io
-
-    skops.io.dump(model, directory / "model.skops")
-    return ["model.skops"]
-
-
-def _skops_load(directory: Path, files: list[str]) -> Any:
-    import skops.io
-
-    file = directory / "model.skops"
-    untrusted = skops.io.get_untrusted_types(file=file)
-    refused = [t for t in untrusted if not t.startswith(SKOPS_TRUSTED_PREFIXES)]
-    if refused:
-        raise BundleError(
-            f"model/model.skops holds types outside {SKOPS_TRUSTED_PREFIXES}: {refused}; "
-            "refusing to load them (use model format 'pickle' with allow_pickle=True for "
-            "custom estimators you trust)"
-        )
-    return skops.io.load(file, trusted=untrusted)
-
-
-def _estimator_predictor(model: Any, kind: str) -> Predictor:
-    if kind == "regression":
-        return lambda x: np.asarray(model.predict(x), dtype=np.float64)
-    if not hasattr(model, "predict_proba"):
-        raise BundleError(f"{type(model).__name__} has no predict_proba: cannot classify")
-    return model.predict_proba  # type: ignore[no-any-return]
-
-
-def _pickle_save(model: Any, directory: Path) -> list[str]:
-    import cloudpickle
-
-    with open(directory / "model.pkl", "wb") as f:
-        cloudpickle.dump(model, f)
-    return ["model.pkl"]
-
-
-def _pickle_load(directory: Path, files: list[str]) -> Any:
-    import pickle
-
-    with open(directory / "model.pkl", "rb") as f:
-        return pickle.load(f)
-
-
-MODEL_IO: dict[str, ModelIO] = {
-    "xgboost": ModelIO(_xgb_save, _xgb_load, _xgb_predictor),
-    "sklearn": ModelIO(_skops_save, _skops_load, _estimator_predictor),
-    "pickle": ModelIO(_pickle_save, _pickle_load, _estimator_predictor, requires_pickle=True),
-}
-"""Model format -> :class:`ModelIO`. Register a format by adding an entry."""
+        ws = [float(w) for w in weights]
+    except (TypeError, ValueError):
+        raise ValueError(f"ensemble weights must be numbers; got {list(weights)!r}") from None
+    if not all(math.isfinite(w) and w > 0 for w in ws):
+        raise ValueError(f"ensemble weights must be positive; got {ws}")
+    total = math.fsum(ws)
+    if abs(total - 1.0) > 1e-9:
+        raise ValueError(f"ensemble weights must sum to 1; got {ws} (sum {total!r})")
+    return ws
 
 
 # the inference model --------------------------------------------------------------------------
@@ -290,18 +126,27 @@ class InferenceModel:
         threshold: float | None = None,
         manifest: Mapping[str, Any] | None = None,
     ) -> None:
-        if kind not in ("classification", "regression"):
-            raise ValueError(f"kind must be 'classification' or 'regression'; got {kind!r}")
         if model_format not in MODEL_IO:
             raise BundleError(f"unknown model format {model_format!r}; known: {list(MODEL_IO)}")
+        self._set_task(kind, classes, threshold, manifest)
         self.preprocessor = preprocessor
         self.model = model
         self.model_format = model_format
+        self._raw = MODEL_IO[model_format].predictor(model, kind)
+
+    def _set_task(
+        self,
+        kind: str,
+        classes: list[Any] | None,
+        threshold: float | None,
+        manifest: Mapping[str, Any] | None,
+    ) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"kind must be 'classification' or 'regression'; got {kind!r}")
         self.kind = kind
         self.classes = list(classes) if classes is not None else None
         self.threshold = 0.5 if threshold is None else float(threshold)
         self.manifest = dict(manifest or {})
-        self._raw = MODEL_IO[model_format].predictor(model, kind)
         self._labels = np.asarray(self.classes, dtype=object) if self.classes else None
 
     # features -------------------------------------------------------------------------------
@@ -318,6 +163,11 @@ class InferenceModel:
             f"predict takes a dict, a list of dicts or a DataFrame; got {type(x).__name__}"
         )
 
+    def _outputs(self, x: Any) -> tuple[np.ndarray, str]:
+        """Class probabilities (2-D) or values (1-D) for ``x``, and the shape of answer."""
+        features, shape = self._features(x)
+        return self._raw(features), shape
+
     # answers --------------------------------------------------------------------------------
     def predict_proba(self, x: Any) -> np.ndarray:
         """Class probabilities: 1-D for a dict, 2-D (rows x classes) otherwise.
@@ -329,24 +179,21 @@ class InferenceModel:
         """
         if self.kind != "classification":
             raise TypeError("predict_proba needs a classification model; this one regresses")
-        features, shape = self._features(x)
-        proba = self._raw(features)
+        proba, shape = self._outputs(x)
         return proba[0] if shape == "row" else proba
 
     def predict(self, x: Any) -> Any:
         """Predictions: one label (a float for regression) for a dict, a list for a list of
         dicts, a NumPy array for a DataFrame. Labels are the original class values."""
-        features, shape = self._features(x)
+        out, shape = self._outputs(x)
         if self.kind == "regression":
-            values = self._raw(features)
             if shape == "row":
-                return float(values[0])
-            return values.tolist() if shape == "list" else np.asarray(values, dtype=np.float64)
-        proba = self._raw(features)
-        if proba.shape[1] == 2:
-            index = (proba[:, 1] >= self.threshold).astype(np.intp)
+                return float(out[0])
+            return out.tolist() if shape == "list" else np.asarray(out, dtype=np.float64)
+        if out.shape[1] == 2:
+            index = (out[:, 1] >= self.threshold).astype(np.intp)
         else:
-            index = proba.argmax(axis=1)
+            index = out.argmax(axis=1)
         if shape == "row":
             i = int(index[0])
             return self.classes[i] if self.classes else i
@@ -359,6 +206,66 @@ class InferenceModel:
             f"{len(self.preprocessor.inputs)} inputs -> {len(self.preprocessor.feature_names)} "
             "features>"
         )
+
+
+class EnsembleModel(InferenceModel):
+    """A weighted average of models, each with its own preprocessing, ready to predict.
+
+    ``predict_proba`` is ``sum(w_i * p_i)`` over the members' class probabilities (in member
+    order, in float64); ``predict`` thresholds it (binary) or takes its argmax (multi-class)
+    and decodes the class labels. For regression the members' values are averaged. A dict is
+    served member by member through ``transform_row`` and the member's one-row predictor: no
+    pandas object is built.
+
+    Parameters
+    ----------
+    members : sequence of (Preprocessor, model, model_format, weight)
+        The members; the weights must be positive and sum to 1.
+    kind, classes, threshold, manifest
+        As :class:`InferenceModel`.
+
+    Attributes
+    ----------
+    members : tuple of (InferenceModel, float)
+        Each member served alone, and its weight. An ensemble has no single ``preprocessor``
+        or ``model``; ``model_format`` is ``"ensemble"``.
+    """
+
+    def __init__(
+        self,
+        members: Sequence[Member],
+        kind: str,
+        classes: list[Any] | None = None,
+        threshold: float | None = None,
+        manifest: Mapping[str, Any] | None = None,
+    ) -> None:
+        members = list(members)
+        weights = _check_weights([m[3] for m in members])
+        self._set_task(kind, classes, threshold, manifest)
+        self.model_format = ENSEMBLE
+        self.members = tuple(
+            (InferenceModel(pre, model, fmt, kind, classes, threshold), w)
+            for (pre, model, fmt, _), w in zip(members, weights, strict=True)
+        )
+
+    def _outputs(self, x: Any) -> tuple[np.ndarray, str]:
+        total: np.ndarray | None = None
+        shape = "array"
+        for member, weight in self.members:
+            out, shape = member._outputs(x)
+            part = weight * np.asarray(out, dtype=np.float64)
+            if total is not None and part.shape != total.shape:
+                raise BundleError(
+                    f"ensemble members disagree on the output shape: {total.shape} vs "
+                    f"{part.shape} ({member.model_format} member)"
+                )
+            total = part if total is None else total + part
+        assert total is not None
+        return total, shape
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{m.model_format} x {w:g}" for m, w in self.members)
+        return f"<EnsembleModel {self.kind} [{parts}]>"
 
 
 # export ---------------------------------------------------------------------------------------
@@ -398,6 +305,78 @@ def _json_value(v: Any, what: str) -> Any:
     except TypeError as err:
         raise BundleError(f"{what} {v!r} cannot be written to JSON ({err})") from None
     return v
+
+
+def _write(
+    path: str | os.PathLike[str],
+    parts: Sequence[tuple[Preprocessor, Any, str]],
+    weights: list[float] | None,
+    kind: str,
+    classes: list[Any] | None,
+    threshold: float | None,
+    metrics: Mapping[str, Any],
+    label: str,
+    extra: Mapping[str, Any] | None,
+) -> Path:
+    """Write a bundle of one model (``weights`` None) or an ensemble of ``parts``."""
+    target = Path(path)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise BundleError(f"{target} exists and is not an empty directory: not overwriting it")
+    for _, _, fmt in parts:
+        if fmt not in MODEL_IO:
+            raise BundleError(f"unknown model format {fmt!r}; known: {list(MODEL_IO)}")
+    if kind not in KINDS:
+        raise BundleError(f"kind must be 'classification' or 'regression'; got {kind!r}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        hashed, entries, schema = [PREPROCESS], list[dict[str, Any]](), dict[str, str]()
+        for i, (pre, model, fmt) in enumerate(parts):
+            where = PurePosixPath(*([] if weights is None else [MEMBERS_DIR, str(i)]))
+            (work / where / MODEL_DIR).mkdir(parents=True)
+            (work / where / PREPROCESS).write_text(pre.to_json())
+            written = MODEL_IO[fmt].save(model, work / where / MODEL_DIR)
+            files = [str(where / MODEL_DIR / PurePosixPath(f)) for f in written]
+            hashed += [*([] if weights is None else [str(where / PREPROCESS)]), *files]
+            entries.append({"dir": str(where), "model": {"format": fmt, "files": files}})
+            if weights is not None:
+                entries[-1].update(weight=weights[i], feature_names=pre.feature_names)
+            for k, v in pre.inputs.items():
+                schema.setdefault(str(k), str(v))
+        if weights is not None:  # the root plan is a note: a reader without ensembles checks
+            # every hash, then refuses the model format "ensemble"
+            members = [f"{e['dir']}/{PREPROCESS}" for e in entries]
+            (work / PREPROCESS).write_text(json.dumps({"ensemble_plans": members}, indent=2))
+        manifest: dict[str, Any] = {
+            "format": FORMAT,
+            "version": VERSION,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "versions": _versions(),
+            "task": {
+                "kind": kind,
+                "label": _json_value(label, "label"),
+                "classes": None
+                if classes is None
+                else [_json_value(c, "class label") for c in classes],
+                "threshold": None if threshold is None else float(threshold),
+            },
+            "input_schema": schema,
+            "feature_names": parts[0][0].feature_names if weights is None else None,
+            "metrics": _json_value(dict(metrics), "metrics"),
+            "model": entries[0]["model"] if weights is None else {"format": ENSEMBLE, "files": []},
+            **({} if weights is None else {ENSEMBLE: entries}),
+            "hashes": {f: _sha256(work / f) for f in hashed},
+            "extra": _json_value(dict(extra or {}), "extra"),
+        }
+        manifest["manifest_sha256"] = _manifest_digest(manifest)
+        (work / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        if target.exists():
+            target.rmdir()
+        os.replace(work, target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return target
 
 
 def export(
@@ -442,50 +421,39 @@ def export(
     pathlib.Path
         The bundle directory.
     """
-    target = Path(path)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise BundleError(f"{target} exists and is not an empty directory: not overwriting it")
-    io = MODEL_IO.get(model_format)
-    if io is None:
-        raise BundleError(f"unknown model format {model_format!r}; known: {list(MODEL_IO)}")
-    if kind not in ("classification", "regression"):
-        raise BundleError(f"kind must be 'classification' or 'regression'; got {kind!r}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        (work / PREPROCESS).write_text(preprocessor.to_json())
-        (work / MODEL_DIR).mkdir()
-        written = io.save(model, work / MODEL_DIR)
-        files = [f"{MODEL_DIR}/{PurePosixPath(f)}" for f in written]
-        manifest: dict[str, Any] = {
-            "format": FORMAT,
-            "version": VERSION,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "versions": _versions(),
-            "task": {
-                "kind": kind,
-                "label": _json_value(label, "label"),
-                "classes": None
-                if classes is None
-                else [_json_value(c, "class label") for c in classes],
-                "threshold": None if threshold is None else float(threshold),
-            },
-            "input_schema": {str(k): str(v) for k, v in preprocessor.inputs.items()},
-            "feature_names": preprocessor.feature_names,
-            "metrics": _json_value(dict(metrics), "metrics"),
-            "model": {"format": model_format, "files": files},
-            "hashes": {f: _sha256(work / f) for f in [PREPROCESS, *files]},
-            "extra": _json_value(dict(extra or {}), "extra"),
-        }
-        manifest["manifest_sha256"] = _manifest_digest(manifest)
-        (work / MANIFEST).write_text(json.dumps(manifest, indent=2))
-        if target.exists():
-            target.rmdir()
-        os.replace(work, target)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    return target
+    part = (preprocessor, model, model_format)
+    return _write(path, [part], None, kind, classes, threshold, metrics, label, extra)
+
+
+def export_ensemble(
+    path: str | os.PathLike[str],
+    members: Sequence[Member],
+    kind: str,
+    classes: list[Any] | None,
+    threshold: float | None,
+    metrics: Mapping[str, Any],
+    label: str,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write an ensemble bundle at ``path`` (which must not exist, or be empty); :func:`load`
+    gives an :class:`EnsembleModel`.
+
+    Member ``i``'s ``preprocess.json`` and ``model/`` go under ``members/<i>/``; the manifest's
+    ``"ensemble"`` lists each member's directory, weight and model files, and its sha256 table
+    covers every member file.
+
+    Parameters
+    ----------
+    members : sequence of (Preprocessor, model, model_format, weight)
+        Each member's fitted preprocessing, trained model, its key of :data:`MODEL_IO` and
+        its weight. The weights must be positive and sum to 1 (else ValueError).
+    path, kind, classes, threshold, metrics, label, extra
+        As :func:`export`, for the ensemble.
+    """
+    members = list(members)
+    weights = _check_weights([m[3] for m in members])
+    parts = [(pre, model, fmt) for pre, model, fmt, _ in members]
+    return _write(path, parts, weights, kind, classes, threshold, metrics, label, extra)
 
 
 # load -----------------------------------------------------------------------------------------
@@ -512,12 +480,43 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     return manifest
 
 
+def _parts(root: Path, manifest: Mapping[str, Any]) -> list[tuple[PurePosixPath, dict[str, Any]]]:
+    """``(directory, model entry)`` of each part to load: the bundle root for a single model,
+    ``members/<i>`` for each member of an ensemble."""
+    where = root / MANIFEST
+    if ENSEMBLE not in manifest:
+        model = manifest.get("model")
+        if not isinstance(model, dict) or not isinstance(model.get("files"), list):
+            raise BundleError(f"{where}: missing 'hashes' or 'model.files'")
+        return [(PurePosixPath(), model)]
+    entries = manifest[ENSEMBLE]
+    if not isinstance(entries, list) or not entries:
+        raise BundleError(f"{where}: 'ensemble' must be a non-empty list of members")
+    out = []
+    for i, e in enumerate(entries):
+        ok = (
+            isinstance(e, dict)
+            and isinstance(e.get("dir"), str)
+            and isinstance(e.get("model"), dict)
+            and isinstance(e["model"].get("files"), list)
+        )
+        if not ok:
+            raise BundleError(f"{where}: ensemble member {i} lacks 'dir' or 'model.files'")
+        rel = PurePosixPath(e["dir"])
+        if rel.is_absolute() or ".." in rel.parts:
+            raise BundleError(f"{where}: ensemble member {i} lies outside the bundle")
+        out.append((rel, e["model"]))
+    return out
+
+
 def _check_files(root: Path, manifest: Mapping[str, Any]) -> None:
     hashes = manifest.get("hashes")
-    files = manifest.get("model", {}).get("files")
-    if not isinstance(hashes, dict) or not isinstance(files, list):
+    if not isinstance(hashes, dict):
         raise BundleError(f"{root / MANIFEST}: missing 'hashes' or 'model.files'")
-    for name in [PREPROCESS, *files]:
+    required = [PREPROCESS]
+    for where, model in _parts(root, manifest):
+        required += [str(where / PREPROCESS), *model["files"]]
+    for name in required:
         if name not in hashes:
             raise BundleError(f"{root / MANIFEST}: no sha256 recorded for {name}")
     for name, digest in hashes.items():
@@ -531,8 +530,36 @@ def _check_files(root: Path, manifest: Mapping[str, Any]) -> None:
             raise BundleError(f"{file}: sha256 does not match the manifest (tampered or truncated)")
 
 
+def _load_part(
+    root: Path, where: PurePosixPath, model: Mapping[str, Any], allow_pickle: bool
+) -> tuple[Preprocessor, Any, str]:
+    """The preprocessor, model and model format stored under ``root / where``."""
+    fmt = model.get("format")
+    io = MODEL_IO.get(fmt) if isinstance(fmt, str) else None
+    if io is None:
+        raise BundleError(f"{root / MANIFEST}: unknown model format {fmt!r}")
+    if io.requires_pickle and not allow_pickle:
+        raise BundleError(
+            f"{root / where / MODEL_DIR}: model format {fmt!r} is a pickle, which runs code "
+            "when loaded; pass allow_pickle=True only for a bundle you trust"
+        )
+    plan = root / where / PREPROCESS
+    try:
+        pre = Preprocessor.from_json(plan.read_text(), allow_pickle=allow_pickle)
+    except PreprocessFormatError as err:
+        raise BundleError(f"{plan}: {err}") from err
+    try:
+        files = [str(PurePosixPath(f).relative_to(where / MODEL_DIR)) for f in model["files"]]
+    except ValueError:
+        raise BundleError(
+            f"{root / MANIFEST}: model files {model['files']} are not under {where / MODEL_DIR}"
+        ) from None
+    assert isinstance(fmt, str)
+    return pre, io.load(root / where / MODEL_DIR, files), fmt
+
+
 def load(path: str | os.PathLike[str], allow_pickle: bool = False) -> InferenceModel:
-    """Load a bundle written by :func:`export`, checking it first.
+    """Load a bundle written by :func:`export` or :func:`export_ensemble`, checking it first.
 
     Parameters
     ----------
@@ -545,36 +572,42 @@ def load(path: str | os.PathLike[str], allow_pickle: bool = False) -> InferenceM
     Returns
     -------
     InferenceModel
+        An :class:`EnsembleModel` when the manifest lists an ``"ensemble"``.
 
     Raises
     ------
     BundleError
         Missing manifest, another format or version, a file missing, tampered or truncated
-        (its sha256 differs), a model format that is unknown or needs ``allow_pickle``.
+        (its sha256 differs), a model format that is unknown or needs ``allow_pickle``,
+        ensemble weights that are not positive or do not sum to 1.
     """
     root = Path(path)
     manifest = _read_manifest(root)
     _check_files(root, manifest)
-    fmt = manifest["model"].get("format")
-    io = MODEL_IO.get(fmt)
-    if io is None:
-        raise BundleError(f"{root / MANIFEST}: unknown model format {fmt!r}")
-    if io.requires_pickle and not allow_pickle:
-        raise BundleError(
-            f"{root / MODEL_DIR}: model format {fmt!r} is a pickle, which runs code when "
-            "loaded; pass allow_pickle=True only for a bundle you trust"
-        )
-    try:
-        pre = Preprocessor.from_json((root / PREPROCESS).read_text(), allow_pickle=allow_pickle)
-    except PreprocessFormatError as err:
-        raise BundleError(f"{root / PREPROCESS}: {err}") from err
-    files = [str(PurePosixPath(f).relative_to(MODEL_DIR)) for f in manifest["model"]["files"]]
-    model = io.load(root / MODEL_DIR, files)
     task = manifest.get("task", {})
-    return InferenceModel(
-        pre,
-        model,
-        fmt,
+    parts = _parts(root, manifest)
+    if ENSEMBLE not in manifest:
+        pre, model, fmt = _load_part(root, parts[0][0], parts[0][1], allow_pickle)
+        return InferenceModel(
+            pre,
+            model,
+            fmt,
+            task.get("kind"),
+            task.get("classes"),
+            task.get("threshold"),
+            manifest=manifest,
+        )
+    weights = [e.get("weight") for e in manifest[ENSEMBLE]]
+    try:
+        _check_weights(weights)
+    except ValueError as err:
+        raise BundleError(f"{root / MANIFEST}: {err}") from None
+    members = [
+        (*_load_part(root, where, model, allow_pickle), w)
+        for (where, model), w in zip(parts, weights, strict=True)
+    ]
+    return EnsembleModel(
+        members,  # type: ignore[arg-type]
         task.get("kind"),
         task.get("classes"),
         task.get("threshold"),

@@ -133,13 +133,21 @@ class Candidate:
         return self.task.decode(self.predict_proba(frame).argmax(axis=1))
 
     def export(self, path: str | Path) -> Path:
-        """Write a deployable inference bundle (see :func:`litmus_automl.load`)."""
+        """Write a deployable inference bundle (see :func:`litmus_automl.load`); an
+        ensemble's bundle holds every member's preprocessing and model with its weight."""
+        from .bundle import export, export_ensemble
+
         if self.members:
-            raise NotImplementedError(
-                "exporting an ensemble candidate is not implemented yet: export one of its "
-                f"members ({', '.join(m.name for m, _ in self.members)})"
+            return export_ensemble(
+                path,
+                self._members(),
+                kind="regression" if self.task.kind == "regression" else "classification",
+                classes=None if self.task.classes_ is None else list(self.task.classes_),
+                threshold=0.5 if self.task.kind == "binary" else None,
+                metrics=self.scores,
+                label=self.task.label,
+                extra={"candidate": self.name, "weights": _jsonable(self.params)},
             )
-        from .bundle import export
 
         assert self.preprocessor is not None
         model, model_format = native_model(self.model)
@@ -156,10 +164,24 @@ class Candidate:
             extra={"candidate": self.name, "params": _jsonable(self.params)},
         )
 
+    def _members(self) -> list[tuple[Any, Any, str, float]]:
+        out = []
+        for member, weight in self.members:
+            model, model_format = native_model(member.model)
+            out.append((member.preprocessor, model, model_format, weight))
+        return out
+
     def inference_model(self) -> Any:
         """The in-memory equivalent of the exported bundle (same prediction path)."""
-        from .bundle import InferenceModel
+        from .bundle import EnsembleModel, InferenceModel
 
+        if self.members:
+            return EnsembleModel(
+                self._members(),
+                "regression" if self.task.kind == "regression" else "classification",
+                None if self.task.classes_ is None else list(self.task.classes_),
+                0.5 if self.task.kind == "binary" else None,
+            )
         assert self.preprocessor is not None
         model, model_format = native_model(self.model)
         return InferenceModel(

@@ -207,7 +207,7 @@ def test_custom_algorithm_and_metric(cancer):
         litmus.train([cancer], tune=litmus.Tune(objective="test.accuracy"), progress=False)
 
 
-def test_ensemble_is_one_more_candidate(cancer):
+def test_ensemble_is_one_more_candidate_and_exports(cancer, tmp_path):
     result = litmus.train(
         [cancer],
         algorithm=["LogisticRegression", litmus.XGBoost().hyperparams(n_estimators=50)],
@@ -217,8 +217,13 @@ def test_ensemble_is_one_more_candidate(cancer):
     ensemble = next(c for c in result.candidates if c.name == "ensemble")
     assert abs(sum(w for _, w in ensemble.members) - 1.0) < 1e-9
     assert "test" in ensemble.scores
-    with pytest.raises(NotImplementedError, match="ensemble"):
-        ensemble.export("/tmp/never-written")
+    bundle = litmus.load(ensemble.export(tmp_path / "ensemble"))
+    features = cancer.test.drop(columns="target")
+    np.testing.assert_allclose(
+        bundle.predict_proba(features), ensemble.predict_proba(features), rtol=1e-12
+    )
+    row = features.iloc[0].to_dict()
+    assert bundle.predict(row) == ensemble.predict(features.iloc[:1])[0]
 
 
 def test_dask_local_cluster_gives_the_local_result(cancer):
