@@ -49,10 +49,18 @@ class Executor:
             return f"local ({self.cpus} cpus)"
         return f"dask {self.client.scheduler.address}"
 
-    def map(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> list[Any]:
-        """``[fn(*args) for args in calls]``, on the cluster when there is one."""
+    def map(
+        self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], threads: bool = False
+    ) -> list[Any]:
+        """``[fn(*args) for args in calls]``, on the cluster when there is one, else on
+        ``cpus`` local threads when ``threads`` (results in call order either way)."""
         if self.client is None:
-            return [fn(*args) for args in calls]
+            if not threads or self.cpus == 1 or len(calls) < 2:
+                return [fn(*args) for args in calls]
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=min(self.cpus, len(calls))) as pool:
+                return list(pool.map(lambda args: fn(*args), calls))
         futures = [self.client.submit(fn, *args, pure=False) for args in calls]
         return list(self.client.gather(futures))
 

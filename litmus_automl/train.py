@@ -76,6 +76,8 @@ def _fit_fold(
     With a ``deadline``, algorithms that can stop mid-fit (XGBoost: a callback between
     boosting rounds) stop when it passes, and the trial is stopped (:class:`TrialStopped`).
     """
+    if deadline is not None and time.monotonic() > deadline:
+        raise TrialStopped("over the time budget before a fold started")
     est = algorithm.with_params(params)
     if deadline is not None:
         est.deadline = deadline
@@ -325,9 +327,11 @@ def _cross_validate(
     executor: Executor,
     trial: Any = None,
     deadline: float | None = None,
+    parallel: bool = False,
 ) -> tuple[dict[str, list[float]], np.ndarray]:
-    """Fold scores per metric and the out-of-fold predictions. Folds run one by one (so a
-    trial can be pruned after each) locally, all at once on a cluster."""
+    """Fold scores per metric and the out-of-fold predictions. With ``parallel`` the folds
+    run at once (on the cluster's workers, or on local threads: the models release the GIL);
+    otherwise one by one, so that a trial can be pruned after each."""
     n = len(task.train)
     width = 1 if task.kind == "regression" else len(task.classes_)  # type: ignore[arg-type]
     oof = np.full((n, width), np.nan)
@@ -339,11 +343,14 @@ def _cross_validate(
             scores[k].append(v)
         oof[fold.valid_idx] = pred[:, None] if proba is None else proba
 
-    if executor.client is not None:
-        results = executor.map(
-            _fit_fold, [(algorithm, params, f, task.kind, metrics) for f in folds]
-        )
-        for fold, result in zip(folds, results):
+    if parallel:
+        if deadline is not None and time.monotonic() > deadline:
+            raise TrialStopped("over the time budget before its folds started")
+        # a monotonic deadline means nothing on another machine: the cluster's folds are
+        # bounded by the checks before each trial and before its folds start
+        local_deadline = deadline if executor.client is None else None
+        calls = [(algorithm, params, f, task.kind, metrics, local_deadline) for f in folds]
+        for fold, result in zip(folds, executor.map(_fit_fold, calls, threads=True)):
             record(fold, result)
         return scores, oof[:, 0] if width == 1 else oof
     for i, fold in enumerate(folds):
@@ -386,6 +393,7 @@ def _refit(
     cv: dict[str, list[float]],
     oof: np.ndarray,
     trials: int,
+    n_jobs: int = 1,
 ) -> Candidate:
     X = task.X(task.train)
     prep = Preprocessor.fit(X, task.roles, preprocess)
@@ -393,6 +401,7 @@ def _refit(
     y = task.y(task.train)
     start = time.perf_counter()
     model = algorithm.with_params(params)
+    model.n_jobs = n_jobs  # the refit is one model: give it every core
     model.fit(features, y)
     fit_s = time.perf_counter() - start
     pred, proba = _outputs(model, features, task.kind)
@@ -442,6 +451,10 @@ def _train_task(
 
     metrics = _resolve_metrics(task.kind, metrics_spec)
     objective_name, objective = _objective(tune, metrics)
+    # folds in parallel (one thread per model) on a cluster, or locally with several cpus;
+    # one by one with all cpus per model when Hyperband must see each fold's score first
+    pruning = tune is not None and tune.method == "bohb"
+    parallel = executor.client is not None or (executor.cpus > 1 and not pruning)
     folds = _folds(task, preprocess)
     n_classes = 0 if task.classes_ is None else len(task.classes_)
     candidates: list[Candidate] = []
@@ -449,7 +462,9 @@ def _train_task(
     seen: dict[str, int] = {}
     for spec in algorithms:
         algorithm = get(spec)
-        algorithm.configure(task.kind, n_classes, seed=task.seed, n_jobs=executor.cpus)
+        algorithm.configure(
+            task.kind, n_classes, seed=task.seed, n_jobs=1 if parallel else executor.cpus
+        )
         base = str(getattr(algorithm, "name", "") or type(algorithm).__name__)
         seen[base] = seen.get(base, 0) + 1
         name = base if seen[base] == 1 else f"{base}#{seen[base]}"
@@ -475,6 +490,7 @@ def _train_task(
                         executor,
                         trial,
                         deadline,
+                        parallel,
                     )
                 finally:
                     bar.update(1)
@@ -497,11 +513,20 @@ def _train_task(
         else:
             params = {}
             cv, oof = _cross_validate(
-                algorithm, params, folds, task, metrics["validation"], objective, executor
+                algorithm,
+                params,
+                folds,
+                task,
+                metrics["validation"],
+                objective,
+                executor,
+                parallel=parallel,
             )
             trials = 1
         candidates.append(
-            _refit(name, algorithm, params, task, preprocess, metrics, cv, oof, trials)
+            _refit(
+                name, algorithm, params, task, preprocess, metrics, cv, oof, trials, executor.cpus
+            )
         )
     if ensemble and len(candidates) > 1:
         candidates.append(_ensemble(task, candidates, objective, metrics))

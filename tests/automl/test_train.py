@@ -270,3 +270,17 @@ def test_time_budget_stops_a_trial_inside_a_long_fit(cancer):
     with pytest.raises(RuntimeError, match="no trial of XGBoost finished within the budget"):
         litmus.train([cancer], algorithm=[slow], tune=tune, progress=False)
     assert time.monotonic() - start < 10  # 20,000 rounds x 5 folds would take minutes
+
+
+def test_local_parallel_folds_match_sequential_folds(cancer):
+    runs = [
+        litmus.train(
+            [cancer],
+            algorithm=["LogisticRegression"],
+            resources={"train": {"cpus": cpus}},
+            progress=False,
+        )
+        for cpus in (1, 2)  # one by one; then the folds on two threads
+    ]
+    assert runs[0].best.scores["validation"] == runs[1].best.scores["validation"]
+    np.testing.assert_array_equal(runs[0].best.oof, runs[1].best.oof)
