@@ -463,7 +463,11 @@ def _train_task(
     for spec in algorithms:
         algorithm = get(spec)
         algorithm.configure(
-            task.kind, n_classes, seed=task.seed, n_jobs=1 if parallel else executor.cpus
+            task.kind,
+            n_classes,
+            seed=task.seed,
+            n_jobs=1 if parallel else executor.cpus,
+            device="cuda" if executor.gpus else None,  # XGBoost trains on the GPU
         )
         base = str(getattr(algorithm, "name", "") or type(algorithm).__name__)
         seen[base] = seen.get(base, 0) + 1

@@ -284,3 +284,13 @@ def test_local_parallel_folds_match_sequential_folds(cancer):
     ]
     assert runs[0].best.scores["validation"] == runs[1].best.scores["validation"]
     np.testing.assert_array_equal(runs[0].best.oof, runs[1].best.oof)
+
+
+def test_gpus_map_to_xgboosts_cuda_device(cancer, monkeypatch):
+    # pretend the machine shows a GPU: the executor accepts it and XGBoost is configured for
+    # CUDA, which this CPU-only XGBoost then refuses with its own clear error
+    monkeypatch.setattr("litmus_automl.execution.gpu_count", lambda: 1)
+    with pytest.raises(RuntimeError, match="device='cuda' was requested"):
+        litmus.train(
+            [cancer], algorithm=["XGBoost"], resources={"train": {"gpus": 1}}, progress=False
+        )
