@@ -37,6 +37,8 @@ DEFAULT_METRICS = {
     "regression": {"validation": ["rmse", "r2"], "test": ["rmse", "r2"]},
 }
 SPLITS = ("train", "validation", "test")
+TRAIN_KEY = "train:"
+"""Prefix of fold scores computed on a fold's training rows (a ``train.*`` objective)."""
 
 
 @dataclasses.dataclass
@@ -70,6 +72,7 @@ def _fit_fold(
     kind: str,
     metrics: Sequence[Metric],
     deadline: float | None = None,
+    train_metrics: Sequence[Metric] = (),
 ) -> tuple[dict[str, float], np.ndarray, np.ndarray | None]:
     """Fit on the fold's training part; scores and predictions on its validation part.
 
@@ -86,7 +89,12 @@ def _fit_fold(
     if stop is not None and stop.hit:
         raise TrialStopped("over the time budget (stopped while fitting a fold)")
     pred, proba = _outputs(est, fold.X_valid, kind)
-    return _scores(metrics, kind, fold.y_valid, pred, proba), pred, proba
+    scores = _scores(metrics, kind, fold.y_valid, pred, proba)
+    if train_metrics:  # the objective is a train metric: score the fold's training rows too
+        tpred, tproba = _outputs(est, fold.X_train, kind)
+        fit_scores = _scores(train_metrics, kind, fold.y_train, tpred, tproba)
+        scores.update({f"{TRAIN_KEY}{k}": v for k, v in fit_scores.items()})
+    return scores, pred, proba
 
 
 @dataclasses.dataclass
@@ -281,22 +289,28 @@ def _resolve_metrics(
 
 
 def _objective(tune: Tune | None, metrics: dict[str, list[Metric]]) -> tuple[str, Metric]:
+    """``"<split>.<metric key>"`` optimized and its metric. ``validation`` (the default) is
+    the fold mean on held-out rows; ``train`` the fold mean on each fold's training rows (an
+    optimistic score, allowed because asked for); ``test`` is refused: tuning on the test set
+    would make its score meaningless."""
     target = tune.objective if tune is not None and tune.objective else None
     if target is None:
         first = metrics["validation"][0]
         return f"validation.{first.key}", first
     split, name = target.split(".", 1)
-    if split != "validation":
+    if split == "test":
         raise ValueError(
-            f"Tune(objective={target!r}): tuning optimizes a validation metric "
-            "(train is optimistic and test must stay unseen)"
+            f"Tune(objective={target!r}): tuning on the test set would leak it into model "
+            "selection (its score would no longer estimate new data); use a validation metric"
         )
-    for m in metrics["validation"]:
+    if split not in ("validation", "train"):
+        raise ValueError(f"Tune(objective={target!r}): the split must be 'validation' or 'train'")
+    for m in metrics[split]:
         if name in (m.key, m.name):
-            return f"validation.{m.key}", m
+            return f"{split}.{m.key}", m
     m = metric(name)
-    metrics["validation"].append(m)
-    return f"validation.{m.key}", m
+    metrics[split].append(m)
+    return f"{split}.{m.key}", m
 
 
 def _folds(task: TaskData, preprocess: Callable[..., Any] | None) -> list[_Fold]:
@@ -328,6 +342,7 @@ def _cross_validate(
     trial: Any = None,
     deadline: float | None = None,
     parallel: bool = False,
+    train_metrics: Sequence[Metric] = (),
 ) -> tuple[dict[str, list[float]], np.ndarray]:
     """Fold scores per metric and the out-of-fold predictions. With ``parallel`` the folds
     run at once (on the cluster's workers, or on local threads: the models release the GIL);
@@ -336,6 +351,7 @@ def _cross_validate(
     width = 1 if task.kind == "regression" else len(task.classes_)  # type: ignore[arg-type]
     oof = np.full((n, width), np.nan)
     scores: dict[str, list[float]] = {m.key: [] for m in metrics}
+    scores.update({f"{TRAIN_KEY}{m.key}": [] for m in train_metrics})
 
     def record(fold: _Fold, result: tuple[dict[str, float], np.ndarray, Any]) -> None:
         fold_scores, pred, proba = result
@@ -349,16 +365,21 @@ def _cross_validate(
         # a monotonic deadline means nothing on another machine: the cluster's folds are
         # bounded by the checks before each trial and before its folds start
         local_deadline = deadline if executor.client is None else None
-        calls = [(algorithm, params, f, task.kind, metrics, local_deadline) for f in folds]
+        calls = [
+            (algorithm, params, f, task.kind, metrics, local_deadline, train_metrics) for f in folds
+        ]
         for fold, result in zip(folds, executor.map(_fit_fold, calls, threads=True)):
             record(fold, result)
         return scores, oof[:, 0] if width == 1 else oof
     for i, fold in enumerate(folds):
         if deadline is not None and time.monotonic() > deadline:
             raise TrialStopped(f"over the time budget after {i} of {len(folds)} folds")
-        record(fold, _fit_fold(algorithm, params, fold, task.kind, metrics, deadline))
+        record(
+            fold, _fit_fold(algorithm, params, fold, task.kind, metrics, deadline, train_metrics)
+        )
         if trial is not None:
-            trial.report(float(np.mean(scores[objective.key])), step=i)
+            key = f"{TRAIN_KEY}{objective.key}" if train_metrics else objective.key
+            trial.report(float(np.mean(scores[key])), step=i)
             if trial.should_prune():
                 raise TrialStopped(f"pruned by Hyperband after {i + 1} of {len(folds)} folds")
     return scores, oof[:, 0] if width == 1 else oof
@@ -406,8 +427,10 @@ def _refit(
     fit_s = time.perf_counter() - start
     pred, proba = _outputs(model, features, task.kind)
     scores = {
-        "validation": {k: float(np.mean(v)) for k, v in cv.items()},
-        "validation_std": {k: float(np.std(v)) for k, v in cv.items()},
+        "validation": {k: float(np.mean(v)) for k, v in cv.items() if not k.startswith(TRAIN_KEY)},
+        "validation_std": {
+            k: float(np.std(v)) for k, v in cv.items() if not k.startswith(TRAIN_KEY)
+        },
         "train": _scores(metrics["train"], task.kind, y, pred, proba),
     }
     if task.test is not None and metrics["test"]:
@@ -453,6 +476,9 @@ def _train_task(
     objective_name, objective = _objective(tune, metrics)
     # folds in parallel (one thread per model) on a cluster, or locally with several cpus;
     # one by one with all cpus per model when Hyperband must see each fold's score first
+    on_train = objective_name.startswith("train.")
+    train_metrics = [objective] if on_train else []
+    objective_key = f"{TRAIN_KEY}{objective.key}" if on_train else objective.key
     pruning = tune is not None and tune.method == "bohb"
     parallel = executor.client is not None or (executor.cpus > 1 and not pruning)
     folds = _folds(task, preprocess)
@@ -495,12 +521,13 @@ def _train_task(
                         trial,
                         deadline,
                         parallel,
+                        train_metrics,
                     )
                 finally:
                     bar.update(1)
                 trial.set_user_attr("cv", cv)
                 trial.set_user_attr("oof", oof)
-                return float(np.mean(cv[objective.key]))
+                return float(np.mean(cv[objective_key]))
 
             study = run_study(tune, space, evaluate, objective.greater_is_better, len(folds), name)
             bar.close()

@@ -203,8 +203,20 @@ def test_custom_algorithm_and_metric(cancer):
     )
     scores = result.best.scores["validation"]
     assert 0 < scores["balanced_error"] < 0.5 and scores["accuracy"] > 0.8
-    with pytest.raises(ValueError, match="validation metric"):
+    with pytest.raises(ValueError, match="tuning on the test set would leak it"):
         litmus.train([cancer], tune=litmus.Tune(objective="test.accuracy"), progress=False)
+
+
+def test_objective_on_the_train_split(cancer):
+    tune = litmus.Tune(method="random", n_trials=3, seed=0, objective="train.accuracy")
+    algo = litmus.LogisticRegression().search(C=litmus.Float(0.01, 10.0, log=True))
+    result = litmus.train([cancer], algorithm=[algo], tune=tune, progress=False)
+    assert result.objective == "train.accuracy"
+    study = result.studies["LogisticRegression"]
+    for t in study.trials:  # each trial's value is the fold mean on the folds' training rows
+        assert t.value == pytest.approx(np.mean(t.user_attrs["cv"]["train:accuracy"]))
+    assert "train:accuracy" not in result.best.scores["validation"]
+    assert "train.accuracy" in result.leaderboard.columns
 
 
 def test_ensemble_is_one_more_candidate_and_exports(cancer, tmp_path):
