@@ -46,6 +46,10 @@ class Tune:
         Seeds the sampler: the same seed gives the same trials.
     grid_size : int
         Points per numeric dimension for ``grid``.
+    n_jobs : int
+        Trials run at once (threads; their folds go to the cluster when there is one). With
+        more than one, the trials' order depends on timing, so a run is no longer exactly
+        reproducible from the seed; the default 1 is.
 
     Examples
     --------
@@ -59,8 +63,11 @@ class Tune:
     objective: str | None = None
     seed: int = 0
     grid_size: int = 3
+    n_jobs: int = 1
 
     def __post_init__(self) -> None:
+        if not isinstance(self.n_jobs, int) or self.n_jobs < 1:
+            raise ValueError(f"Tune(n_jobs=...) must be a positive integer; got {self.n_jobs!r}")
         if self.method not in METHODS:
             raise ValueError(f"Tune(method=...) must be one of {METHODS}; got {self.method!r}")
         if not isinstance(self.n_trials, int) or self.n_trials < 1:
@@ -156,6 +163,9 @@ def run_study(
             trial.set_user_attr("stopped", str(why))
             raise optuna.TrialPruned(str(why)) from None
 
+    if tune.n_jobs > 1:  # concurrent trials: optuna stops starting new ones at the budget
+        study.optimize(objective, n_trials=n_trials, n_jobs=tune.n_jobs, timeout=tune.timeout_s)
+        return study
     for _ in itertools.repeat(None, n_trials):
         if deadline is not None and time.monotonic() >= deadline:
             break

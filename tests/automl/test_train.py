@@ -306,3 +306,13 @@ def test_gpus_map_to_xgboosts_cuda_device(cancer, monkeypatch):
         litmus.train(
             [cancer], algorithm=["XGBoost"], resources={"train": {"gpus": 1}}, progress=False
         )
+
+
+def test_trials_in_parallel(cancer):
+    tune = litmus.Tune(method="random", n_trials=4, seed=0, n_jobs=2)
+    algo = litmus.LogisticRegression().search(C=litmus.Float(0.01, 10.0, log=True))
+    result = litmus.train([cancer], algorithm=[algo], tune=tune, progress=False)
+    trials = result.studies["LogisticRegression"].trials
+    assert len(trials) == 4 and all(t.value is not None for t in trials)
+    with pytest.raises(ValueError, match="n_jobs"):
+        litmus.Tune(n_jobs=0)
