@@ -316,3 +316,24 @@ def test_trials_in_parallel(cancer):
     assert len(trials) == 4 and all(t.value is not None for t in trials)
     with pytest.raises(ValueError, match="n_jobs"):
         litmus.Tune(n_jobs=0)
+
+
+def add_ratio(df):
+    """A user's preprocessing in the pandas API (traced by litsdf)."""
+    df["area_per_radius"] = df["mean area"] / df["mean radius"]
+    return df
+
+
+def test_user_preprocess_is_traced_into_the_bundle(cancer, tmp_path):
+    result = litmus.train(
+        [cancer],
+        algorithm=[litmus.XGBoost().hyperparams(n_estimators=30)],
+        preprocess=add_ratio,
+        progress=False,
+    )
+    best = result.best
+    assert any("area_per_radius" in f for f in best.preprocessor.feature_names)
+    bundle = litmus.load(best.export(tmp_path / "b"))
+    features = cancer.test.drop(columns="target")
+    np.testing.assert_array_equal(bundle.predict_proba(features), best.predict_proba(features))
+    assert bundle.predict(features.iloc[0].to_dict()) == best.predict(features.iloc[:1])[0]
