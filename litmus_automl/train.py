@@ -142,66 +142,40 @@ class Candidate:
             return np.asarray(self.model.predict(self._features(frame)), dtype="float64")
         return self.task.decode(self.predict_proba(frame).argmax(axis=1))
 
+    def _post(self) -> dict[str, Any]:
+        """What a bundle needs to turn model outputs into predictions."""
+        kind = self.task.kind
+        return {
+            "kind": "regression" if kind == "regression" else "classification",
+            "classes": None if self.task.classes_ is None else list(self.task.classes_),
+            "threshold": 0.5 if kind == "binary" else None,
+        }
+
+    def _members(self) -> list[tuple[Any, Any, str, float]]:
+        return [(m.preprocessor, *native_model(m.model), w) for m, w in self.members]
+
     def export(self, path: str | Path) -> Path:
         """Write a deployable inference bundle (see :func:`litmus_automl.load`); an
         ensemble's bundle holds every member's preprocessing and model with its weight."""
         from .bundle import export, export_ensemble
 
+        common = {**self._post(), "metrics": self.scores, "label": self.task.label}
         if self.members:
-            return export_ensemble(
-                path,
-                self._members(),
-                kind="regression" if self.task.kind == "regression" else "classification",
-                classes=None if self.task.classes_ is None else list(self.task.classes_),
-                threshold=0.5 if self.task.kind == "binary" else None,
-                metrics=self.scores,
-                label=self.task.label,
-                extra={"candidate": self.name, "weights": _jsonable(self.params)},
-            )
-
+            extra = {"candidate": self.name, "weights": _jsonable(self.params)}
+            return export_ensemble(path, self._members(), **common, extra=extra)
         assert self.preprocessor is not None
         model, model_format = native_model(self.model)
-        return export(
-            path,
-            preprocessor=self.preprocessor,
-            model=model,
-            model_format=model_format,
-            kind="regression" if self.task.kind == "regression" else "classification",
-            classes=None if self.task.classes_ is None else list(self.task.classes_),
-            threshold=0.5 if self.task.kind == "binary" else None,
-            metrics=self.scores,
-            label=self.task.label,
-            extra={"candidate": self.name, "params": _jsonable(self.params)},
-        )
-
-    def _members(self) -> list[tuple[Any, Any, str, float]]:
-        out = []
-        for member, weight in self.members:
-            model, model_format = native_model(member.model)
-            out.append((member.preprocessor, model, model_format, weight))
-        return out
+        extra = {"candidate": self.name, "params": _jsonable(self.params)}
+        return export(path, self.preprocessor, model, model_format, **common, extra=extra)
 
     def inference_model(self) -> Any:
         """The in-memory equivalent of the exported bundle (same prediction path)."""
         from .bundle import EnsembleModel, InferenceModel
 
         if self.members:
-            return EnsembleModel(
-                self._members(),
-                "regression" if self.task.kind == "regression" else "classification",
-                None if self.task.classes_ is None else list(self.task.classes_),
-                0.5 if self.task.kind == "binary" else None,
-            )
+            return EnsembleModel(self._members(), **self._post())
         assert self.preprocessor is not None
-        model, model_format = native_model(self.model)
-        return InferenceModel(
-            self.preprocessor,
-            model,
-            model_format,
-            "regression" if self.task.kind == "regression" else "classification",
-            None if self.task.classes_ is None else list(self.task.classes_),
-            0.5 if self.task.kind == "binary" else None,
-        )
+        return InferenceModel(self.preprocessor, *native_model(self.model), **self._post())
 
 
 def native_model(algorithm: Any) -> tuple[Any, str]:

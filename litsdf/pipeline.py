@@ -22,9 +22,12 @@ from litsdf_compiler.ir.relations import SERIES, DataRef, Relation, Source
 from litsdf_compiler.ir.schema import dtype_from_json, dtype_to_json
 from litsdf_compiler.ir.serde import PlanFormatError, from_json, to_json
 from litsdf_compiler.meta import meta_of
+from litsdf_compiler.selector import thresholds
 
 from ._config import options
 from ._core import TraceError, tracing
+from .frame import DataFrame
+from .series import Series
 
 __all__ = ["compile", "Pipeline", "TraceError"]
 
@@ -37,8 +40,6 @@ _INPUT_ORIGIN = "pipeline input"
 def _schema_frame(example: Any, schema: Any, position: int) -> pd.DataFrame:
     """An empty frame with the input's columns and dtypes."""
     if example is not None:
-        from .frame import DataFrame
-
         if isinstance(example, DataFrame):
             example = example._meta
         if not isinstance(example, pd.DataFrame):
@@ -160,9 +161,6 @@ class Pipeline:
     def _trace(
         cls, fn: Callable[..., Any], placeholders: tuple[Source, ...], names: tuple[str, ...]
     ) -> Pipeline:
-        from .frame import DataFrame
-        from .series import Series
-
         with tracing(frozenset(p.data.token for p in placeholders)):
             out = fn(*[DataFrame._from_plan(p) for p in placeholders])
         if isinstance(out, DataFrame):
@@ -200,8 +198,6 @@ class Pipeline:
     # vectorized ------------------------------------------------------------------------------
     def __call__(self, *frames: Any) -> Any:
         """Run on DataFrames (pandas in -> pandas out; litsdf in -> lazy litsdf out)."""
-        from .frame import DataFrame
-
         if len(frames) != len(self._inputs):
             raise TypeError(
                 f"this pipeline takes {len(self._inputs)} DataFrame(s) "
@@ -223,8 +219,6 @@ class Pipeline:
     def _run_rows(self, frame: pd.DataFrame) -> Any:
         """The row kernel on a small pandas frame (no plan rebuilt, no selection walk): used
         when ``rows`` is requested, or under ``auto`` for at most ``rows_max_rows`` rows."""
-        from litsdf_compiler.selector import thresholds
-
         backend = options.backend
         if backend != "rows":
             if backend != "auto":
@@ -273,8 +267,6 @@ class Pipeline:
     def _bind(self, i: int, frame: Any) -> Relation:
         """Input ``i`` as a plan: the frame's columns checked against the schema and put in
         schema order (extra columns are ignored)."""
-        from .frame import DataFrame
-
         expected = self._inputs[i].data.data
         if isinstance(frame, DataFrame):
             actual = frame._meta
@@ -327,9 +319,6 @@ class Pipeline:
         return raw
 
     def _wrap(self, plan: Relation) -> Any:
-        from .frame import DataFrame
-        from .series import Series
-
         if self._is_series:
             return Series._from_relation(plan, self._series_name)
         return DataFrame._from_plan(plan)
@@ -497,8 +486,6 @@ def _unlabel(v: Any) -> Any:
 
 
 def _size_rule() -> str:
-    from litsdf_compiler.selector import thresholds
-
     th = thresholds()
     return (
         f"rows for <= {th.rows_max_rows} rows, numba for >= {th.numba_min_rows} rows, pandas "

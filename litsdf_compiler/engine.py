@@ -7,6 +7,7 @@ import time
 import weakref
 from typing import Any
 
+from . import selector
 from .backends import Backend, get_backend, registry
 from .ir.base import Node, replace_children
 from .ir.relations import DataRef, Relation, Source
@@ -87,8 +88,6 @@ def select(plan: Node, requested: str = "auto", rows: int | None = -1) -> tuple[
         if not verdict:
             raise BackendDeclined(f"backend {requested!r} declined the plan: {verdict.reason}")
         return backend, Decision(requested, "requested explicitly")
-    from . import selector
-
     if rows == -1:
         rows = selector.estimate_rows(plan) if isinstance(plan, Relation) else None
     preferred, why = selector.preference(rows)

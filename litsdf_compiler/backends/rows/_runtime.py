@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas._libs import lib
 
 __all__ = ["MissingColumnError", "RUNTIME"]
 
@@ -215,8 +216,6 @@ def _infer1(v: Any) -> Any:
         return v
     if cls is np.float64 or cls is np.int64 or cls is np.bool_:
         return v.item()  # an int64/float64/bool column gives the Python scalar back
-    from pandas._libs import lib
-
     arr = np.empty(1, dtype=object)
     arr[0] = v
     out = pd.Series(lib.maybe_convert_objects(arr)).iloc[0]

@@ -9,12 +9,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pandas._libs import lib
 
 from ._runtime import _expanding, _Row
 from .codegen import Generated
 from .values import BOOL, F64, I64, STR
 
 __all__ = ["run_frame"]
+
+try:  # pandas' internal frame constructor (skips eager block consolidation)
+    from pandas.core.internals.construction import arrays_to_mgr as _arrays_to_mgr
+except ImportError:  # pragma: no cover - another pandas layout
+    _arrays_to_mgr = None
 
 _STR_ARRAY = STR.construct_array_type()
 _ARROW_STR = getattr(STR, "storage", None) == "pyarrow"
@@ -33,8 +40,6 @@ def _str_array(values: Any) -> Any:
     """pandas' ``str`` array of ``values`` (str, None or NaN) without the per-value checks
     of ``_from_sequence``: the generated code only produces strings and missing values."""
     if _ARROW_STR:
-        import pyarrow as pa
-
         chunk = pa.array(values, type=pa.large_string(), from_pandas=True)
         return _STR_ARRAY(pa.chunked_array([chunk]), dtype=STR)
     return _STR_ARRAY._from_sequence(values, dtype=STR)
@@ -66,8 +71,6 @@ def _reached(results: list[Any], stage: int) -> bool:
 
 def _infer(values: Any, meta_dtype: Any) -> Any:
     """The column pandas infers from the objects ``values`` (``Series.map(func)``)."""
-    from pandas._libs import lib
-
     if not len(values):
         return pd.array([], dtype=meta_dtype)
     arr = np.empty(len(values), dtype=object)
@@ -146,12 +149,10 @@ def run_frame(gen: Generated, frame: pd.DataFrame) -> pd.DataFrame:
 def _frame(arrays: list[Any], columns: pd.Index, index: pd.Index) -> pd.DataFrame:
     """The DataFrame of ``arrays`` without consolidating its blocks first (pandas
     consolidates lazily when an operation needs it); ~10 us less on a one-row result."""
-    try:
-        from pandas.core.internals.construction import arrays_to_mgr
-
-        mgr = arrays_to_mgr(arrays, columns, index, verify_integrity=False, consolidate=False)
-        return pd.DataFrame._from_mgr(mgr, axes=mgr.axes)
-    except (ImportError, TypeError, AttributeError):  # pragma: no cover - other pandas layout
-        return pd.DataFrame._from_arrays(
-            arrays, columns=columns, index=index, verify_integrity=False
-        )
+    if _arrays_to_mgr is not None:
+        try:
+            mgr = _arrays_to_mgr(arrays, columns, index, verify_integrity=False, consolidate=False)
+            return pd.DataFrame._from_mgr(mgr, axes=mgr.axes)
+        except (TypeError, AttributeError):  # pragma: no cover - another pandas layout
+            pass
+    return pd.DataFrame._from_arrays(arrays, columns=columns, index=index, verify_integrity=False)
