@@ -284,7 +284,7 @@ def replace_children(n: _NodeT, fn: Callable[[Node], Node]) -> _NodeT:
             new = _map_tuple(old, fn)
         else:
             continue
-        if new is not old and new != old:
+        if new is not old:
             if changes is None:
                 changes = {}
             changes[f] = new

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 from ..ir.base import Node, _map_tuple, _rebuild, replace_children, walk
@@ -15,6 +15,7 @@ __all__ = [
     "relation_inputs",
     "rewrite_up",
     "rewrite_relations",
+    "rewrite_relations_saturated",
     "walk_relations",
     "expr_columns",
     "substitute",
@@ -79,7 +80,7 @@ def rebuild_inputs(n: _RelT, fn: Callable[[Relation], Node]) -> _RelT:
             new = _map_tuple(old, fn)  # type: ignore[arg-type]
         else:
             continue
-        if new is not old and new != old:
+        if new is not old:
             if changes is None:
                 changes = {}
             changes[f] = new
@@ -111,6 +112,69 @@ def rewrite_relations(plan: Node, fn: Callable[[Relation], Node]) -> Node:
         return hit
 
     return visit(plan)
+
+
+_MAX_LOCAL_REWRITES = 64
+"""How many times local rules may change one relation before the walk calls it a loop."""
+
+
+def rewrite_relations_saturated(
+    plan: Node, rewrites: Sequence[tuple[str, Callable[[Relation], Node]]], fired: list[str]
+) -> Node:
+    """Apply named local ``rewrites`` to every relation bottom-up, each relation until none of
+    them changes it: the result is a fixed point of every rewrite.
+
+    A rewrite sees a relation whose inputs are already rewritten; inputs a rewrite builds are
+    rewritten in turn before the relation is offered to the rewrites again. Names of the
+    rewrites that changed something are appended to ``fired`` (each once, in the order they
+    first fired). Returns ``plan`` itself when no rewrite changes anything.
+
+    Raises
+    ------
+    OptimizerLoopError
+        When the rewrites keep changing one relation (they cycle or grow it).
+    """
+    memo: dict[int, tuple[Node, Node]] = {}  # id -> (node, result): holds both alive
+    count = len(rewrites)
+
+    def visit(n: Node) -> Node:
+        if not isinstance(n, Relation):
+            return n
+        hit = memo.get(id(n))
+        if hit is not None:
+            return hit[1]
+        cur: Node = n if isinstance(n, Source) else rebuild_inputs(n, visit)
+        changes = 0
+        unchanged = 0  # rewrites in a row that returned ``cur`` itself
+        i = 0
+        while unchanged < count:
+            name, fn = rewrites[i]
+            new = fn(cur)  # type: ignore[arg-type]
+            if new is cur:
+                unchanged += 1
+            else:
+                changes += 1
+                if changes > _MAX_LOCAL_REWRITES:
+                    from . import OptimizerLoopError
+
+                    raise OptimizerLoopError(
+                        f"local rules {', '.join(n for n, _ in rewrites)} keep changing a "
+                        f"{type(cur).__name__} node (last: {name})"
+                    )
+                if name not in fired:
+                    fired.append(name)
+                if isinstance(new, Relation) and not isinstance(new, Source):
+                    new = rebuild_inputs(new, visit)
+                memo[id(new)] = (new, new)  # (visited: its inputs are rewritten)
+                cur, unchanged = new, 0
+                if not isinstance(cur, Relation):
+                    break
+            i = (i + 1) % count
+        memo[id(n)] = (n, cur)
+        memo[id(cur)] = (cur, cur)
+        return cur
+
+    return visit(plan) if count else plan
 
 
 def walk_relations(plan: Node) -> list[Relation]:

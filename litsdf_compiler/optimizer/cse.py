@@ -46,7 +46,7 @@ stays above the assignment instead of being pushed below it and recomputing ``E`
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 import pandas as pd
 
@@ -88,6 +88,11 @@ def cse(plan: Node) -> Node:
         The rewritten plan, or ``plan`` itself when no expression is recomputed.
     """
     return rewrite_relations(plan, _Reuse())
+
+
+def local_rewrite() -> Callable[[Node], Node]:
+    """A fresh per-relation rewrite (a local rule: see :mod:`litsdf_compiler.optimizer`)."""
+    return _Reuse()
 
 
 def _substantial(e: Expr) -> bool:

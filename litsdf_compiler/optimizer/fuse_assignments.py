@@ -20,7 +20,7 @@ chains are left unfused.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from ..ir.base import Node
 from ..ir.expressions import Expr, Lit
@@ -47,3 +47,8 @@ def _fuse(n: Node) -> Node:
 def fuse_assignments(plan: Node) -> Node:
     """Merge chains of ``WithColumns`` into single nodes (see the module docstring)."""
     return rewrite_relations(plan, _fuse)
+
+
+def local_rewrite() -> Callable[[Node], Node]:
+    """The per-relation rewrite (a local rule: see :mod:`litsdf_compiler.optimizer`)."""
+    return _fuse

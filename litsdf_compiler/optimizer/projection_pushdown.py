@@ -81,9 +81,12 @@ def _kept(
     """(all columns, observed columns) of leaf ``n`` when a strict subset is observed."""
     cols = flat_columns(n)
     used = analysis.used(n)
-    if cols is None or used is None or len(used) == len(cols):
+    if cols is None or used is None:
         return None
-    return cols, used or cols[:1]
+    used = used or cols[:1]  # (pandas needs one column to know the rows)
+    if len(used) == len(cols):
+        return None
+    return cols, used
 
 
 def _parquet(analysis: Analysis, n: ReadParquet) -> ReadParquet:

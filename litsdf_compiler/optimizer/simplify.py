@@ -44,7 +44,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
@@ -93,6 +93,11 @@ def simplify(plan: Node) -> Node:
     Node
         The plan with simplified expressions, or ``plan`` itself when nothing folds.
     """
+    return rewrite_relations(plan, local_rewrite())
+
+
+def local_rewrite() -> Callable[[Node], Node]:
+    """A fresh per-relation rewrite (a local rule: see :mod:`litsdf_compiler.optimizer`)."""
     exact = ExactColumns()
 
     def fn(n: Node) -> Node:
@@ -100,7 +105,7 @@ def simplify(plan: Node) -> Node:
             return _simplify_relation(n, exact)
         return n
 
-    return rewrite_relations(plan, fn)
+    return fn
 
 
 def _simplify_relation(n: Relation, exact: ExactColumns) -> Relation:
