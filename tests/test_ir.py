@@ -6,6 +6,7 @@ import dataclasses
 import json
 import math
 import os
+import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -50,15 +51,48 @@ def test_nodes_are_immutable():
 
 
 def test_structural_equality_and_hash():
+    source = litsdf.DataFrame({"x": [1], "y": [2]})._plan
+    e = BinaryOp("mul", Col("x"), BinaryOp("add", Col("y"), Lit(2)))
+    p, q = Project(source, (("e", e),)), Project(source, (("e", e),))
+    assert p is not q and p == q and hash(p) == hash(q)  # (relations are not interned)
+    assert {p: "first"}[q] == "first"
     a = BinaryOp("mul", Col("x"), BinaryOp("add", Col("y"), Lit(2)))
     b = BinaryOp("mul", Col("x"), BinaryOp("add", Col("y"), Lit(2)))
-    assert a is not b
     assert a == b and hash(a) == hash(b)
     d = {a: "first"}
     assert d[b] == "first"
     assert len({a, b}) == 1
     assert a != BinaryOp("mul", Col("x"), BinaryOp("add", Col("y"), Lit(3)))
     assert a != BinaryOp("mul", Col("y"), BinaryOp("add", Col("x"), Lit(2)))
+
+
+def test_equal_expressions_are_one_object():
+    a = BinaryOp("mul", Col("x"), BinaryOp("add", Col("y"), Lit(2)))
+    assert BinaryOp("mul", Col("x"), BinaryOp("add", Col("y"), Lit(2))) is a
+    assert dataclasses.replace(a, op="add") is BinaryOp("add", Col("x"), a.right)
+    assert pickle.loads(pickle.dumps(a)) is a
+    assert from_json(to_json(a)) is a
+    # literals that pandas treats differently stay apart; every NaN is one literal
+    assert Lit(0.0) is not Lit(-0.0) and Lit(0.0) != Lit(-0.0)
+    assert Lit(1) is not Lit(1.0) and Lit(1) is not Lit(True)
+    assert Lit(np.float64(1.0)) is not Lit(1.0)
+    assert Lit(float("nan")) is Lit(float("nan"))
+    assert Lit(np.float32(-0.0)) != Lit(np.float32(0.0))
+
+
+def test_interning_keeps_no_expression_alive():
+    from litsdf_compiler.ir.base import _INTERNED
+
+    before = len(_INTERNED)
+    e = BinaryOp("add", Col("an interned column"), Lit(123456789))
+    assert len(_INTERNED) == before + 3
+    del e
+    assert len(_INTERNED) == before
+
+
+def test_expression_with_an_unkeyable_field_is_built_alone():
+    a, b = Lit([1, 2]), Lit([1, 2])  # (a list: no dict key; the plan builders freeze lists)
+    assert a is not b and a.value == [1, 2]
 
 
 def test_same_pandas_code_builds_equal_plans():

@@ -7,10 +7,13 @@ fields; the hash is computed once and cached, so plans can be dictionary keys ch
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections.abc import Callable, Iterator
 from functools import partial
 from types import MemberDescriptorType
 from typing import Any, ClassVar, TypeVar, dataclass_transform
+
+import numpy as np
 
 __all__ = [
     "Node",
@@ -44,6 +47,9 @@ class Node:
 
     __slots__ = ("__weakref__", "_hash")
     __match_args__: ClassVar[tuple[str, ...]] = ()
+    _interned: ClassVar[bool] = False
+    """Whether construction returns the one live node equal to the new one (see
+    :class:`Interned`)."""
 
     def __hash__(self) -> int:
         h = getattr(self, "_hash", None)  # (cheaper than catching the unset slot's error)
@@ -82,8 +88,6 @@ class FrozenDict(tuple):  # type: ignore[type-arg]
 
 def freeze(value: Any) -> Any:
     """Make a pandas argument hashable: lists, arrays and dicts become frozen tuples."""
-    import numpy as np
-
     if isinstance(value, dict):
         return FrozenDict((k, freeze(v)) for k, v in value.items())
     if isinstance(value, (list, np.ndarray)):
@@ -122,8 +126,8 @@ def _key(value: Any) -> Any:
         return tuple([_key(v) for v in value])
     if isinstance(value, tuple):
         return (t, tuple([_key(v) for v in value]))
-    if isinstance(value, float) and value != value:
-        return (float, "nan")
+    if isinstance(value, (float, np.floating)):
+        return (t, float(value).hex())  # ``-0.0`` differs from ``0.0``; every NaN is equal
     return (t, value)
 
 
@@ -249,6 +253,8 @@ def _rebuild(n: _NodeT, changes: dict[str, Any]) -> _NodeT:
         setters = _SETTERS[cls] = _field_setters(cls)
     for f, set_field in setters:
         set_field(new, changes[f] if f in changes else getattr(n, f))
+    if cls._interned:
+        return intern(new)
     return new
 
 
@@ -294,3 +300,79 @@ def replace_children(n: _NodeT, fn: Callable[[Node], Node]) -> _NodeT:
 
 
 _NodeT = TypeVar("_NodeT", bound=Node)
+
+
+class Interned(type):
+    """Metaclass of node classes whose construction is hash-consed: building a node equal to
+    a live one returns that one, so equal nodes of these classes are usually one object.
+
+    Expressions use it (they hold no data and no file: equal ones are interchangeable
+    anywhere). Equality stays structural: interning only makes equal nodes *usually*
+    identical (not when two threads build the same node at once, nor for a node whose fields
+    cannot be keyed), so the optimizer can share them without comparing structures, and rules
+    asking about an expression seen in another node find their memo by identity.
+    """
+
+    def __init__(cls, name: str, bases: tuple[type, ...], ns: dict[str, Any]) -> None:
+        super().__init__(name, bases, ns)
+        cls._interned = True
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        return intern(super().__call__(*args, **kwargs))
+
+
+_INTERNED: dict[Any, Any] = {}
+"""Intern key (:func:`_intern_key`) -> weak reference to the live node with that key."""
+
+
+def _intern_key(n: Node) -> Any:
+    """``n``'s type and fields, child nodes by identity: equal keys mean equal nodes (the key
+    holds the ids of children that ``n`` keeps alive, so no id is reused while it is used)."""
+    parts: list[Any] = [type(n)]
+    for f in n.__match_args__:
+        v = getattr(n, f)
+        t = type(v)
+        if t in _PLAIN:
+            parts.append((t, v))
+        elif isinstance(v, Node):
+            parts.append(id(v))
+        elif isinstance(v, tuple):
+            parts.append(_tuple_key(v))
+        else:
+            parts.append(_key(v))
+    return tuple(parts)
+
+
+def _tuple_key(value: tuple[Any, ...]) -> Any:
+    out: list[Any] = [type(value)]
+    for v in value:
+        t = type(v)
+        if t in _PLAIN:
+            out.append((t, v))
+        elif isinstance(v, Node):
+            out.append(id(v))
+        elif isinstance(v, tuple):
+            out.append(_tuple_key(v))
+        else:
+            out.append(_key(v))
+    return tuple(out)
+
+
+def intern(n: _NodeT) -> _NodeT:
+    """The live node equal to ``n`` that was interned first, else ``n`` (now interned)."""
+    try:
+        key = _intern_key(n)
+        ref = _INTERNED.get(key)
+    except TypeError:  # a field that cannot be a dict key: ``n`` stays on its own
+        return n
+    if ref is not None:
+        hit = ref()
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+    _INTERNED[key] = weakref.ref(n, partial(_forget_interned, _INTERNED, key))
+    return n
+
+
+def _forget_interned(table: dict[Any, Any], key: Any, ref: weakref.ref[Node]) -> None:
+    if table.get(key) is ref:  # (not a newer node interned under the same key)
+        del table[key]

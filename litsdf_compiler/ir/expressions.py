@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from .base import Node, node
+from .base import Interned, Node, node
 
 __all__ = [
     "Expr",
@@ -86,10 +86,15 @@ REDUCTIONS = frozenset({*COLUMN_REDUCTIONS, "size", "idxmax", "idxmin", "quantil
 """Every ``Reduce.func`` a backend may meet."""
 
 
-class Expr(Node):
-    """Base of expression nodes."""
+class Expr(Node, metaclass=Interned):
+    """Base of expression nodes (interned: building an expression equal to a live one returns
+    that one; see :class:`~.base.Interned`)."""
 
     __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # unpickling and copying go through the constructor, so they intern too
+        return (type(self), tuple(getattr(self, f) for f in self.__match_args__))
 
 
 @node

@@ -80,6 +80,8 @@ class Sharer:
             return out, (type(value), tuple(parts))
 
         def visit(n: Node) -> Node:
+            if n._interned:  # (an expression: equal live ones are one object already)
+                return n
             entry = memo.get(id(n))
             if entry is not None:
                 return entry[1]
