@@ -22,7 +22,16 @@ from .ir.expressions import Expr
 from .ir.relations import Filter, Head, ReadCsv, ReadParquet, Relation, Slice, Source, Tail
 from .ir.schema import Schema
 
-__all__ = ["meta_of", "schema_of", "expr_meta", "adopt_meta", "derive_meta", "input_fields"]
+__all__ = [
+    "meta_of",
+    "schema_of",
+    "expr_meta",
+    "adopt_meta",
+    "derive_meta",
+    "same_meta",
+    "has_meta",
+    "input_fields",
+]
 
 _META: dict[int, tuple[weakref.ref[Node], Any]] = {}
 """Metadata by node *identity*: a structurally equal node built elsewhere gets its metadata
@@ -58,7 +67,8 @@ def meta_of(n: Relation) -> Any:
         if isinstance(n, (Source, ReadCsv, ReadParquet)):
             hit = _leaf_meta(n)
         else:
-            hit = _inner_meta(n)
+            old = _replaced(n)
+            hit = meta_of(old) if isinstance(old, Relation) else _inner_meta(n)
         key = id(n)
         _META[key] = (weakref.ref(n, lambda _: _META.pop(key, None)), hit)
     return hit
@@ -143,6 +153,28 @@ def derive_meta(new: Node, old: Node) -> None:
     if len(_DERIVED) >= _DERIVED_LIMIT:
         _DERIVED.clear()  # (a node whose record is dropped gets its metadata computed)
     _DERIVED[id(new)] = (weakref.ref(new), weakref.ref(old))
+
+
+_SAME: dict[int, tuple[weakref.ref[Node], weakref.ref[Node]]] = {}
+"""For a node that a rewrite put in the place of another with the same output (see
+:func:`same_meta`): that node. Weak both ways, bounded, like ``_DERIVED``."""
+
+
+def same_meta(new: Node, old: Node) -> None:
+    """Record that ``new`` produces exactly what ``old`` produces (a local optimizer rule's
+    rewrite: same columns, dtypes, index), so ``meta_of(new)`` is ``meta_of(old)`` without
+    running pandas on the rewritten node. Cheap: nothing is computed until asked for."""
+    if len(_SAME) >= _DERIVED_LIMIT:
+        _SAME.clear()
+    _SAME[id(new)] = (weakref.ref(new), weakref.ref(old))
+
+
+def _replaced(n: Node) -> Node | None:
+    """The node ``n`` replaced with the same output (:func:`same_meta`), if recorded, alive."""
+    entry = _SAME.get(id(n))
+    if entry is None or entry[0]() is not n:
+        return None
+    return entry[1]()
 
 
 def _known_input_metas(n: Node) -> list[Any] | None:
@@ -314,6 +346,12 @@ def _meta_from_data(n: Relation) -> Any:
     if isinstance(result, (pd.DataFrame, pd.Series)):
         return result.iloc[:0]
     return result
+
+
+def has_meta(n: Node) -> bool:
+    """Whether ``n``'s metadata is already known (asking for it would compute nothing)."""
+    entry = _META.get(id(n))
+    return entry is not None and entry[0]() is n
 
 
 def adopt_meta(new: Node, old: Node) -> None:

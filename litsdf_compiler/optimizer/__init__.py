@@ -6,8 +6,10 @@ A rule is a module ``litsdf_compiler/optimizer/<name>.py`` defining a function `
 no other file), runs passes until no rule changes the plan, and raises
 :class:`OptimizerLoopError` if the rules cycle or do not converge.
 
-A *local* rule rewrites each relation from the relation and what lies below it alone (its
-``<name>(plan)`` is :func:`._util.rewrite_relations` of that rewrite). Its module also defines
+A *local* rule rewrites each relation from the relation and what lies below it alone, into
+a relation with exactly the same output (columns, dtypes, index: so its metadata is known
+without running pandas again); its ``<name>(plan)`` is :func:`._util.rewrite_relations` of
+that rewrite. Its module also defines
 ``local_rewrite()``, returning a fresh per-node rewrite (with the memos of one call). The
 driver runs consecutive local rules as one stage: a single bottom-up walk that applies every
 one of them at each relation until none changes it (:func:`._util.rewrite_relations_saturated`).

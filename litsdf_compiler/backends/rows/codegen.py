@@ -267,7 +267,8 @@ class PlanGen(ExprGen, StringGen, UdfGen):
             items = []
             for label, v in outputs:
                 key = repr(label) if _lit(label) else self.const(label)
-                code = f"NAN if {v.code} is None else {v.code}" if v.kind == "s" else v.code
+                missing = v.kind == "s" and not (v.is_lit and v.literal is not None)
+                code = f"NAN if {v.code} is None else {v.code}" if missing else v.code
                 items.append(f"{key}: {code}")
             tail = f"    return {{{', '.join(items)}}}"
             fname = "transform_row"
