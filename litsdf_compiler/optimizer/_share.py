@@ -9,6 +9,8 @@ their identity fast path, and rules walking the plan by identity visit it once.
 
 The optimizer driver applies it before and after the rules (it changes no plan's structure,
 so it is not a rule: a rule must change the plan's structure when it returns a new object).
+Expressions are interned when they are built (:class:`..ir.base.Interned`), so it visits
+relations only and keys each expression by its identity.
 """
 
 from __future__ import annotations
