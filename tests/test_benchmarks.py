@@ -36,3 +36,15 @@ def test_quick_run_writes_report(tmp_path: Path, engines: str) -> None:
     report = (tmp_path / "report.md").read_text()
     assert "litsdf-pandas" in report and "pandas" in report
     assert list(tmp_path.glob("*.png")), "the log-log plot was not written"
+
+
+def test_optimizer_time_writes_its_table(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "benchmarks", "optimizer-time", "--sizes", "20"]
+    cmd += ["--repeat", "2", "--out", str(tmp_path)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (row,) = json.loads((tmp_path / "optimizer_time.json").read_text())["results"]
+    assert row["nodes"] >= 20 and row["median_ms"] > 0 and row["trace_median_ms"] > 0
+    assert {"fuse_assignments", "simplify"} <= set(row["fired"])
+    table = (tmp_path / "optimizer_time.md").read_text()
+    assert "| 20 |" in table and "tracing ms" in table
