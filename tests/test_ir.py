@@ -624,3 +624,30 @@ def test_select_and_execute():
     assert decision.seconds >= 0
     with pytest.raises(ValueError, match="unknown backend"):
         engine.execute(plan, "nope")
+
+
+def test_interning_from_several_threads_builds_equal_expressions():
+    import threading
+
+    errors: list[BaseException] = []
+    built: list[list[Any]] = [[] for _ in range(4)]
+
+    def work(i: int) -> None:
+        try:
+            for k in range(2000):
+                e = BinaryOp("add", Col(f"c{k % 50}"), Lit(k % 7))
+                built[i].append(BinaryOp("mul", e, Lit(2.0)))
+                if len(built[i]) > 100:
+                    del built[i][:50]  # expressions die while others are being built
+        except BaseException as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    last = [b[-1] for b in built]
+    assert all(e == last[0] for e in last)  # equal whether or not interning merged them
+    assert last[0] is BinaryOp("mul", BinaryOp("add", Col("c49"), Lit(1999 % 7)), Lit(2.0))
