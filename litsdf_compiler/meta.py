@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import warnings
 import weakref
 from typing import Any
 
@@ -372,20 +373,28 @@ def schema_of(n: Relation) -> Schema:
 _EXPR_META: dict[Any, Any] = {}
 
 
-def expr_meta(expr: Expr, frame_meta: pd.DataFrame, known: dict[Expr, Any]) -> Any:
+def expr_meta(
+    expr: Expr, frame_meta: pd.DataFrame, known: dict[Expr, Any], *, quiet: bool = False
+) -> Any:
     """Empty Series that ``expr`` evaluates to on ``frame_meta``, reusing ``known`` parts.
 
     With no ``known`` parts the answer depends only on the expression and the frame's schema,
     so it is memoized by (expression, schema): optimizer rules asking about the same
     expression on the same schema (again in the next pass, or elsewhere in the plan) get it
-    without running pandas again.
+    without running pandas again. ``quiet`` silences the warnings pandas gives while
+    computing it (a rule asking about a dtype is not the user's code running).
     """
     if known:
         return BACKEND.apply_expr(expr, known, frame_meta)
     key = (_canonical(expr), _frame_signature(frame_meta))
     hit = _EXPR_META.get(key, _EXPR_META)
     if hit is _EXPR_META:
-        hit = BACKEND.apply_expr(expr, {}, frame_meta)
+        if quiet:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                hit = BACKEND.apply_expr(expr, {}, frame_meta)
+        else:
+            hit = BACKEND.apply_expr(expr, {}, frame_meta)
         if len(_EXPR_META) >= _BY_SHAPE_LIMIT:
             _EXPR_META.clear()
         _EXPR_META[key] = hit

@@ -1,15 +1,16 @@
 """Which inferred dtypes are exact: the column dtypes that do not depend on the data's values.
 
 :func:`litsdf_compiler.meta.meta_of` runs every node on *empty* inputs. That gives the exact
-dtype of a column only when pandas decides it from the input dtypes alone. It does not for a
-left ``merge`` (an ``int64`` column of the right side becomes ``float64`` when some row is
-unmatched, which an empty merge never shows), ``concat`` of frames with different columns,
-``map`` with a dict, ``where``, ``fillna``, object inference, groupby aggregations, or a CSV
-read (its dtypes are inferred from a sample of rows). Rules whose correctness depends on a
-dtype (``x + 0`` is the identity for integers but turns ``-0.0`` into ``0.0`` for floats;
-``fillna`` does nothing on an integer column that has no missing values) ask
-:func:`exact_columns` which columns of a relation have a dtype they can rely on, and
-:func:`exact_expr` whether an expression's inferred dtype follows from them.
+dtype of a column only when pandas decides it from the input dtypes alone. It does not for the
+side of a ``merge`` that may be unmatched (an ``int64`` column of a left merge's right side
+becomes ``float64`` when some row is unmatched, which an empty merge never shows), ``concat``
+of frames with different columns, ``map`` with a dict, ``where``, ``fillna``, object
+inference, groupby aggregations, or a CSV read (its dtypes are inferred from a sample of
+rows). Rules whose correctness depends on a dtype (``x + 0`` is the identity for integers
+but turns ``-0.0`` into ``0.0`` for floats; ``fillna`` does nothing on an integer column
+that has no missing values) ask :func:`exact_columns` which columns of a relation have a
+dtype they can rely on, and :func:`exact_expr` whether an expression's inferred dtype
+follows from them.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from ..ir.relations import (
     DropNa,
     Filter,
     Head,
+    Join,
     Project,
     ReadParquet,
     Relation,
@@ -56,7 +58,7 @@ from ..ir.relations import (
     TopK,
     WithColumns,
 )
-from ._rowwise import input_meta
+from ._rowwise import frame_facts, input_meta
 from ._util import expr_columns, shared_memo
 
 __all__ = ["exact_columns", "exact_expr", "ExactColumns", "dtype_from_input_dtypes"]
@@ -175,7 +177,73 @@ class ExactColumns:
                 else:
                     out.discard(label)
             return frozenset(out) & plain
+        if isinstance(rel, Join):
+            return self._join(rel) & plain
         return frozenset()
+
+    def _join(self, rel: Join) -> frozenset[Hashable]:
+        """Exact columns of a ``merge`` on ``on=`` keys (or the common columns). A side whose
+        every output row comes from one of its rows (``inner``, its own ``left``/``right``/
+        anti side) keeps its dtypes; the other side's columns get
+        missing values for unmatched rows, so only dtypes that hold them unchanged stay exact
+        (floats, datetimes, timedeltas, ``str``, nullable dtypes: ``int64`` becomes
+        ``float64`` and ``bool`` ``object``). A key is exact when both sides have it exact with
+        the same dtype."""
+        if rel.left_on or rel.right_on or rel.left_index or rel.right_index:
+            return frozenset()
+        sides = _JOIN_SIDES.get(rel.how)
+        lmeta, rmeta = input_meta(rel.left), input_meta(rel.right)
+        if sides is None or lmeta is None or rmeta is None:
+            return frozenset()
+        lfacts, rfacts = frame_facts(lmeta), frame_facts(rmeta)
+        lcols, rcols = lfacts.labels, rfacts.labels
+        if lcols is None or rcols is None:  # nested or repeated labels
+            return frozenset()
+        ldtypes, rdtypes = lfacts.dtypes, rfacts.dtypes
+        common = lfacts.label_set & rfacts.label_set
+        keys = frozenset(rel.on) if rel.on is not None else common
+        left, right = self(rel.left), self(rel.right)
+        out: set[Hashable] = set()
+        for k in keys:
+            if k in left and k in right and _same_dtype(ldtypes.get(k), rdtypes.get(k)):
+                out.add(k)
+        overlap = common - keys
+        for cols, exact, dtypes, whole, suffix in (
+            (lcols, left, ldtypes, sides[0], rel.suffixes[0]),
+            (rcols, right, rdtypes, sides[1], rel.suffixes[1]),
+        ):
+            for c in cols:
+                if c in keys or c not in exact or not (whole or _holds_missing(dtypes[c])):
+                    continue
+                out.add(_suffixed(c, suffix) if c in overlap else c)
+        return frozenset(out)
+
+
+_JOIN_SIDES = {
+    "inner": (True, True),
+    "left": (True, False),
+    "left_anti": (True, False),
+    "right": (False, True),
+    "right_anti": (False, True),
+    "outer": (False, False),
+}
+"""``how`` -> whether every output row of the (left, right) side comes from a row of it."""
+
+
+def _same_dtype(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and a == b and repr(a) == repr(b)
+
+
+def _holds_missing(dtype: Any) -> bool:
+    """A missing value leaves the dtype as it is (no ``int64`` -> ``float64`` upcast)."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "fmM"
+    return isinstance(dtype, pd.StringDtype | pd.DatetimeTZDtype | BaseMaskedDtype)
+
+
+def _suffixed(label: Hashable, suffix: Any) -> Hashable:
+    """The label pandas gives a column both sides have (``f"{label}{suffix}"``)."""
+    return f"{label}{suffix}" if isinstance(suffix, str) and suffix else label
 
 
 def exact_columns(rel: Relation) -> frozenset[Hashable]:
@@ -190,8 +258,9 @@ def exact_columns(rel: Relation) -> frozenset[Hashable]:
     -------
     frozenset
         Columns of in-memory sources and Parquet reads, carried through row selections,
-        drops, renames and value-independent assignments; empty for anything else (joins,
-        concats, groupbys, CSV reads, ...) and for frames with repeated or nested labels.
+        drops, renames, value-independent assignments and merges on columns (see
+        ``ExactColumns._join``); empty for anything else (index joins, concats, groupbys,
+        CSV reads, ...) and for frames with repeated or nested labels.
     """
     return ExactColumns()(rel)
 

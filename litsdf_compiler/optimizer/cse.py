@@ -111,6 +111,15 @@ class _Reuse:
 
     def __init__(self) -> None:
         self._safe: dict[tuple[int, int], tuple[Expr, Relation, bool]] = {}
+        self._found: dict[int, tuple[Relation, dict[Expr, Hashable]]] = {}
+
+    def available(self, rel: Relation) -> dict[Expr, Hashable]:
+        """:func:`_available` of ``rel``, once per relation (a node's input is asked about
+        again when the node is checked after another rule rewrote it)."""
+        hit = self._found.get(id(rel))
+        if hit is None or hit[0] is not rel:
+            hit = self._found[id(rel)] = (rel, _available(rel, self))
+        return hit[1]
 
     def rows_safe(self, e: Expr, rel: Relation) -> bool:
         key = (id(e), id(rel))
@@ -170,7 +179,7 @@ def _reuse(n: Node, ctx: _Reuse) -> Node:
     exprs_ = [n.condition] if isinstance(n, Filter) else [e for _, e in n.expressions]
     if not any(_substantial(e) for e in exprs_):
         return n
-    found = _available(n.input, ctx)
+    found = ctx.available(n.input)
     if not found or flat_unique_columns(n.input) is None:
         return n
     frame = input_meta(n.input)

@@ -57,8 +57,8 @@ from ..ir.expressions import BinaryOp, Cast, Col, Expr, FillNa, Lit, UnaryOp
 from ..ir.relations import Relation
 from ..meta import expr_meta
 from ._dtypes import ExactColumns, exact_expr
-from ._rowwise import input_meta
-from ._util import rewrite_relations, shared_memo
+from ._rowwise import frame_facts, input_meta
+from ._util import expr_columns, rewrite_relations, shared_memo
 
 ORDER = 10
 
@@ -73,8 +73,8 @@ _FOLDED = shared_memo()
 ``_FOLDED_IN``; whether it asks is the same on every input: nothing before the first
 question depends on the input)."""
 _FOLDED_IN = shared_memo()
-"""``(id(e), id(frame), exact columns) -> (e, frame, folded)`` for folds that asked dtypes:
-the answers depend only on the input's metadata frame and its exact columns."""
+"""``(id(e), context) -> (e, frame or None, folded)`` for folds that asked dtypes: the answers
+depend only on the dtypes and exactness of the columns ``e`` reads (``_Folder._context``)."""
 _FOLDED_LIMIT = 8192
 _HOLDS = shared_memo()
 """``id(t) -> (t, holds)``: whether parameter tuple ``t`` holds ``(label, expression)`` pairs."""
@@ -202,9 +202,7 @@ class _Folder:
         meta = self._metas.get(e, self._metas)
         if meta is self._metas:
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    meta = expr_meta(e, frame, {})
+                meta = expr_meta(e, frame, {}, quiet=True)
             except Exception:
                 meta = None
             self._metas[e] = meta
@@ -230,10 +228,27 @@ class _Folder:
         self._asked = self._asked or outer
         return folded
 
-    def _context(self) -> tuple[pd.DataFrame | None, frozenset[Hashable] | None]:
-        """What the dtypes asked for depend on: the input's metadata and exact columns."""
+    def _context(self, e: Expr) -> tuple[Any, pd.DataFrame | None]:
+        """What the dtypes asked while folding ``e`` depend on, as a memo key (and the frame
+        an entry under that key must keep alive): the dtype and exactness of each column
+        ``e`` reads (all ``str`` labels of a frame with unique labels), so an expression
+        folded on one node's input is known on every input with the same such columns;
+        else this very input (its metadata frame and exact columns)."""
         frame = self.frame()
-        return frame, (None if frame is None else self.columns())
+        if frame is None:
+            return (None,), None
+        facts = frame_facts(frame)
+        cols = self.columns()
+        parts: list[Any] = []
+        if facts.unique:
+            for c in expr_columns(e):
+                if type(c) is not str:
+                    break
+                dtype = facts.dtypes.get(c)
+                parts.append((c, type(dtype), dtype, c in cols))
+            else:
+                return tuple(parts), None
+        return (id(frame), cols), frame
 
     def _known(self, e: Expr) -> Expr | None:
         """``e`` folded earlier (by another node or call) on an input that gives the same
@@ -244,9 +259,9 @@ class _Folder:
         if not hit[2]:
             return hit[1]  # asked no dtype (nor did its parts): folds alike on every input
         self._asked = True  # (folding it again asks again: whether it asks depends on e only)
-        frame, cols = self._context()
-        entry = _FOLDED_IN.get((id(e), id(frame), cols))
-        if entry is None or entry[0] is not e or entry[1] is not frame:
+        key, _ = self._context(e)
+        entry = _FOLDED_IN.get((id(e), key))
+        if entry is None or entry[0] is not e:
             return None
         return entry[2]  # type: ignore[no-any-return]
 
@@ -256,8 +271,8 @@ class _Folder:
             _FOLDED_IN.clear()
         _FOLDED[id(e)] = (e, folded, self._asked)
         if self._asked:
-            frame, cols = self._context()
-            _FOLDED_IN[(id(e), id(frame), cols)] = (e, frame, folded)
+            key, frame = self._context(e)
+            _FOLDED_IN[(id(e), key)] = (e, frame, folded)  # (holds ``e`` and ``frame``)
 
     def _fold_node(self, orig: Expr, e: Expr) -> Expr:
         if isinstance(e, BinaryOp):
@@ -287,7 +302,9 @@ class _Folder:
         elif not (isinstance(dtype, BaseMaskedDtype) and dtype.kind in masked):
             return False
         result = self.dtype(orig)
-        return result is not None and result == dtype and repr(result) == repr(dtype)
+        if result is None or result != dtype:
+            return False
+        return isinstance(dtype, np.dtype) or repr(result) == repr(dtype)  # (str storages)
 
     def _identity_binary(self, orig: Expr, e: BinaryOp) -> Expr:
         assert isinstance(orig, BinaryOp)

@@ -359,3 +359,89 @@ def test_fold_that_depends_on_a_dtype_is_not_reused_on_another_input():
     assert isinstance(top, WithColumns) and isinstance(bottom, WithColumns)
     assert dict(top.expressions)["z"] == ex.IsNa(ex.Col("x"))
     assert dict(bottom.expressions)["z"] == dict(bools._plan.expressions)["z"]  # not folded
+
+
+# merges: which side's dtypes survive unmatched rows ---------------------------------------
+
+
+def _merge_frames(pd_: Any) -> tuple[Any, Any]:
+    left = pd_.DataFrame(
+        {
+            "k": pandas.Series([1, 2, 3, 4], dtype="int64"),
+            "i": pandas.Series([5, -1, 0, 7], dtype="int64"),
+            "f": [1.5, -0.0, np.nan, 2.0],
+            "a": pandas.Series([1, 2, 3, 4], dtype="int64"),
+        }
+    )
+    right = pd_.DataFrame(
+        {
+            "k": pandas.Series([1, 2, 9], dtype="int64"),
+            "v": pandas.Series([10, 20, 30], dtype="int64"),
+            "w": [0.5, -0.0, 1.0],
+            "b": [True, False, True],
+            "a": pandas.Series([7, 8, 9], dtype="int64"),
+        }
+    )
+    return left, right
+
+
+MERGE_FOLD: list[tuple[str, Callable[[Any], Any]]] = [
+    ("left_side_of_left_merge", lambda m: m(how="left")["i"] * 1),
+    ("left_float_of_left_merge", lambda m: m(how="left")["f"] - 0),
+    ("right_float_of_left_merge", lambda m: m(how="left")["w"] * 1),
+    ("right_int_of_inner_merge", lambda m: m(how="inner")["v"] + 0),
+    ("right_side_of_right_merge", lambda m: m(how="right")["v"] * 1),
+    ("key_of_outer_merge", lambda m: m(how="outer")["k"] + 0),
+    ("suffixed_left_of_left_merge", lambda m: m(how="left")["a_x"] * 1),
+    ("left_side_of_left_anti_merge", lambda m: m(how="left_anti")["i"] * 1),
+    ("right_float_of_left_anti_merge", lambda m: m(how="left_anti")["w"] * 1),
+]
+MERGE_NO_FOLD: list[tuple[str, Callable[[Any], Any]]] = [
+    ("right_int_of_left_merge", lambda m: m(how="left")["v"] + 0),
+    ("right_int_of_left_anti_merge", lambda m: m(how="left_anti")["v"] + 0),
+    ("left_int_of_right_anti_merge", lambda m: m(how="right_anti")["i"] * 1),
+    ("suffixed_right_of_left_merge", lambda m: m(how="left")["a_y"] * 1),
+    ("left_int_of_right_merge", lambda m: m(how="right")["i"] * 1),
+    ("left_int_of_outer_merge", lambda m: m(how="outer")["i"] * 1),
+    ("right_int_fillna_of_outer_merge", lambda m: m(how="outer")["v"].fillna(0)),
+]
+
+
+def _merged(pd_: Any, fn: Callable[[Any], Any]) -> Any:
+    left, right = _merge_frames(pd_)
+
+    def merge(how: str) -> Any:
+        return pd_.merge(left, right, how=how, on="k")
+
+    return fn(merge)
+
+
+@pytest.mark.parametrize("fn", [f for _, f in MERGE_FOLD], ids=[n for n, _ in MERGE_FOLD])
+def test_merge_columns_whose_dtype_survives_fold(fn, compare):
+    plan = _merged(pd, fn)._plan
+    assert simplify(plan) is not plan, "expected the expression to be simplified"
+    compare(lambda pd_: _merged(pd_, fn))
+    _assert_exact(_run_optimized(lambda _df: _merged(pd, fn)), _merged(pandas, fn))
+
+
+@pytest.mark.parametrize("fn", [f for _, f in MERGE_NO_FOLD], ids=[n for n, _ in MERGE_NO_FOLD])
+def test_merge_columns_that_unmatched_rows_change_do_not_fold(fn, compare):
+    plan = _merged(pd, fn)._plan
+    assert simplify(plan) is plan, "this column's dtype changes with unmatched rows"
+    compare(lambda pd_: _merged(pd_, fn))
+    _assert_exact(_run_optimized(lambda _df: _merged(pd, fn)), _merged(pandas, fn))
+
+
+def test_merge_key_with_different_dtypes_is_not_exact():
+    from litsdf_compiler.optimizer._dtypes import exact_columns
+
+    left = pd.DataFrame({"k": [1, 2], "x": [1, 2]})
+    right = pd.DataFrame({"k": [1.0, 3.0], "y": [0.5, 1.5]})
+    merged = pd.merge(left, right, how="inner", on="k")
+    assert exact_columns(merged._plan) == frozenset({"x", "y"})
+    left_merged = pd.merge(left, right, how="left", on="k")
+    assert exact_columns(left_merged._plan) == frozenset({"x", "y"})  # y: float holds NaN
+    outer = pd.merge(
+        left, right.rename(columns={"k": "k2"}), how="outer", left_on="k", right_on="k2"
+    )
+    assert exact_columns(outer._plan) == frozenset()  # left_on/right_on: not analysed
