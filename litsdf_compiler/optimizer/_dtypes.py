@@ -15,7 +15,6 @@ follows from them.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Hashable
 from typing import Any
 
@@ -78,20 +77,18 @@ def _plain_dtype(dtype: Any) -> bool:
     return isinstance(dtype, pd.StringDtype | pd.DatetimeTZDtype | BaseMaskedDtype)
 
 
-_PLAIN: dict[int, tuple[Any, frozenset[Hashable]]] = {}
-
-
 def plain_columns(meta: pd.DataFrame) -> frozenset[Hashable]:
-    """Labels of ``meta``'s columns with a plain dtype (see :func:`_plain_dtype`)."""
-    hit = _PLAIN.get(id(meta))
-    if hit is not None and hit[0]() is meta:
-        return hit[1]
-    dtypes = meta.dtypes.tolist()
-    out = frozenset(c for c, d in zip(meta.columns, dtypes, strict=True) if _plain_dtype(d))
-    key = id(meta)
-    if len(_PLAIN) > 4096:
-        _PLAIN.clear()
-    _PLAIN[key] = (weakref.ref(meta, lambda _: _PLAIN.pop(key, None)), out)
+    """Labels of ``meta``'s columns with a plain dtype (see :func:`_plain_dtype`; memoized
+    with the frame's other facts)."""
+    facts = frame_facts(meta)
+    out = facts.plain
+    if out is None:
+        if facts.unique:
+            out = frozenset(c for c, d in facts.dtypes.items() if _plain_dtype(d))
+        else:
+            dtypes = meta.dtypes.tolist()
+            out = frozenset(c for c, d in zip(meta.columns, dtypes, strict=True) if _plain_dtype(d))
+        facts.plain = out
     return out
 
 
@@ -156,7 +153,7 @@ class ExactColumns:
 
     def _compute(self, rel: Relation) -> frozenset[Hashable]:
         meta = input_meta(rel)
-        if meta is None or isinstance(meta.columns, pd.MultiIndex) or not meta.columns.is_unique:
+        if meta is None or frame_facts(meta).labels is None:  # nested or repeated labels
             return frozenset()
         plain = plain_columns(meta)
         if isinstance(rel, (Source, ReadParquet)):
@@ -283,6 +280,6 @@ def dtype_from_input_dtypes(e: Expr, rel: Relation) -> bool:
         ``False`` when unsure.
     """
     meta = input_meta(rel)
-    if meta is None or isinstance(meta.columns, pd.MultiIndex) or not meta.columns.is_unique:
+    if meta is None or frame_facts(meta).labels is None:  # nested or repeated labels
         return False
     return exact_expr(e, plain_columns(meta))

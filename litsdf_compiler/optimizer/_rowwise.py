@@ -63,20 +63,23 @@ def input_meta(rel: Relation) -> pd.DataFrame | None:
 class FrameFacts:
     """What rules ask about a metadata frame's columns, computed once per frame object."""
 
-    __slots__ = ("dtypes", "label_set", "labels", "unique")
+    __slots__ = ("dtypes", "label_set", "labels", "plain", "unique")
 
     def __init__(self, meta: pd.DataFrame) -> None:
         cols = meta.columns
+        items = cols.tolist()  # (once: iterating an Arrow-backed label index is slow)
         self.unique: bool = bool(cols.is_unique)
         self.labels: tuple[Hashable, ...] | None = (
-            None if isinstance(cols, pd.MultiIndex) or not self.unique else tuple(cols)
+            None if isinstance(cols, pd.MultiIndex) or not self.unique else tuple(items)
         )
         """The column labels when flat and unique, else ``None``."""
-        self.label_set: frozenset[Hashable] = frozenset(cols)
+        self.label_set: frozenset[Hashable] = frozenset(items)
         self.dtypes: dict[Hashable, Any] = (
-            dict(zip(cols, meta.dtypes.tolist(), strict=True)) if self.unique else {}
+            dict(zip(items, meta.dtypes.tolist(), strict=True)) if self.unique else {}
         )
         """Label -> dtype (empty unless the labels are unique)."""
+        self.plain: frozenset[Hashable] | None = None
+        """Labels of plain-dtype columns (filled by :func:`._dtypes.plain_columns`)."""
 
 
 _FACTS: dict[int, tuple[weakref.ref[pd.DataFrame], FrameFacts]] = {}
