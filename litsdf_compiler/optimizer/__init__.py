@@ -9,12 +9,12 @@ no other file), runs passes until no rule changes the plan, and raises
 A *local* rule rewrites each relation from the relation and what lies below it alone, into
 a relation with exactly the same output (columns, dtypes, index: so its metadata is known
 without running pandas again); its ``<name>(plan)`` is :func:`._util.rewrite_relations` of
-that rewrite. Its module also defines
-``local_rewrite()``, returning a fresh per-node rewrite (with the memos of one call). The
-driver runs consecutive local rules as one stage: a single bottom-up walk that applies every
-one of them at each relation until none changes it (:func:`._util.rewrite_relations_saturated`).
-The result is a fixed point of each of those rules, reached without one walk and one rebuild
-of the plan per rule and per pass, and without a pass that only checks it.
+that rewrite. Its module also defines ``local_rewrite()``, returning a fresh per-relation
+rewrite (with the memos of one call). The driver runs consecutive local rules as one stage: a
+single bottom-up walk that applies every one of them at each relation until none changes it
+(:func:`._util.rewrite_relations_saturated`). The result is a fixed point of each of those
+rules, reached without one walk and one rebuild of the plan per rule and per pass, and without
+a pass that only checks it.
 
 Every rule preserves pandas semantics exactly: values, dtypes, index, column and row order.
 """
@@ -159,7 +159,7 @@ def _optimize(plan: Node, rule_set: Sequence[Rule] | None, share: Rule) -> Optim
     plan = share(plan)
     fired: list[str] = []
     seen: set[Node] = set()
-    unchanged = 0  # stages in a row at their fixed point: all of them means the plan's
+    unchanged = 0  # stages in a row at their fixed point: all of them is the plan's
     for passes in range(1, MAX_PASSES + 1):
         if not stages:
             return OptimizeResult(plan, (), passes, time.perf_counter() - start)

@@ -158,7 +158,7 @@ def rewrite_relations_saturated(
                     from . import OptimizerLoopError
 
                     raise OptimizerLoopError(
-                        f"local rules {', '.join(n for n, _ in rewrites)} keep changing a "
+                        f"local rules {', '.join(r for r, _ in rewrites)} keep changing a "
                         f"{type(cur).__name__} node (last: {name})"
                     )
                 if name not in fired:
