@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 import litsdf
+from litsdf_compiler.ir.serde import read_document
 
 __all__ = ["Preprocessor", "PreprocessFormatError", "ROLES"]
 
@@ -323,17 +324,7 @@ class Preprocessor:
         PreprocessFormatError
             Not a preprocessor document, another version, or a plan that cannot be read.
         """
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise PreprocessFormatError(f"preprocessor: not JSON ({err})") from err
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-            raise PreprocessFormatError(f"not a preprocessor document (format {FORMAT!r})")
-        if doc.get("version") != VERSION:
-            raise PreprocessFormatError(
-                f"preprocessor format version {doc.get('version')!r} is not supported "
-                f"(expected {VERSION})"
-            )
+        doc = read_document(text, FORMAT, VERSION, "preprocessor", PreprocessFormatError)
         try:
             pipeline = litsdf.Pipeline.from_json(
                 json.dumps(doc["pipeline"]), allow_pickle=allow_pickle

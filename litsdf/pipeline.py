@@ -20,7 +20,7 @@ from litsdf_compiler.ir.base import Node, replace_children, walk
 from litsdf_compiler.ir.explain import render_plan
 from litsdf_compiler.ir.relations import SERIES, DataRef, Relation, Source
 from litsdf_compiler.ir.schema import dtype_from_json, dtype_to_json
-from litsdf_compiler.ir.serde import PlanFormatError, from_json, to_json
+from litsdf_compiler.ir.serde import PlanFormatError, from_json, read_document, to_json
 from litsdf_compiler.meta import meta_of
 from litsdf_compiler.selector import thresholds
 
@@ -426,17 +426,7 @@ class Pipeline:
 
         ``allow_pickle=True`` is needed when the pipeline holds Python functions (UDFs).
         """
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise PlanFormatError(f"not JSON: {err}") from err
-        if not isinstance(doc, dict) or doc.get("format") != PIPELINE_FORMAT:
-            raise PlanFormatError(f"not a litsdf pipeline (missing format {PIPELINE_FORMAT!r})")
-        if doc.get("version") != PIPELINE_VERSION:
-            raise PlanFormatError(
-                f"pipeline format version {doc.get('version')!r} is not supported "
-                f"(expected {PIPELINE_VERSION})"
-            )
+        doc = read_document(text, PIPELINE_FORMAT, PIPELINE_VERSION, "litsdf pipeline")
         try:
             specs, output, plan_doc = doc["inputs"], doc["output"], doc["plan"]
             plan = from_json(json.dumps(plan_doc), allow_pickle=allow_pickle)

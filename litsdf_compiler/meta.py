@@ -30,7 +30,6 @@ __all__ = [
     "adopt_meta",
     "derive_meta",
     "same_meta",
-    "has_meta",
     "input_fields",
 ]
 
@@ -164,7 +163,12 @@ _SAME: dict[int, tuple[weakref.ref[Node], weakref.ref[Node]]] = {}
 def same_meta(new: Node, old: Node) -> None:
     """Record that ``new`` produces exactly what ``old`` produces (a local optimizer rule's
     rewrite: same columns, dtypes, index), so ``meta_of(new)`` is ``meta_of(old)`` without
-    running pandas on the rewritten node. Cheap: nothing is computed until asked for."""
+    running pandas on the rewritten node: ``old``'s metadata now when it is known (it then
+    outlives ``old``), else a weak link followed when ``new``'s is asked for."""
+    entry = _META.get(id(old))
+    if entry is not None and entry[0]() is old:
+        adopt_meta(new, old)
+        return
     if len(_SAME) >= _DERIVED_LIMIT:
         _SAME.clear()
     _SAME[id(new)] = (weakref.ref(new), weakref.ref(old))
@@ -347,12 +351,6 @@ def _meta_from_data(n: Relation) -> Any:
     if isinstance(result, (pd.DataFrame, pd.Series)):
         return result.iloc[:0]
     return result
-
-
-def has_meta(n: Node) -> bool:
-    """Whether ``n``'s metadata is already known (asking for it would compute nothing)."""
-    entry = _META.get(id(n))
-    return entry is not None and entry[0]() is n
 
 
 def adopt_meta(new: Node, old: Node) -> None:

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from ..ir.base import Node, walk
+from ..ir.base import Node, children
+from ..ir.relations import Source
 
-__all__ = ["Backend", "Verdict"]
+__all__ = ["Backend", "Verdict", "executed_nodes"]
+
+
+def executed_nodes(plan: Node) -> Iterator[Node]:
+    """Every distinct node of ``plan`` that runs: a ``Source``'s lineage (the history of a
+    fallback's input, kept for ``explain``) is not descended into."""
+    seen: set[int] = set()
+    stack = [plan]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        yield n
+        if not isinstance(n, Source):
+            stack.extend(children(n))
 
 
 class Verdict(NamedTuple):
@@ -37,8 +54,9 @@ class Backend(ABC):
         return Verdict(True)
 
     def supports(self, plan: Node) -> Verdict:
-        """Whether every node of ``plan`` can be executed exactly as pandas would."""
-        for n in walk(plan):
+        """Whether every node of ``plan`` can be executed exactly as pandas would (a Source's
+        lineage, which never runs, is not asked about)."""
+        for n in executed_nodes(plan):
             kind = type(n).__name__
             if getattr(self, f"visit_{kind}", None) is None:
                 return Verdict(False, f"{self.name} has no lowering for {kind}")

@@ -328,22 +328,11 @@ _INTERNED: dict[Any, Any] = {}
 def _intern_key(n: Node) -> Any:
     """``n``'s type and fields, child nodes by identity: equal keys mean equal nodes (the key
     holds the ids of children that ``n`` keeps alive, so no id is reused while it is used)."""
-    parts: list[Any] = [type(n)]
-    for f in n.__match_args__:
-        v = getattr(n, f)
-        t = type(v)
-        if t in _PLAIN:
-            parts.append((t, v))
-        elif isinstance(v, Node):
-            parts.append(id(v))
-        elif isinstance(v, tuple):
-            parts.append(_tuple_key(v))
-        else:
-            parts.append(_key(v))
-    return tuple(parts)
+    return (type(n), _tuple_key(tuple([getattr(n, f) for f in n.__match_args__])))
 
 
 def _tuple_key(value: tuple[Any, ...]) -> Any:
+    """:func:`_key` of ``value`` with the nodes in it keyed by identity."""
     out: list[Any] = [type(value)]
     for v in value:
         t = type(v)

@@ -22,7 +22,7 @@ from .relations import DataRef
 from .schema import dtype_from_json, dtype_to_json
 from .udf import PyFunc
 
-__all__ = ["FORMAT", "VERSION", "to_json", "from_json", "PlanFormatError"]
+__all__ = ["FORMAT", "VERSION", "to_json", "from_json", "read_document", "PlanFormatError"]
 
 FORMAT = "litsdf-plan"
 VERSION = 1
@@ -234,22 +234,37 @@ def to_json(plan: Node, indent: int | None = None) -> str:
     return json.dumps(doc, indent=indent)
 
 
+def read_document(
+    text: str, fmt: str, version: int, what: str, error: type[ValueError] = PlanFormatError
+) -> dict[str, Any]:
+    """Parse ``text`` as a JSON object declaring ``"format": fmt`` and ``"version": version``.
+
+    Raises
+    ------
+    ValueError
+        ``error`` (default :class:`PlanFormatError`) naming ``what`` when the text is not
+        JSON, not an object of that format, or another version.
+    """
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise error(f"{what}: not JSON ({err})") from err
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise error(f"not a {what} (missing format {fmt!r})")
+    if doc.get("version") != version:
+        raise error(
+            f"{what} format version {doc.get('version')!r} is not supported (expected {version})"
+        )
+    return doc
+
+
 def from_json(text: str, allow_pickle: bool = False) -> Node:
     """Rebuild a plan written by :func:`to_json` (``PlanFormatError`` if it can't).
 
     A plan holding Python functions (``map(func)``, ``apply``) stores them pickled; they are
     only loaded with ``allow_pickle=True`` (unpickling runs code: trust the source first).
     """
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise PlanFormatError(f"not JSON: {err}") from err
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise PlanFormatError("not a litsdf plan (missing format 'litsdf-plan')")
-    if doc.get("version") != VERSION:
-        raise PlanFormatError(
-            f"plan format version {doc.get('version')!r} is not supported (expected {VERSION})"
-        )
+    doc = read_document(text, FORMAT, VERSION, "litsdf plan")
     if not isinstance(doc.get("nodes"), list) or "root" not in doc:
         raise PlanFormatError("a litsdf plan needs a 'nodes' list and a 'root' node index")
     return _Reader(doc["nodes"], allow_pickle).node(doc["root"])

@@ -65,6 +65,7 @@ __all__ = [
     "flat_columns",
     "relation_children",
     "rewrite_with",
+    "suffixed",
 ]
 
 Need = frozenset[Hashable] | None
@@ -136,7 +137,7 @@ def _aggregate_needs(n: Aggregate) -> Need:
     return None  # gb.sum(), gb.agg([...]) over every column
 
 
-def _suffixed(label: Hashable, suffix: Any) -> Hashable:
+def suffixed(label: Hashable, suffix: Any) -> Hashable:
     """The label pandas gives an overlapping column (``f"{label}{suffix}"``, or unchanged)."""
     return f"{label}{suffix}" if isinstance(suffix, str) and suffix else label
 
@@ -161,7 +162,7 @@ def _join_needs(
         overlap = frozenset(
             c
             for c in overlap
-            if c in required or _suffixed(c, lsuf) in required or _suffixed(c, rsuf) in required
+            if c in required or suffixed(c, lsuf) in required or suffixed(c, rsuf) in required
         )
     left = (required & frozenset(left_cols)) | overlap | frozenset(left_keys)
     right = (required & frozenset(right_cols)) | overlap | frozenset(right_keys)

@@ -57,6 +57,7 @@ from ..ir.relations import (
     TopK,
     WithColumns,
 )
+from ._columns import suffixed
 from ._rowwise import frame_facts, input_meta
 from ._util import expr_columns, shared_memo
 
@@ -212,7 +213,7 @@ class ExactColumns:
             for c in cols:
                 if c in keys or c not in exact or not (whole or _holds_missing(dtypes[c])):
                     continue
-                out.add(_suffixed(c, suffix) if c in overlap else c)
+                out.add(suffixed(c, suffix) if c in overlap else c)
         return frozenset(out)
 
 
@@ -236,11 +237,6 @@ def _holds_missing(dtype: Any) -> bool:
     if isinstance(dtype, np.dtype):
         return dtype.kind in "fmM"
     return isinstance(dtype, pd.StringDtype | pd.DatetimeTZDtype | BaseMaskedDtype)
-
-
-def _suffixed(label: Hashable, suffix: Any) -> Hashable:
-    """The label pandas gives a column both sides have (``f"{label}{suffix}"``)."""
-    return f"{label}{suffix}" if isinstance(suffix, str) and suffix else label
 
 
 def exact_columns(rel: Relation) -> frozenset[Hashable]:

@@ -97,6 +97,23 @@ def frame_facts(meta: pd.DataFrame) -> FrameFacts:
     return out
 
 
+def dtypes_of(meta: pd.DataFrame, labels: Iterable[Hashable]) -> tuple[Any, ...] | None:
+    """``(label, dtype class, dtype)`` of each of ``labels`` in ``meta`` (``None`` for an
+    absent one): all that the dtype of an expression reading those columns depends on, as a
+    memo key. ``None`` when a label is not a ``str`` or ``meta`` repeats labels (pandas then
+    selects columns its own way)."""
+    facts = frame_facts(meta)
+    if not facts.unique:
+        return None
+    out = []
+    for c in labels:
+        if type(c) is not str:
+            return None
+        dtype = facts.dtypes.get(c)
+        out.append((c, type(dtype), dtype))
+    return tuple(out)
+
+
 def frame_labels(meta: pd.DataFrame) -> tuple[Hashable, ...] | None:
     """``meta``'s column labels when flat and unique, else ``None`` (memoized per frame)."""
     return frame_facts(meta).labels

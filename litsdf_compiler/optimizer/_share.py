@@ -87,30 +87,16 @@ class Sharer:
             entry = memo.get(id(n))
             if entry is not None:
                 return entry[1]
-            changes: dict[str, Any] | None = None
-            parts: list[Any] = []
-            for f in n.__match_args__:
-                v = getattr(n, f)
-                t = type(v)
-                if t in _PLAIN:
-                    parts.append((t, v))
-                    continue
-                new: Any
-                if isinstance(v, Node):
-                    new = visit(v)
-                    parts.append(id(new))
-                elif isinstance(v, tuple):
-                    new, k = values(v)
-                    parts.append(k)
-                else:
-                    parts.append(_key(v))
-                    continue
-                if new is not v:
-                    if changes is None:
-                        changes = {}
-                    changes[f] = new
-            rebuilt = n if changes is None else _rebuild(n, changes)
-            hit = canon.setdefault((type(n), tuple(parts)), rebuilt)
+            names = n.__match_args__
+            fields = tuple([getattr(n, f) for f in names])
+            new_fields, key = values(fields)
+            rebuilt = n
+            if new_fields is not fields:
+                changes = {
+                    f: v for f, v, o in zip(names, new_fields, fields, strict=True) if v is not o
+                }
+                rebuilt = _rebuild(n, changes)
+            hit = canon.setdefault((type(n), key), rebuilt)
             if hit is not n:
                 if isinstance(n, Relation):  # (expressions have no metadata of their own)
                     adopt_meta(hit, n)  # an equal node has the same metadata

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from ..ir.base import Node, _map_tuple, _rebuild, replace_children, walk
 from ..ir.expressions import Col, Expr
 from ..ir.relations import Relation, Source
-from ..meta import adopt_meta, derive_meta, has_meta, input_fields, same_meta
+from ..meta import derive_meta, input_fields, same_meta
 
 __all__ = [
     "rebuild_inputs",
@@ -173,10 +173,7 @@ def rewrite_relations_saturated(
         if cur is not n:
             # local rewrites keep each relation's output exactly (and inputs are replaced
             # by relations with their outputs): ``cur`` has ``n``'s metadata
-            if has_meta(n):
-                adopt_meta(cur, n)
-            else:
-                same_meta(cur, n)
+            same_meta(cur, n)
         memo[id(n)] = (n, cur)
         memo[id(cur)] = (cur, cur)
         return cur

@@ -65,7 +65,7 @@ from ..ir.relations import (
 )
 from ..meta import expr_meta
 from ._dtypes import dtype_from_input_dtypes
-from ._rowwise import flat_unique_columns, frame_facts, input_meta, rows_independent
+from ._rowwise import dtypes_of, flat_unique_columns, input_meta, rows_independent
 from ._util import expr_columns, rewrite_relations, shared_memo
 
 ORDER = 15
@@ -87,7 +87,7 @@ def cse(plan: Node) -> Node:
     Node
         The rewritten plan, or ``plan`` itself when no expression is recomputed.
     """
-    return rewrite_relations(plan, _Reuse())
+    return rewrite_relations(plan, local_rewrite())
 
 
 def local_rewrite() -> Callable[[Node], Node]:
@@ -170,20 +170,16 @@ def _same_series(e: Expr, label: Hashable, frame: pd.DataFrame) -> bool:
     """``e`` and ``Col(label)`` both evaluate to Series of the same dtype on ``frame`` (which
     depends only on the dtypes of the columns they read, when all are ``str`` labels of a
     frame with unique labels: the answer is memoized by those)."""
-    facts = frame_facts(frame)
-    cols = (label, *expr_columns(e))
-    if not facts.unique or any(type(c) is not str for c in cols):
+    dtypes = dtypes_of(frame, (label, *expr_columns(e)))
+    if dtypes is None:
         return _compute_same_series(e, label, frame)
-    key = (id(e), tuple((c, facts.dtypes.get(c, _ABSENT)) for c in cols))
+    key = (id(e), dtypes)
     hit = _SAME_SERIES.get(key)
     if hit is None or hit[0] is not e:
         if len(_SAME_SERIES) >= _SAME_SERIES_LIMIT:
             _SAME_SERIES.clear()
         hit = _SAME_SERIES[key] = (e, _compute_same_series(e, label, frame))
     return hit[1]  # type: ignore[no-any-return]
-
-
-_ABSENT = object()
 
 
 def _compute_same_series(e: Expr, label: Hashable, frame: pd.DataFrame) -> bool:

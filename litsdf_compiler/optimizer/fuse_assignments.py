@@ -46,7 +46,7 @@ def _fuse(n: Node) -> Node:
 
 def fuse_assignments(plan: Node) -> Node:
     """Merge chains of ``WithColumns`` into single nodes (see the module docstring)."""
-    return rewrite_relations(plan, _fuse)
+    return rewrite_relations(plan, local_rewrite())
 
 
 def local_rewrite() -> Callable[[Node], Node]:

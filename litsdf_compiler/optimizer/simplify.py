@@ -57,7 +57,7 @@ from ..ir.expressions import BinaryOp, Cast, Col, Expr, FillNa, Lit, UnaryOp
 from ..ir.relations import Relation
 from ..meta import expr_meta
 from ._dtypes import ExactColumns, exact_expr
-from ._rowwise import frame_facts, input_meta
+from ._rowwise import dtypes_of, input_meta
 from ._util import expr_columns, rewrite_relations, shared_memo
 
 ORDER = 10
@@ -237,18 +237,12 @@ class _Folder:
         frame = self.frame()
         if frame is None:
             return (None,), None
-        facts = frame_facts(frame)
+        reads = expr_columns(e)
         cols = self.columns()
-        parts: list[Any] = []
-        if facts.unique:
-            for c in expr_columns(e):
-                if type(c) is not str:
-                    break
-                dtype = facts.dtypes.get(c)
-                parts.append((c, type(dtype), dtype, c in cols))
-            else:
-                return tuple(parts), None
-        return (id(frame), cols), frame
+        dtypes = dtypes_of(frame, reads)
+        if dtypes is None:
+            return (id(frame), cols), frame
+        return (dtypes, tuple([c in cols for c in reads])), None
 
     def _known(self, e: Expr) -> Expr | None:
         """``e`` folded earlier (by another node or call) on an input that gives the same

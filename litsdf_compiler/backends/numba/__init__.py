@@ -109,28 +109,6 @@ class NumbaBackend(Backend):
         locals()[f"visit_{_name}"] = _in_stage
     del _name
 
-    def supports(self, plan: Node) -> Verdict:
-        """Every node has a kernel and its check accepts it (a Source's lineage, which
-        never runs, is not visited)."""
-        seen: set[int] = set()
-        stack = [plan]
-        while stack:
-            n = stack.pop()
-            if id(n) in seen:
-                continue
-            seen.add(id(n))
-            kind = type(n).__name__
-            if getattr(self, f"visit_{kind}", None) is None:
-                return Verdict(False, f"numba has no lowering for {kind}")
-            check = getattr(self, f"check_{kind}", None)
-            if check is not None:
-                verdict: Verdict = check(n)
-                if not verdict:
-                    return verdict
-            if not isinstance(n, rel.Source):
-                stack.extend(children(n))
-        return Verdict(True)
-
     # fused stages ---------------------------------------------------------------------------
     def _check_stage(self, n: rel.Relation) -> Verdict:
         from .stage import compile_stage

@@ -44,8 +44,9 @@ def group_count_float(codes, values, ngroups):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def group_sum(codes, values, ngroups, min_count):  # type: ignore[no-untyped-def]
-    """Float sums with Kahan compensation (pandas ``group_sum``); NaN below min_count."""
+def _kahan_sums(codes, values, ngroups):  # type: ignore[no-untyped-def]
+    """Per-group sums of the non-NaN values with Kahan compensation (as pandas sums), and
+    their counts."""
     sumx = np.zeros(ngroups, dtype=np.float64)
     comp = np.zeros(ngroups, dtype=np.float64)
     nobs = np.zeros(ngroups, dtype=np.int64)
@@ -62,6 +63,13 @@ def group_sum(codes, values, ngroups, min_count):  # type: ignore[no-untyped-def
             if comp[c] != comp[c]:
                 comp[c] = 0.0
             sumx[c] = t
+    return sumx, nobs
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def group_sum(codes, values, ngroups, min_count):  # type: ignore[no-untyped-def]
+    """Float sums with Kahan compensation (pandas ``group_sum``); NaN below min_count."""
+    sumx, nobs = _kahan_sums(codes, values, ngroups)
     for g in range(ngroups):
         if nobs[g] < min_count:
             sumx[g] = np.nan
@@ -81,22 +89,7 @@ def group_sum_int(codes, values, ngroups):  # type: ignore[no-untyped-def]
 @njit(cache=True, nogil=True, error_model="numpy")
 def group_mean(codes, values, ngroups):  # type: ignore[no-untyped-def]
     """pandas ``group_mean``: Kahan-compensated sum over the non-NaN values / their count."""
-    sumx = np.zeros(ngroups, dtype=np.float64)
-    comp = np.zeros(ngroups, dtype=np.float64)
-    nobs = np.zeros(ngroups, dtype=np.int64)
-    for i in range(codes.shape[0]):
-        c = codes[i]
-        if c < 0:
-            continue
-        v = values[i]
-        if v == v:
-            nobs[c] += 1
-            y = v - comp[c]
-            t = sumx[c] + y
-            comp[c] = t - sumx[c] - y
-            if comp[c] != comp[c]:
-                comp[c] = 0.0
-            sumx[c] = t
+    sumx, nobs = _kahan_sums(codes, values, ngroups)
     out = np.empty(ngroups, dtype=np.float64)
     for g in range(ngroups):
         out[g] = np.nan if nobs[g] == 0 else sumx[g] / nobs[g]
