@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+import os
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -21,6 +22,7 @@ from litsdf_compiler.ir.explain import render_plan
 from litsdf_compiler.ir.relations import SERIES, DataRef, Relation, Source
 from litsdf_compiler.ir.schema import dtype_from_json, dtype_to_json
 from litsdf_compiler.ir.serde import PlanFormatError, from_json, read_document, to_json
+from litsdf_compiler.ir.trust import UntrustedPlanError, check_dtype_text
 from litsdf_compiler.meta import meta_of
 from litsdf_compiler.selector import thresholds
 
@@ -421,15 +423,51 @@ class Pipeline:
         return json.dumps(doc)
 
     @classmethod
-    def from_json(cls, text: str, allow_pickle: bool = False) -> Pipeline:
-        """Rebuild a pipeline written by :meth:`to_json` (``PlanFormatError`` if it can't).
+    def from_json(
+        cls,
+        text: str,
+        allow_pickle: bool = False,
+        allow_io: bool = False,
+        allow_paths: Collection[str | os.PathLike[str]] = (),
+    ) -> Pipeline:
+        """Rebuild a pipeline written by :meth:`to_json`.
 
-        ``allow_pickle=True`` is needed when the pipeline holds Python functions (UDFs).
+        The plan is checked node by node before it is built: it may only call the pandas
+        methods and NumPy functions litsdf itself traces, with data-only arguments, and it
+        reads no file unless the caller allows it.
+
+        Parameters
+        ----------
+        text : str
+            The JSON document.
+        allow_pickle : bool
+            Needed when the pipeline holds Python functions (UDFs, cloudpickled; unpickling
+            runs code, so trust the source first).
+        allow_io : bool
+            Let the plan's readers (``read_csv``, ``read_parquet``) read any path or URL.
+        allow_paths : collection of str or os.PathLike
+            Without ``allow_io``, the local files the plan's readers may read.
+
+        Returns
+        -------
+        Pipeline
+
+        Raises
+        ------
+        PlanFormatError
+            Not a pipeline document, another version, or a plan that cannot be read;
+            ``UntrustedPlanError`` (a ``PlanFormatError``) names the node, its kind and the
+            field that holds a method, argument or file read that is not allowed.
         """
         doc = read_document(text, PIPELINE_FORMAT, PIPELINE_VERSION, "litsdf pipeline")
         try:
             specs, output, plan_doc = doc["inputs"], doc["output"], doc["plan"]
-            plan = from_json(json.dumps(plan_doc), allow_pickle=allow_pickle)
+            plan = from_json(
+                json.dumps(plan_doc),
+                allow_pickle=allow_pickle,
+                allow_io=allow_io,
+                allow_paths=allow_paths,
+            )
             tokens = {s["token"]: s["name"] for s in specs}
         except (KeyError, TypeError) as err:
             raise PlanFormatError(f"bad pipeline document: missing or bad {err}") from err
@@ -440,7 +478,7 @@ class Pipeline:
             raise PlanFormatError("the pipeline's plan does not read the inputs it declares")
         inputs = tuple(found[s["token"]] for s in specs)
         for spec, placeholder in zip(specs, inputs):
-            declared = [(_unlabel(k), dtype_from_json(v)) for k, v in spec["schema"]]
+            declared = [(_unlabel(k), _input_dtype(v)) for k, v in spec["schema"]]
             if declared != list(placeholder.data.data.dtypes.items()):
                 raise PlanFormatError(f"input {spec['name']!r}: schema does not match the plan")
         return cls(
@@ -463,6 +501,13 @@ def _same_dtypes(frame: pd.DataFrame, expected: pd.DataFrame) -> bool:
     except AttributeError:  # pragma: no cover - another pandas layout
         got, want = frame.dtypes.to_numpy(), expected.dtypes.to_numpy()
     return len(got) == len(want) and all(a == b for a, b in zip(got, want))
+
+
+def _input_dtype(value: Any) -> Any:
+    problem = check_dtype_text(value) if isinstance(value, str) else None
+    if problem is not None:
+        raise UntrustedPlanError(f"refused input schema of the pipeline: {problem}")
+    return dtype_from_json(value)
 
 
 def _label(v: Any) -> Any:

@@ -10,7 +10,9 @@ import dataclasses
 import io
 import json
 import math
+import os
 import sys
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -20,16 +22,21 @@ from pandas.api.extensions import no_default
 from .base import NODE_TYPES, FrozenDict, FrozenList, Node
 from .relations import DataRef
 from .schema import dtype_from_json, dtype_to_json
+from .trust import PlanFormatError, Trust, UntrustedPlanError, check_dtype_text, check_node
 from .udf import PyFunc
 
-__all__ = ["FORMAT", "VERSION", "to_json", "from_json", "read_document", "PlanFormatError"]
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "to_json",
+    "from_json",
+    "read_document",
+    "PlanFormatError",
+    "UntrustedPlanError",
+]
 
 FORMAT = "litsdf-plan"
 VERSION = 1
-
-
-class PlanFormatError(ValueError):
-    """The text is not a plan this version of litsdf can read."""
 
 
 def _is_dtype(value: Any) -> bool:
@@ -127,8 +134,11 @@ def _pickle_function(f: PyFunc) -> dict[str, Any]:
 
 
 class _Reader:
-    def __init__(self, nodes: list[dict[str, Any]], allow_pickle: bool = False) -> None:
+    def __init__(
+        self, nodes: list[dict[str, Any]], allow_pickle: bool = False, trust: Trust | None = None
+    ) -> None:
         self.allow_pickle = allow_pickle
+        self.trust = trust if trust is not None else Trust()
         self.raw = nodes
         self.built: dict[int, Node] = {}
         self.building: set[int] = set()
@@ -155,6 +165,7 @@ class _Reader:
             fields = {k: self.value(v) for k, v in spec.get("fields", {}).items()}
             self.building.discard(i)
             _check_fields(cls, fields, i)
+            check_node(cls, fields, i, self.trust)  # before building: building may run pandas
             try:
                 self.built[i] = cls(**fields)
             except TypeError as err:
@@ -187,6 +198,9 @@ class _Reader:
         if "$timedelta" in v:
             return pd.Timedelta(v["$timedelta"], unit="ns").as_unit(v["unit"])
         if "$dtype" in v:
+            problem = check_dtype_text(v["$dtype"]) if isinstance(v["$dtype"], str) else None
+            if problem is not None:
+                raise UntrustedPlanError(f"refused dtype in the plan: {problem}")
             return dtype_from_json(v["$dtype"])
         if "$pyfunc" in v:
             return self.function(v)
@@ -258,13 +272,46 @@ def read_document(
     return doc
 
 
-def from_json(text: str, allow_pickle: bool = False) -> Node:
-    """Rebuild a plan written by :func:`to_json` (``PlanFormatError`` if it can't).
+def from_json(
+    text: str,
+    allow_pickle: bool = False,
+    allow_io: bool = False,
+    allow_paths: Collection[str | os.PathLike[str]] = (),
+) -> Node:
+    """Rebuild a plan written by :func:`to_json`.
 
-    A plan holding Python functions (``map(func)``, ``apply``) stores them pickled; they are
-    only loaded with ``allow_pickle=True`` (unpickling runs code: trust the source first).
+    The plan is data only: every node is checked against its policy in
+    :mod:`~litsdf_compiler.ir.trust` before it is built (methods and functions from
+    allow-lists, arguments that are data, no file read unless allowed).
+
+    Parameters
+    ----------
+    text : str
+        The JSON text.
+    allow_pickle : bool
+        Load the Python functions (``map(func)``, ``apply``) the plan stores pickled;
+        unpickling runs code, so trust the source first.
+    allow_io : bool
+        Let the plan's readers (``read_csv``, ``read_parquet``) read any path or URL.
+    allow_paths : collection of str or os.PathLike
+        Without ``allow_io``, the local files the plan's readers may read (compared as
+        resolved real paths).
+
+    Returns
+    -------
+    Node
+        The plan's root.
+
+    Raises
+    ------
+    PlanFormatError
+        The text is not a plan this version can read.
+    UntrustedPlanError
+        (a ``PlanFormatError``) A node holds a method, function, argument or file read
+        that is not allowed; the message names the node index, its kind and the field.
     """
+    trust = Trust.of(allow_io, allow_paths)
     doc = read_document(text, FORMAT, VERSION, "litsdf plan")
     if not isinstance(doc.get("nodes"), list) or "root" not in doc:
         raise PlanFormatError("a litsdf plan needs a 'nodes' list and a 'root' node index")
-    return _Reader(doc["nodes"], allow_pickle).node(doc["root"])
+    return _Reader(doc["nodes"], allow_pickle, trust).node(doc["root"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from pandas.api.extensions import no_default
 
@@ -14,6 +13,7 @@ from ...ir import strings as st
 from ...ir import temporal as tm
 from ...ir import udf
 from ...ir.base import thaw
+from ...ir.trust import INPLACE_METHODS, UFUNCS, check_dispatch
 
 __all__ = ["ExpressionKernels", "BINARY"]
 
@@ -65,7 +65,9 @@ class ExpressionKernels:
         return fn(s)
 
     def visit_Ufunc(self, n: ex.Ufunc, *args: Any) -> Any:
-        return getattr(np, n.name)(*args)
+        if n.name not in UFUNCS:  # a NumPy ufunc, never any other numpy function
+            check_dispatch(n, "name", UFUNCS)
+        return UFUNCS[n.name](*args)
 
     def visit_FillNa(self, n: ex.FillNa, s: Any, value: Any) -> Any:
         return s.fillna(value)
@@ -131,14 +133,20 @@ class ExpressionKernels:
     def visit_InplaceCall(self, n: ex.InplaceCall, s: Any, *values: Any) -> Any:
         out = s.copy(deep=False)  # copy-on-write: the input is never modified
         args, kwvalues = values[: len(n.args)], values[len(n.args) :]
+        if n.method not in INPLACE_METHODS:
+            check_dispatch(n, "method", INPLACE_METHODS)
         getattr(out, n.method)(*args, **dict(zip(n.kwnames, kwvalues, strict=True)), inplace=True)
         return out
 
     def visit_Reduce(self, n: ex.Reduce, s: Any) -> Any:
+        if n.func not in ex.REDUCTIONS:
+            check_dispatch(n, "func", ex.REDUCTIONS)
         return getattr(s, n.func)(**thaw(dict(n.kwargs)))
 
     # strings ---------------------------------------------------------------------------
     def visit_StrCase(self, n: st.StrCase, s: Any) -> Any:
+        if n.how not in st.STR_CASES:
+            check_dispatch(n, "how", st.STR_CASES)
         return getattr(s.str, n.how)()
 
     def visit_StrStrip(self, n: st.StrStrip, s: Any) -> Any:
@@ -175,15 +183,21 @@ class ExpressionKernels:
         return s.str.cat(list(others), sep=n.sep, na_rep=n.na_rep)
 
     def visit_StrMethod(self, n: st.StrMethod, s: Any) -> Any:
+        if n.method not in st.STR_METHODS:
+            check_dispatch(n, "method", st.STR_METHODS)
         return getattr(s.str, n.method)(*thaw(n.args), **thaw(dict(n.kwargs)))
 
     # temporal --------------------------------------------------------------------------
     def visit_DtField(self, n: tm.DtField, s: Any) -> Any:
         # deprecated aliases: the front end warned (as pandas) when the node was built
+        if n.field not in tm.DT_FIELDS:
+            check_dispatch(n, "field", tm.DT_FIELDS)
         return getattr(s.dt, tm.DT_ALIASES.get(n.field, n.field))
 
     def visit_DtNormalize(self, n: tm.DtNormalize, s: Any) -> Any:
         return s.dt.normalize()
 
     def visit_DtMethod(self, n: tm.DtMethod, s: Any) -> Any:
+        if n.method not in tm.DT_METHODS:
+            check_dispatch(n, "method", tm.DT_METHODS)
         return getattr(s.dt, n.method)(*thaw(n.args), **thaw(dict(n.kwargs)))

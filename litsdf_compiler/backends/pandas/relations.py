@@ -9,8 +9,37 @@ from pandas.api.extensions import no_default
 
 from ...ir import relations as rel
 from ...ir.base import thaw
+from ...ir.trust import (
+    AGG_FUNCS,
+    FRAME_REDUCE_FUNCS,
+    GROUP_METHODS,
+    UntrustedPlanError,
+    check_dispatch,
+)
 
 __all__ = ["RelationKernels"]
+
+
+def _check_aggregations(n: rel.Aggregate) -> None:
+    """The groupby method or aggregation names of ``n.spec`` are ones litsdf traces."""
+    kind, body = n.spec[0], n.spec[1]
+    if kind == "method":
+        names: Any = (body,)
+        allowed = GROUP_METHODS
+    else:
+        allowed = AGG_FUNCS
+        if kind == "named":
+            names = [f for _, _, f in body]
+        elif kind == "dict":
+            names = [f for _, fs in body for f in (fs if isinstance(fs, tuple) else (fs,))]
+        else:
+            names = body if isinstance(body, tuple) else (body,)
+    for name in names:
+        if name not in allowed:
+            raise UntrustedPlanError(
+                f"Aggregate.spec: {name!r} is not an allowed aggregation; allowed: "
+                f"{', '.join(sorted(allowed))}"
+            )
 
 
 def _opt(value: tuple[Any, ...] | None) -> list[Any] | None:
@@ -97,6 +126,7 @@ class RelationKernels:
             kind, labels = n.selection
             gb = gb[labels] if kind == "series" else gb[list(labels)]
         kind = n.spec[0]
+        _check_aggregations(n)
         if kind == "method":
             return getattr(gb, n.spec[1])(**thaw(dict(n.spec[2])))
         if kind == "named":
@@ -111,12 +141,16 @@ class RelationKernels:
         return gb.agg(thaw(n.spec[1]))
 
     def visit_FrameReduce(self, n: rel.FrameReduce, df: pd.DataFrame) -> Any:
+        if n.func not in FRAME_REDUCE_FUNCS:
+            check_dispatch(n, "func", FRAME_REDUCE_FUNCS)
         return getattr(df, n.func)(**thaw(dict(n.kwargs)))
 
     def visit_ScalarResult(self, n: rel.ScalarResult, df: pd.DataFrame) -> Any:
         return self.ev(n.expr, df)
 
     def visit_SeriesMethod(self, n: rel.SeriesMethod, df: pd.DataFrame) -> Any:
+        if n.method not in rel.SERIES_METHODS:
+            check_dispatch(n, "method", rel.SERIES_METHODS)
         return getattr(self.ev(n.value, df), n.method)(**thaw(dict(n.kwargs)))
 
     def visit_Join(self, n: rel.Join, left: pd.DataFrame, right: pd.DataFrame) -> Any:
@@ -163,6 +197,8 @@ class RelationKernels:
         )
 
     def visit_FrameElementwise(self, n: rel.FrameElementwise, df: pd.DataFrame) -> Any:
+        if n.method not in rel.FRAME_ELEMENTWISE:
+            check_dispatch(n, "method", rel.FRAME_ELEMENTWISE)
         kwargs = thaw(dict(n.kwargs))
         if kwargs.get("inplace"):  # in-place forms keep dtypes (pandas raises, not upcasts)
             df = df.copy(deep=False)  # copy-on-write: the input is never modified
