@@ -9,6 +9,7 @@ naming the node; the allow-lists must still accept every plan the front end buil
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import inspect
 import json
 from collections.abc import Callable
@@ -683,3 +684,54 @@ def test_traced_reductions_pass_the_validator(key: str) -> None:
     got, _ = engine.execute(again, "pandas")
     expected, _ = engine.execute(REDUCE_CASES[key](litsdf), "pandas")
     assert_same(got, expected)
+
+
+def test_a_crafted_bundle_does_not_run_commands_in_litmus_load(tmp_path: Path) -> None:
+    """The issue's attack end to end: ``preprocess.json`` of a bundle edited to hold an
+    ``eval`` node, its sha256 entries recomputed (as an attacker can), loaded with
+    ``allow_pickle=False``."""
+    xgboost = pytest.importorskip("xgboost")
+    from litmus_automl import bundle
+
+    marker = tmp_path / "pwned"
+    data = frame(pandas).assign(y=[0, 1, 0, 1, 0, 1])
+    pre = Preprocessor.fit(data, {"a": "numeric", "n": "numeric"})
+    model = xgboost.XGBClassifier(n_estimators=2, max_depth=2).fit(pre.transform(data), data["y"])
+    root = bundle.export(
+        tmp_path / "bundle",
+        pre,
+        model,
+        "xgboost",
+        kind="classification",
+        classes=[0, 1],
+        threshold=None,
+        metrics={},
+        label="y",
+    )
+    assert bundle.load(root).predict(data.iloc[0].to_dict()) in (0, 1)  # a sound bundle loads
+    manifest = json.loads((root / "manifest.json").read_text())
+    (name,) = [f for f in manifest["hashes"] if f.endswith("preprocess.json")]
+    doc = json.loads((root / name).read_text())
+    plan = doc["pipeline"]["plan"]
+    source, _ = _find(plan, "Source")
+    plan["nodes"].append(
+        {
+            "op": "FrameElementwise",
+            "fields": {
+                "input": {"$node": source},
+                "method": "eval",
+                "kwargs": _pairs(expr=_payload(marker), engine="python"),
+            },
+        }
+    )
+    plan["root"] = len(plan["nodes"]) - 1
+    (root / name).write_text(json.dumps(doc))
+    manifest["hashes"][name] = hashlib.sha256((root / name).read_bytes()).hexdigest()
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    manifest["manifest_sha256"] = hashlib.sha256(
+        json.dumps(body, sort_keys=True).encode()
+    ).hexdigest()
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match=r"\(FrameElementwise\), field 'method'.*'eval'"):
+        bundle.load(root)
+    assert not marker.exists()
