@@ -102,7 +102,7 @@ def _fit_step(
     if role == "numeric":
         if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
             raise ValueError(f"column {column!r} has role 'numeric' but dtype {s.dtype}")
-        values = _finite(s.astype("float64"))
+        values = s.astype("float64").replace([np.inf, -np.inf], np.nan)
         median = values.median()
         step.median = 0.0 if pd.isna(median) else float(median)
         step.missing = bool(values.isna().any())
@@ -127,11 +127,6 @@ def _fit_step(
     else:  # pragma: no cover - roles are filtered before
         raise ValueError(f"unknown role {role!r}")
     return step
-
-
-def _finite(values: Any) -> Any:
-    """Float values with +-inf as missing (pandas-API code, traced)."""
-    return values.where(values.abs() != np.inf)
 
 
 def _serving_schema(example: pd.DataFrame, roles: Mapping[Hashable, str]) -> pd.DataFrame:
@@ -166,10 +161,11 @@ def _features(df: Any, steps: list[_Step]) -> dict[str, Any]:
         s = df[step.column]
         names = iter(step.names)
         if step.role == "numeric":
-            values = _finite(s.astype("float64"))
-            out[next(names)] = values.fillna(step.median)
+            values = s.astype("float64")
+            finite = values.abs() < np.inf  # False for NaN and +-inf: both are missing
+            out[next(names)] = values.where(finite, step.median)
             if step.missing:
-                out[next(names)] = values.isna().astype("float64")
+                out[next(names)] = (~finite).astype("float64")
         elif step.role == "categorical":
             for value in step.categories:
                 out[next(names)] = (s == value).astype("float64")
