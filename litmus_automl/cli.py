@@ -19,7 +19,16 @@ A training config is the arguments of :func:`litmus_automl.train` as YAML::
     resources: {train: {cpus: 2}}
     export: bundle/
 
-Relative data paths are read relative to the config file. Errors name the key path.
+Relative data paths are read relative to the config file. Errors name the key path. The
+whole config is checked before anything trains: algorithm names, hyperparameters and search
+ranges (also for each task's kind), metrics (also whether they apply to the task), the tuning,
+unique task names, and the export target (it must not exist or be an empty directory, as the
+bundle writer never overwrites; its parent must be creatable and writable; several tasks
+export to ``export/<task name>``).
+
+``litmus predict bundle/ rows.csv`` reads the file with the bundle's input schema (see
+:mod:`litmus_automl.inputs`); bad input, a missing or bad bundle, or an unwritable output is
+one line on stderr and exit code 2.
 """
 
 from __future__ import annotations

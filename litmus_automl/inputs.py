@@ -63,7 +63,9 @@ def _csv_dtype(want: Any) -> Any:
 def _first(bad: pd.Series, values: pd.Series, origin: _Origin, column: Hashable) -> str:
     """``"<file> line <n>, column 'c': 'value'"`` of the first ``True`` of ``bad``."""
     i = int(np.flatnonzero(bad.to_numpy(dtype=bool))[0])
-    return f"{origin.row(i)}, column {column!r}: {values.iloc[i]!r}"
+    value = values.iloc[i]
+    shown = "a missing value" if pd.isna(value) else repr(getattr(value, "item", lambda: value)())
+    return f"{origin.row(i)}, column {column!r}: {shown}"
 
 
 def read_input(path: str | os.PathLike[str], schema: Mapping[Hashable, Any]) -> pd.DataFrame:

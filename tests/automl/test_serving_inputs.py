@@ -220,3 +220,33 @@ def test_predict_error_from_the_console_script_has_no_traceback(
     )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == f"litmus: {score} line 3, column 'k': 'three' is not a number\n"
+
+
+def test_read_input_other_schemas(tmp_path: Path) -> None:
+    """An integer input (a bundle written before ints were read as float64), a bool, a
+    parquet file: converted when nothing is lost, else refused naming line and column."""
+    from litmus_automl.inputs import InputError, read_input
+
+    schema = {"k": np.dtype("int64"), "flag": np.dtype("bool"), "when": np.dtype("<M8[us]")}
+    file = tmp_path / "rows.csv"
+    file.write_text("k,flag,when,extra\n1,True,2021-01-02,a\n2,False,2021-03-04T05:06:07,b\n")
+    frame = read_input(file, schema)
+    assert frame.dtypes.to_dict() == {**schema, "extra": pd.StringDtype(na_value=np.nan)}
+    assert frame["when"].iloc[1] == pd.Timestamp("2021-03-04T05:06:07")
+    file.write_text("k,flag,when\n1,True,2021-01-02\n,False,2021-01-02\n")
+    with pytest.raises(
+        InputError, match=r"rows.csv line 3, column 'k': a missing value: the bundle reads int64"
+    ):
+        read_input(file, schema)
+    file.write_text("k,flag,when\n1,yes,2021-01-02\n")
+    with pytest.raises(InputError, match=r"line 2, column 'flag': 'yes' is not True or False"):
+        read_input(file, schema)
+    pq = tmp_path / "rows.parquet"
+    pd.DataFrame({"k": [1.0, 2.5], "flag": [True, False], "when": ["2021-01-02", "x"]}).to_parquet(
+        pq
+    )
+    with pytest.raises(InputError, match=r"rows.parquet row 2, column 'k': 2.5: .* fractional"):
+        read_input(pq, schema)
+    pd.DataFrame({"k": [1, 2], "flag": [True, False], "when": ["2021-01-02", "x"]}).to_parquet(pq)
+    with pytest.raises(InputError, match=r"row 2, column 'when': 'x' is not an ISO 8601 date"):
+        read_input(pq, schema)
