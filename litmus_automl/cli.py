@@ -19,20 +19,30 @@ A training config is the arguments of :func:`litmus_automl.train` as YAML::
     resources: {train: {cpus: 2}}
     export: bundle/
 
-Relative data paths are read relative to the config file. Errors name the key path.
+Relative data paths are read relative to the config file. Errors name the key path. The
+whole config is checked before anything trains: algorithm names, hyperparameters and search
+ranges (also for each task's kind), metrics (also whether they apply to the task), the tuning,
+unique task names, and the export target (it must not exist or be an empty directory, as the
+bundle writer never overwrites; its parent must be creatable and writable; several tasks
+export to ``export/<task name>``).
+
+``litmus predict bundle/ rows.csv`` reads the file with the bundle's input schema (see
+:mod:`litmus_automl.inputs`); bad input, a missing or bad bundle, or an unwritable output is
+one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "load_config", "ConfigError"]
+__all__ = ["CommandError", "ConfigError", "export_targets", "load_config", "main"]
 
 
 class ConfigError(ValueError):
@@ -75,22 +85,61 @@ def _algorithm(path: str, spec: Any) -> Any:
         algo = get(spec["name"])
     except ValueError as err:
         raise ConfigError(f"{path}.name: {err}") from err
+    for key in ("hyperparams", "search"):
+        if spec.get(key) is not None and not isinstance(spec[key], dict):
+            raise ConfigError(f"{path}.{key}: expected a mapping of parameter -> value")
     if spec.get("hyperparams"):
-        algo = algo.hyperparams(**spec["hyperparams"])
+        try:
+            algo = algo.hyperparams(**spec["hyperparams"])
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"{path}.hyperparams: {err}") from err
     if spec.get("search"):
         space = {k: _dim(f"{path}.search.{k}", v) for k, v in spec["search"].items()}
-        algo = algo.search(**space)
+        try:
+            algo = algo.search(**space)
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"{path}.search: {err}") from err
     return algo
 
 
 def _metric(path: str, spec: Any) -> Any:
-    from .metrics import Metric
+    from .metrics import Metric, metric
 
-    if isinstance(spec, str):
-        return spec
-    if isinstance(spec, dict) and "name" in spec and set(spec) <= {"name", "params"}:
-        return Metric(spec["name"], spec.get("params") or {})
+    try:
+        if isinstance(spec, str):
+            metric(spec)  # a known name (checked now, resolved by train)
+            return spec
+        if isinstance(spec, dict) and "name" in spec and set(spec) <= {"name", "params"}:
+            return Metric(spec["name"], spec.get("params") or {})
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{path}: {err}") from err
     raise ConfigError(f"{path}: expected a metric name or {{name: ..., params: {{...}}}}")
+
+
+def export_targets(export: str | Path, tasks: Sequence[Any]) -> list[Path]:
+    """Where each task's bundle goes: ``export`` for one task, ``export/<name>`` for several."""
+    root = Path(export)
+    return [root] if len(tasks) == 1 else [root / t.name for t in tasks]
+
+
+def _check_export(target: Path) -> None:
+    """Refuse, before training, an export the bundle writer would refuse after it: a target
+    that exists and is not an empty directory (a bundle is never overwritten), or one whose
+    parent cannot be created or written (the bundle is written there, then moved in place)."""
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"export: {target} exists and is not a directory")
+    if target.is_dir() and any(target.iterdir()):
+        raise ConfigError(
+            f"export: {target} exists and is not empty; litmus does not overwrite a bundle "
+            "(remove it or choose another export path)"
+        )
+    ancestor = target.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ConfigError(f"export: cannot create {target}: {ancestor} is not a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ConfigError(f"export: cannot create {target}: {ancestor} is not writable")
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -98,6 +147,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
     import yaml
 
     from .task import TaskData
+    from .train import check_setup
     from .tuning import Tune
 
     path = Path(path)
@@ -137,6 +187,10 @@ def load_config(path: str | Path) -> dict[str, Any]:
             )
         except (ValueError, TypeError, FileNotFoundError) as err:
             raise ConfigError(f"{where}: {err}") from err
+    names = [t.name for t in tasks]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ConfigError(f"tasks: names must be unique; repeated: {repeated}")
     algos = doc.get("algorithm", ["XGBoost"])
     algos = algos if isinstance(algos, list) else [algos]
     out: dict[str, Any] = {
@@ -147,6 +201,12 @@ def load_config(path: str | Path) -> dict[str, Any]:
         metrics = doc["metrics"]
         if not isinstance(metrics, dict):
             raise ConfigError("metrics: expected {train: [...], validation: [...], test: [...]}")
+        unknown = sorted(set(metrics) - {"train", "validation", "test"})
+        if unknown:
+            raise ConfigError(f"metrics: unknown splits {unknown} (known: train, validation, test)")
+        for split, ms in metrics.items():
+            if ms is not None and not isinstance(ms, list):
+                raise ConfigError(f"metrics.{split}: expected a list of metrics")
         out["metrics"] = {
             split: [_metric(f"metrics.{split}[{j}]", m) for j, m in enumerate(ms or [])]
             for split, ms in metrics.items()
@@ -157,11 +217,24 @@ def load_config(path: str | Path) -> dict[str, Any]:
         except (TypeError, ValueError) as err:
             raise ConfigError(f"tune: {err}") from err
     if doc.get("resources") is not None:
-        out["resources"] = doc["resources"]
+        resources = doc["resources"]
+        if not isinstance(resources, dict) or not isinstance(resources.get("train", {}), dict):
+            raise ConfigError("resources: expected {train: {cpus: ..., gpus: ..., ...}}")
+        out["resources"] = resources
     if doc.get("ensemble") is not None:
-        out["ensemble"] = bool(doc["ensemble"])
+        if not isinstance(doc["ensemble"], bool):
+            raise ConfigError(f"ensemble: expected true or false, got {doc['ensemble']!r}")
+        out["ensemble"] = doc["ensemble"]
     if doc.get("export") is not None:
+        if not isinstance(doc["export"], str):
+            raise ConfigError(f"export: expected a directory path, got {doc['export']!r}")
         out["export"] = str(base / doc["export"])
+        for target in export_targets(out["export"], tasks):
+            _check_export(target)
+    try:
+        check_setup(tasks, out["algorithm"], out.get("metrics"), out.get("tune"))
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{path}: {err}") from err
     return out
 
 
@@ -172,30 +245,58 @@ def _train(args: argparse.Namespace) -> int:
     export = config.pop("export", None)
     result = train(**config, progress=True)
     results = result if isinstance(result, dict) else {config["data"][0].name: result}
-    for name, r in results.items():
+    targets: list[Path | None] = [None] * len(results)
+    if export:
+        targets = list(export_targets(export, config["data"]))
+    for (name, r), target in zip(results.items(), targets, strict=True):
         print(f"== {name}: leaderboard ==")
         print(r.leaderboard.drop(columns=["params"]).to_string())
-        target = export if len(results) == 1 else (f"{export}/{name}" if export else None)
-        if target:
+        if target is not None:
             print(f"exported {r.best.name} to {r.best.export(target)}")
     return 0
+
+
+class CommandError(ValueError):
+    """A ``litmus`` command that cannot do what it was asked (printed as one line)."""
+
+
+def _input_schema(model: Any) -> dict[Any, Any]:
+    """Input column -> dtype of a loaded bundle (every member's, for an ensemble)."""
+    parts = [m for m, _ in getattr(model, "members", ())] or [model]
+    schema: dict[Any, Any] = {}
+    for part in parts:
+        for column, dtype in part.preprocessor.inputs.items():
+            schema.setdefault(column, dtype)
+    return schema
 
 
 def _predict(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .bundle import load
+    from .inputs import read_input
 
     model = load(args.bundle)
-    path = Path(args.input)
-    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    out = model.predict_proba(frame) if args.proba else model.predict(frame)
-    result = pd.DataFrame(out if args.proba else {"prediction": out})
-    if args.output:
-        result.to_csv(args.output, index=False)
-        print(f"wrote {len(result)} predictions to {args.output}")
-    else:
+    if args.proba and model.kind != "classification":
+        raise CommandError(f"--proba: {args.bundle} is a regression bundle (no probabilities)")
+    output = Path(args.output) if args.output else None
+    if output is not None and not output.parent.is_dir():
+        raise CommandError(f"--output {output}: no such directory {output.parent}")
+    frame = read_input(args.input, _input_schema(model))
+    try:
+        out = model.predict_proba(frame) if args.proba else model.predict(frame)
+    except (TypeError, ValueError, KeyError) as err:
+        raise CommandError(f"{args.input}: cannot predict: {err}") from err
+    classes = model.classes if args.proba and model.classes else None
+    result = pd.DataFrame(out, columns=classes) if args.proba else pd.DataFrame({"prediction": out})
+    if output is None:
         result.to_csv(sys.stdout, index=False)
+        return 0
+    try:
+        result.to_csv(output, index=False)
+    except OSError as err:
+        raise CommandError(f"--output {output}: cannot write it ({err.strerror})") from None
+    print(f"wrote {len(result)} predictions to {output}")
     return 0
 
 
@@ -271,13 +372,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="train, rank, export and serve on a bundled dataset")
     demo.add_argument("--trials", type=int, default=8)
     args = parser.parse_args(argv)
+    from .bundle import BundleError
+    from .inputs import InputError
+
     try:
         if args.command == "train":
             return _train(args)
         if args.command == "predict":
             return _predict(args)
         return _demo(args)
-    except ConfigError as err:
+    except (ConfigError, CommandError, BundleError, InputError) as err:
         print(f"litmus: {err}", file=sys.stderr)
         return 2
 

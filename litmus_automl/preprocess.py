@@ -10,14 +10,19 @@ row at serving time (``transform_row``, no pandas object built), and it serializ
 Features, all float64, in a deterministic order (column order of the input, then the columns
 the user function creates):
 
-* numeric ``c``: ``num__c`` (missing -> train median), ``num__c#missing`` (0/1, only when
-  the train column had missing values);
+* numeric ``c``: ``num__c`` (missing or +-inf -> train median of the finite values),
+  ``num__c#missing`` (0/1, only when the train column had missing or infinite values);
 * categorical ``c``: ``cat__c=v`` one-hot for the ``max_categories`` most frequent values
   (missing / unknown -> all zeros), ``cat__c#freq`` (train frequency, 0 when unseen);
 * text ``c``: cleaned as lower case with runs of ``[^a-z0-9]`` replaced by one space,
   ``txt__c#len`` (characters of the raw text), ``txt__c#tokens`` (tokens, 0 when empty) and
   ``txt__c__tok`` (0/1) for the ``vocabulary`` tokens in most train rows;
 * datetime ``c``: ``dt__c#year``, ``#month``, ``#day_of_week``, ``#hour`` (missing -> -1).
+
+Numeric inputs stored as integers are read as float64 (the pipeline's input schema says so):
+a value may then be missing at serving (a dict, a list of dicts, a frame), and it is imputed
+as in training. ``+-inf`` is no usable number for a model (scikit-learn refuses it): it is
+treated as missing, in training and at serving alike.
 """
 
 from __future__ import annotations
@@ -97,7 +102,7 @@ def _fit_step(
     if role == "numeric":
         if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
             raise ValueError(f"column {column!r} has role 'numeric' but dtype {s.dtype}")
-        values = s.astype("float64")
+        values = s.astype("float64").replace([np.inf, -np.inf], np.nan)
         median = values.median()
         step.median = 0.0 if pd.isna(median) else float(median)
         step.missing = bool(values.isna().any())
@@ -124,6 +129,31 @@ def _fit_step(
     return step
 
 
+def _serving_schema(example: pd.DataFrame, roles: Mapping[Hashable, str]) -> pd.DataFrame:
+    """``example`` with its integer numeric inputs as float64, the dtype the numeric features
+    are computed in, so that the compiled pipeline (its row kernel too) accepts a missing
+    value for them and imputes it as in training."""
+    casts = {
+        c: "float64"
+        for c in example.columns
+        if roles.get(c) == "numeric" and _is_integer(example[c].dtype)
+    }
+    return example.astype(casts) if casts else example
+
+
+def _is_integer(dtype: Any) -> bool:
+    return isinstance(dtype, np.dtype) and dtype.kind in "iu"
+
+
+def _widens(got: Any, want: Any) -> bool:
+    """Whether a column of dtype ``got`` converts to ``want`` without loss of meaning: any
+    integer or float to float64 (missing -> NaN), datetimes of another unit."""
+    if want == np.dtype("float64"):
+        return pd.api.types.is_numeric_dtype(got) and not pd.api.types.is_bool_dtype(got)
+    both = pd.api.types.is_datetime64_any_dtype(got) and pd.api.types.is_datetime64_any_dtype(want)
+    return both and getattr(got, "tz", None) == getattr(want, "tz", None)
+
+
 def _features(df: Any, steps: list[_Step]) -> dict[str, Any]:
     """Every step's feature columns, name -> Series of ``df`` (pandas-API code, traced)."""
     out: dict[str, Any] = {}
@@ -132,9 +162,10 @@ def _features(df: Any, steps: list[_Step]) -> dict[str, Any]:
         names = iter(step.names)
         if step.role == "numeric":
             values = s.astype("float64")
-            out[next(names)] = values.fillna(step.median)
+            finite = values.abs() < np.inf  # False for NaN and +-inf: both are missing
+            out[next(names)] = values.where(finite, step.median)
             if step.missing:
-                out[next(names)] = values.isna().astype("float64")
+                out[next(names)] = (~finite).astype("float64")
         elif step.role == "categorical":
             for value in step.categories:
                 out[next(names)] = (s == value).astype("float64")
@@ -238,7 +269,7 @@ class Preprocessor:
         inputs = [c for c, r in roles.items() if r in ROLES and c in frame.columns]
         if not inputs:
             raise ValueError(f"no input columns: roles {dict(roles)} name none of {ROLES}")
-        example = frame[inputs]
+        example = _serving_schema(frame[inputs], roles)
         data = example
         if user_fn is not None:
             data = litsdf.compile(user_fn, example=example)(example)
@@ -272,9 +303,25 @@ class Preprocessor:
         return pre
 
     # transform --------------------------------------------------------------------------------
+    def conform(self, frame: Any) -> Any:
+        """``frame`` (pandas or litsdf) with its input columns converted to the dtypes the
+        pipeline reads where nothing is lost (integers to float64, another datetime unit);
+        other columns and mismatches are left for the pipeline to report. A new frame: the
+        one given is not changed."""
+        dtypes = frame.dtypes
+        casts = {
+            c: want
+            for c, want in self.inputs.items()
+            if c in dtypes.index and dtypes[c] != want and _widens(dtypes[c], want)
+        }
+        return frame.astype(casts) if casts else frame
+
     def transform(self, frame: Any) -> np.ndarray:
-        """Features of every row of ``frame`` (pandas or litsdf), as a float64 2-D array."""
-        out = self.pipeline(frame)
+        """Features of every row of ``frame`` (pandas or litsdf), as a float64 2-D array.
+
+        Input columns are first converted as :meth:`conform` does.
+        """
+        out = self.pipeline(self.conform(frame))
         if isinstance(out, litsdf.DataFrame):
             out = out.to_pandas()
         # C order, as transform_rows: a model's matrix products then sum in the same order

@@ -29,7 +29,7 @@ from .preprocess import Preprocessor
 from .task import TaskData
 from .tuning import TrialStopped, Tune, run_study
 
-__all__ = ["train", "Result", "Candidate", "DEFAULT_METRICS"]
+__all__ = ["DEFAULT_METRICS", "Candidate", "Result", "check_setup", "train"]
 
 DEFAULT_METRICS = {
     "binary": {"validation": ["accuracy", "roc_auc"], "test": ["accuracy", "roc_auc"]},
@@ -434,44 +434,81 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
     return tqdm(total=total, desc=desc, disable=not enabled, leave=False)
 
 
-def _train_task(
+@dataclasses.dataclass
+class _Setup:
+    """A task's run, checked before anything trains: its metrics and objective, and each
+    algorithm configured for it (a copy) with its candidate name."""
+
+    task: TaskData
+    metrics: dict[str, list[Metric]]
+    objective_name: str
+    objective: Metric
+    algorithms: list[tuple[str, Any]]
+    parallel: bool
+
+
+def _setup(
     task: TaskData,
     algorithms: Sequence[Any],
     metrics_spec: Mapping[str, Sequence[Any]] | None,
+    tune: Tune | None,
+    executor: Executor,
+) -> _Setup:
+    """Resolve and check everything a task's run needs; raises before any training."""
+    from .algorithms.registry import get
+
+    metrics = _resolve_metrics(task.kind, metrics_spec)
+    for split, ms in metrics.items():
+        for m in ms:
+            if task.kind not in m.kinds:
+                applies = ", ".join(sorted(m.kinds))
+                raise ValueError(
+                    f"task {task.name!r}: metrics[{split!r}]: {m.key!r} does not apply to a "
+                    f"{task.kind} task (it applies to: {applies})"
+                )
+    objective_name, objective = _objective(tune, metrics)
+    # folds in parallel (one thread per model) on a cluster, or locally with several cpus;
+    # one by one with all cpus per model when Hyperband must see each fold's score first
+    pruning = tune is not None and tune.method == "bohb"
+    parallel = executor.client is not None or (executor.cpus > 1 and not pruning)
+    n_classes = 0 if task.classes_ is None else len(task.classes_)
+    configured: list[tuple[str, Any]] = []
+    seen: dict[str, int] = {}
+    for spec in algorithms:
+        algorithm = get(spec).with_params({})  # a copy: the caller's object stays as it was
+        try:
+            algorithm.configure(
+                task.kind,
+                n_classes,
+                seed=task.seed,
+                n_jobs=1 if parallel else executor.cpus,
+                device="cuda" if executor.gpus else None,  # XGBoost trains on the GPU
+            )
+        except ValueError as err:
+            raise ValueError(f"task {task.name!r}: {err}") from err
+        base = str(getattr(algorithm, "name", "") or type(algorithm).__name__)
+        seen[base] = seen.get(base, 0) + 1
+        configured.append((base if seen[base] == 1 else f"{base}#{seen[base]}", algorithm))
+    return _Setup(task, metrics, objective_name, objective, configured, parallel)
+
+
+def _train_task(
+    setup: _Setup,
     tune: Tune | None,
     preprocess: Callable[..., Any] | None,
     executor: Executor,
     ensemble: bool,
     progress: bool,
 ) -> Result:
-    from .algorithms.registry import get
-
-    metrics = _resolve_metrics(task.kind, metrics_spec)
-    objective_name, objective = _objective(tune, metrics)
-    # folds in parallel (one thread per model) on a cluster, or locally with several cpus;
-    # one by one with all cpus per model when Hyperband must see each fold's score first
+    task, metrics, objective = setup.task, setup.metrics, setup.objective
+    objective_name, parallel = setup.objective_name, setup.parallel
     on_train = objective_name.startswith("train.")
     train_metrics = [objective] if on_train else []
     objective_key = f"{TRAIN_KEY}{objective.key}" if on_train else objective.key
-    pruning = tune is not None and tune.method == "bohb"
-    parallel = executor.client is not None or (executor.cpus > 1 and not pruning)
     folds = _folds(task, preprocess)
-    n_classes = 0 if task.classes_ is None else len(task.classes_)
     candidates: list[Candidate] = []
     studies: dict[str, Any] = {}
-    seen: dict[str, int] = {}
-    for spec in algorithms:
-        algorithm = get(spec)
-        algorithm.configure(
-            task.kind,
-            n_classes,
-            seed=task.seed,
-            n_jobs=1 if parallel else executor.cpus,
-            device="cuda" if executor.gpus else None,  # XGBoost trains on the GPU
-        )
-        base = str(getattr(algorithm, "name", "") or type(algorithm).__name__)
-        seen[base] = seen.get(base, 0) + 1
-        name = base if seen[base] == 1 else f"{base}#{seen[base]}"
+    for name, algorithm in setup.algorithms:
         space = algorithm.search_space()
         if tune is not None and space:
             bar = _progress(tune.n_trials, f"{task.name}: {name}", progress)
@@ -633,9 +670,26 @@ def train(
     """
     import sys
 
+    tasks, algorithms = _arguments(data, algorithm)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    with executor_for(resources) as executor:
+        setups = [_setup(t, algorithms, metrics, tune, executor) for t in tasks]  # all checked
+        results = {
+            s.task.name: _train_task(s, tune, preprocess, executor, ensemble, progress)
+            for s in setups
+        }
+    return results[tasks[0].name] if len(tasks) == 1 else results
+
+
+def _arguments(data: Any, algorithm: Any) -> tuple[list[TaskData], list[Any]]:
     tasks = [data] if isinstance(data, TaskData) else list(data)
     if not tasks or not all(isinstance(t, TaskData) for t in tasks):
         raise TypeError("data must be a TaskData or a list of TaskData (TaskData.create(...))")
+    names = [t.name for t in tasks]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"task names must be unique; repeated: {repeated}")
     algorithms = (
         [algorithm]
         if isinstance(algorithm, str) or not isinstance(algorithm, (list, tuple))
@@ -643,13 +697,44 @@ def train(
     )
     if not algorithms:
         raise ValueError("algorithm must name at least one algorithm")
-    if progress is None:
-        progress = sys.stderr.isatty()
-    with executor_for(resources) as executor:
-        results = {
-            t.name: _train_task(
-                t, algorithms, metrics, tune, preprocess, executor, ensemble, progress
-            )
-            for t in tasks
-        }
-    return results[tasks[0].name] if len(tasks) == 1 else results
+    return tasks, algorithms
+
+
+def check_setup(
+    data: TaskData | Sequence[TaskData],
+    algorithm: Any = ("XGBoost",),
+    metrics: Mapping[str, Sequence[Any]] | None = None,
+    tune: Tune | None = None,
+) -> None:
+    """Check a training setup without training: raise what :func:`train` raises before it
+    trains anything.
+
+    Parameters
+    ----------
+    data, algorithm, metrics, tune
+        As for :func:`train`.
+
+    Raises
+    ------
+    ValueError
+        Repeated task names, unknown metrics or ones that do not apply to a task's kind, a
+        test-set objective, an algorithm that does not support a task's kind, or a
+        hyperparameter or search range that is not valid for it (each naming the task).
+    TypeError
+        ``data`` that is not TaskData.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from litmus_automl import TaskData
+    >>> df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [1.0, 2.0, 2.5, 4.0]})
+    >>> task = TaskData.create("r", "regression", {"train": df}, {"label": "y"}, k_fold=2)
+    >>> check_setup(task, algorithm=["LogisticRegression"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: task 'r': LogisticRegression does not support regression tasks ...
+    """
+    tasks, algorithms = _arguments(data, algorithm)
+    local = Executor(cpus=1)
+    for t in tasks:
+        _setup(t, algorithms, metrics, tune, local)

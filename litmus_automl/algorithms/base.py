@@ -12,11 +12,12 @@ A custom algorithm either overrides ``build()`` to return a scikit-learn-style e
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import importlib
 import inspect
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -55,6 +56,34 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return repr(value)
+
+
+def _unknown_message(
+    algorithm: str, unknown: Sequence[str], valid: Collection[str], aliases: Collection[str] = ()
+) -> str:
+    """``"X: unknown parameters ['max_dept'] (did you mean 'max_depth'?); valid: ..."``."""
+    names = sorted({*valid, *aliases})
+    close = {n: difflib.get_close_matches(n, names, n=3, cutoff=0.6) for n in unknown}
+    found = {n: " or ".join(map(repr, c)) for n, c in close.items() if c}
+    hint = ""
+    if len(unknown) == 1 and found:
+        hint = f" (did you mean {found[unknown[0]]}?)"
+    elif found:
+        hint = f" (did you mean: {'; '.join(f'{n!r} -> {c}' for n, c in found.items())})"
+    return (
+        f"{algorithm}: unknown parameters {sorted(unknown)}{hint}; "
+        f"valid: {', '.join(sorted(valid))}"
+    )
+
+
+def _probes(dist: Distribution) -> list[Any]:
+    """The values that bound a search dimension: both ends of a range (the last one a step
+    reaches), or every choice."""
+    if isinstance(dist, Categorical):
+        return list(dist.choices)
+    if isinstance(dist, Int):
+        return [dist.low, dist.low + (dist.high - dist.low) // dist.step * dist.step]
+    return [dist.low, dist.high]
 
 
 class Algorithm:
@@ -129,8 +158,51 @@ class Algorithm:
             out[name], given[name] = value, key
         return out
 
+    def valid_params(self) -> Collection[str] | None:
+        """The hyperparameter names the algorithm accepts, or None for any (override)."""
+        return None
+
+    def check_value(self, name: str, value: Any) -> None:
+        """Raise ``ValueError`` (the reason) when ``value`` is not valid for ``name`` (override).
+
+        Called for a fixed value and, for a search dimension, for each end of its range and
+        each of its choices.
+        """
+
     def check_params(self, params: Mapping[str, Any]) -> None:
-        """Raise ``ValueError`` for parameter names the algorithm doesn't know (override)."""
+        """Refuse unknown names and out-of-range values or search spaces.
+
+        Parameters
+        ----------
+        params : mapping
+            Canonical parameter names to values or search distributions.
+
+        Raises
+        ------
+        ValueError
+            Naming the algorithm, the parameter, close matches of an unknown name, the value
+            (or the end of the search range) and what is expected.
+        """
+        valid = self.valid_params()
+        if valid is not None:
+            unknown = [k for k in params if k not in valid]
+            if unknown:
+                raise ValueError(_unknown_message(self.name, unknown, valid, self.aliases))
+        for key, value in params.items():
+            if isinstance(value, (Int, Float, Categorical)):
+                for probe in _probes(value):
+                    try:
+                        self.check_value(key, probe)
+                    except ValueError as err:
+                        raise ValueError(
+                            f"{self.name}: the search space {key}={value!r} reaches "
+                            f"{probe!r}, which is not valid: {err}"
+                        ) from None
+            else:
+                try:
+                    self.check_value(key, value)
+                except ValueError as err:
+                    raise ValueError(f"{self.name}: {key}={value!r} is not valid: {err}") from None
 
     @classmethod
     def _init_names(cls) -> list[str]:
@@ -239,7 +311,8 @@ class Algorithm:
         Raises
         ------
         ValueError
-            When the algorithm doesn't support ``kind``.
+            When the algorithm doesn't support ``kind``, or a hyperparameter or search range
+            is not valid for it (the configuration is then left unchanged).
         """
         if kind not in KINDS:
             raise ValueError(f"unknown task kind {kind!r}; expected one of {sorted(KINDS)}")
@@ -248,7 +321,14 @@ class Algorithm:
             raise ValueError(f"{self.name} does not support {kind} tasks (supports: {supported})")
         if kind == "binary" and n_classes not in (None, 2):
             raise ValueError(f"a binary task has 2 classes, got n_classes={n_classes}")
-        self.task_kind, self.n_classes, self.seed, self.n_jobs = kind, n_classes, seed, n_jobs
+        before = (self.task_kind, self.n_classes)
+        self.task_kind, self.n_classes = kind, n_classes
+        try:  # some parameter checks depend on the task kind (classifier or regressor)
+            self.check_params({**self._space, **self.get_params()})
+        except ValueError:
+            self.task_kind, self.n_classes = before
+            raise
+        self.seed, self.n_jobs = seed, n_jobs
         if device is not None:
             self.device = device
         return self

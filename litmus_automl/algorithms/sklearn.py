@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -41,6 +41,24 @@ def _import(path: str) -> type:
     module, _, name = path.partition(":")
     cls: type = getattr(importlib.import_module(module), name)
     return cls
+
+
+@functools.cache
+def _valid_params(paths: tuple[str | None, ...], extra: frozenset[str]) -> frozenset[str]:
+    names = set(extra)
+    for path in paths:
+        if path is not None:
+            names |= set(_import(path)().get_params())
+    return frozenset(names)
+
+
+def _validate_constraints(constraints: Any, params: Any, caller: str) -> None:
+    """scikit-learn's parameter validation (what ``fit`` runs), before any fit."""
+    try:
+        from sklearn.utils._param_validation import validate_parameter_constraints
+    except ImportError:  # pragma: no cover - another scikit-learn layout: fit still checks
+        return
+    validate_parameter_constraints(constraints, params, caller_name=caller)
 
 
 class _Sklearn(Algorithm):
@@ -85,20 +103,31 @@ class _Sklearn(Algorithm):
         assert path is not None
         return _import(path)
 
-    @classmethod
-    def _valid_params(cls) -> set[str]:
-        names = set(cls.extra_params)
-        for path in (cls.classifier, cls.regressor):
-            if path is not None:
-                names |= set(_import(path)().get_params())
-        return names
+    def _classes(self) -> list[type]:
+        """The estimator classes the parameters go to: the task kind's, or both if unset."""
+        if self.task_kind is not None:
+            return [self._estimator_class()]
+        return [_import(p) for p in (self.classifier, self.regressor) if p is not None]
 
-    def check_params(self, params: Mapping[str, Any]) -> None:
-        """Raise ``ValueError`` for names the scikit-learn estimator doesn't take."""
-        unknown = sorted(set(params) - self._valid_params())
-        if unknown:
-            valid = ", ".join(sorted(self._valid_params()))
-            raise ValueError(f"{self.name}: unknown parameters {unknown}; valid: {valid}")
+    def valid_params(self) -> Collection[str]:
+        """The estimators' ``get_params()`` names and :attr:`extra_params`."""
+        return _valid_params((self.classifier, self.regressor), self.extra_params)
+
+    def check_value(self, name: str, value: Any) -> None:
+        """scikit-learn's own parameter constraints (the task kind's estimator, or either one
+        when the kind is not set yet); ``extra_params`` are checked by the subclass."""
+        reasons = []
+        for cls in self._classes():
+            constraints = getattr(cls, "_parameter_constraints", {}).get(name)
+            if constraints is None:
+                continue
+            try:
+                _validate_constraints({name: constraints}, {name: value}, cls.__name__)
+                return
+            except ValueError as err:
+                reasons.append(str(err))
+        if reasons:
+            raise ValueError(reasons[0])
 
     def _estimator_params(self, cls: type) -> dict[str, Any]:
         accepted = set(cls().get_params())
@@ -143,6 +172,14 @@ class _Linear(_Sklearn):
     """A linear model, standardized first unless ``standardize=False``."""
 
     extra_params = frozenset({"standardize"})
+
+    def check_value(self, name: str, value: Any) -> None:
+        """``standardize`` is a bool; the rest as the scikit-learn estimator checks them."""
+        if name == "standardize":
+            if not isinstance(value, bool):
+                raise ValueError(f"expected True or False, got {value!r}")
+            return
+        super().check_value(name, value)
 
     def build(self) -> Any:
         estimator = super().build()

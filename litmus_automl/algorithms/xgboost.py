@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import numbers
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -15,7 +18,7 @@ import numpy as np
 from litmus_automl.algorithms.base import Algorithm
 from litmus_automl.space import Distribution, Float, Int
 
-__all__ = ["XGBoost", "cuda_available"]
+__all__ = ["BOOSTER_PARAMS", "CHOICES", "RANGES", "XGBoost", "cuda_available"]
 
 _OBJECTIVES = {
     "binary": "binary:logistic",
@@ -23,6 +26,106 @@ _OBJECTIVES = {
     "regression": "reg:squarederror",
 }
 _FORMATS = ("ubj", "json")
+
+BOOSTER_PARAMS: frozenset[str] = frozenset(
+    {
+        # DART booster
+        "rate_drop",
+        "skip_drop",
+        "one_drop",
+        "sample_type",
+        "normalize_type",
+        # objectives' parameters
+        "tweedie_variance_power",
+        "huber_slope",
+        "quantile_alpha",
+        "aft_loss_distribution",
+        "aft_loss_distribution_scale",
+        # tree booster
+        "max_cached_hist_node",
+        "refresh_leaf",
+        "process_type",
+        "updater",
+    }
+)
+"""Documented booster parameters the scikit-learn wrapper passes through ``**kwargs`` (not
+in ``XGBModel().get_params()``)."""
+
+
+@dataclass(frozen=True)
+class _Range:
+    """The valid values of a numeric parameter: ``low``/``high`` (None: unbounded), whether
+    the low end is excluded, and whether it must be an integer."""
+
+    low: float | None
+    high: float | None = None
+    low_open: bool = False
+    integer: bool = False
+
+    def check(self, value: Any) -> None:
+        number = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+        if not number or (self.integer and not isinstance(value, numbers.Integral)):
+            raise ValueError(f"expected {self}")
+        v = float(value)
+        below = self.low is not None and (v <= self.low if self.low_open else v < self.low)
+        if math.isnan(v) or below or (self.high is not None and v > self.high):
+            raise ValueError(f"expected {self}")
+
+    def __str__(self) -> str:
+        kind = "an integer" if self.integer else "a number"
+        if self.high is None:
+            return f"{kind} {'>' if self.low_open else '>='} {self.low:g}"
+        left = "(" if self.low_open else "["
+        return f"{kind} in {left}{self.low:g}, {self.high:g}]"
+
+
+_UNIT = _Range(0.0, 1.0, low_open=True)
+_NON_NEGATIVE = _Range(0.0)
+RANGES: Mapping[str, _Range] = MappingProxyType(
+    {
+        "n_estimators": _Range(1, integer=True),
+        "learning_rate": _Range(0.0, low_open=True),
+        "max_depth": _Range(0, integer=True),
+        "max_leaves": _Range(0, integer=True),
+        "max_bin": _Range(2, integer=True),
+        "num_parallel_tree": _Range(1, integer=True),
+        "max_cat_to_onehot": _Range(1, integer=True),
+        "max_cat_threshold": _Range(1, integer=True),
+        "subsample": _UNIT,
+        "colsample_bytree": _UNIT,
+        "colsample_bylevel": _UNIT,
+        "colsample_bynode": _UNIT,
+        "min_child_weight": _NON_NEGATIVE,
+        "gamma": _NON_NEGATIVE,
+        "reg_alpha": _NON_NEGATIVE,
+        "reg_lambda": _NON_NEGATIVE,
+        "max_delta_step": _NON_NEGATIVE,
+        "scale_pos_weight": _Range(0.0, low_open=True),
+        "rate_drop": _Range(0.0, 1.0),
+        "skip_drop": _Range(0.0, 1.0),
+        "verbosity": _Range(0, 3, integer=True),
+    }
+)
+"""Valid ranges of numeric parameters, checked before training: XGBoost accepts some
+nonsense silently (``n_estimators=-5`` trains no tree, ``learning_rate=0`` or
+``subsample=0`` learns nothing) and refuses the rest only when fitting."""
+CHOICES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "booster": frozenset({"gbtree", "gblinear", "dart"}),
+        "tree_method": frozenset({"auto", "exact", "approx", "hist"}),
+        "grow_policy": frozenset({"depthwise", "lossguide"}),
+        "sampling_method": frozenset({"uniform", "gradient_based"}),
+        "sample_type": frozenset({"uniform", "weighted"}),
+        "normalize_type": frozenset({"tree", "forest"}),
+    }
+)
+
+
+@functools.cache
+def _accepted() -> frozenset[str]:
+    import xgboost as xgb
+
+    return frozenset(xgb.XGBModel().get_params()) | BOOSTER_PARAMS
 
 
 @functools.cache
@@ -50,9 +153,12 @@ class XGBoost(Algorithm):
     Parameters
     ----------
     **params
-        Any ``XGBClassifier`` / ``XGBRegressor`` parameter. ``eta``, ``lambda``, ``alpha`` and
-        ``num_boost_round`` are read as ``learning_rate``, ``reg_lambda``, ``reg_alpha`` and
-        ``n_estimators``. ``device="cuda"`` trains on a GPU.
+        Any ``XGBClassifier`` / ``XGBRegressor`` parameter or documented booster parameter
+        (:data:`BOOSTER_PARAMS`); other names are refused, with close matches. ``eta``,
+        ``lambda``, ``alpha``, ``num_boost_round`` and ``min_split_loss`` are read as
+        ``learning_rate``, ``reg_lambda``, ``reg_alpha``, ``n_estimators`` and ``gamma``.
+        Numeric values are range-checked (:data:`RANGES`), also the ends of a search range.
+        ``device="cuda"`` trains on a GPU.
 
     Notes
     -----
@@ -76,8 +182,24 @@ class XGBoost(Algorithm):
             "lambda": "reg_lambda",
             "alpha": "reg_alpha",
             "num_boost_round": "n_estimators",
+            "min_split_loss": "gamma",
         }
     )
+
+    def valid_params(self) -> Collection[str]:
+        """``XGBModel().get_params()`` and the documented booster parameters
+        (:data:`BOOSTER_PARAMS`)."""
+        return _accepted()
+
+    def check_value(self, name: str, value: Any) -> None:
+        """Range-check a numeric parameter (:data:`RANGES`), or one of a fixed set of choices
+        (:data:`CHOICES`); ``None`` means XGBoost's default."""
+        if value is None:
+            return
+        if name in RANGES:
+            RANGES[name].check(value)
+        elif name in CHOICES and value not in CHOICES[name]:
+            raise ValueError(f"expected one of {sorted(CHOICES[name])}")
 
     def default_space(self) -> dict[str, Distribution]:
         """max_depth, learning_rate, n_estimators, subsample, colsample_bytree, min_child_weight."""

@@ -396,3 +396,124 @@ def test_distributions_suggest_contains_roundtrip() -> None:
     for dist in space.values():
         assert from_dict(json.loads(json.dumps(dist.to_dict()))) == dist
     assert litmus.Float(0, 1) == Float(0.0, 1.0)
+
+
+# ---- hyperparameter validation -------------------------------------------------------------
+
+
+def test_unknown_names_refused_with_close_matches() -> None:
+    import xgboost
+
+    with pytest.raises(
+        ValueError, match=r"XGBoost: unknown parameters \['max_dept'\] \(did you mean 'max_depth'"
+    ):
+        XGBoost().hyperparams(max_dept=3)
+    with pytest.raises(ValueError, match=r"XGBoost: unknown parameters \['max_dept'\]"):
+        XGBoost().search(max_dept=Int(2, 4))
+    with pytest.raises(ValueError, match=r"\['etaa'\] \(did you mean 'eta'"):
+        XGBoost(etaa=0.1)  # aliases are suggested too
+    with pytest.raises(ValueError, match=r"'max_dept' -> 'max_depth'.*'subsamplee' -> 'subsample'"):
+        XGBoost().hyperparams(max_dept=3, subsamplee=0.5)
+    with pytest.raises(
+        ValueError,
+        match=r"RandomForest: unknown parameters \['n_estimator'\] \(did you mean 'n_estimators'",
+    ):
+        RandomForest().hyperparams(n_estimator=3)
+    accepted = set(xgboost.XGBModel().get_params()) | xgb_algo.BOOSTER_PARAMS
+    assert set(XGBoost().valid_params()) == accepted
+    assert set(xgb_algo.RANGES) | set(xgb_algo.CHOICES) <= accepted
+    dart = XGBoost().hyperparams(booster="dart", rate_drop=0.1, n_estimators=5, min_split_loss=0.5)
+    assert dart.get_params()["gamma"] == 0.5  # XGBoost's alias, read as the canonical name
+    fitted = dart.configure("binary", 2).fit(*DATA["binary"])
+    assert fitted.estimator_.get_booster().num_boosted_rounds() == 5
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda: XGBoost(n_estimators=-5),
+            r"XGBoost: n_estimators=-5 is not valid: expected an integer >= 1",
+        ),
+        (lambda: XGBoost().hyperparams(n_estimators=0), "n_estimators=0 is not valid"),
+        (lambda: XGBoost().hyperparams(num_boost_round=True), "n_estimators=True is not valid"),
+        (lambda: XGBoost().hyperparams(n_estimators=2.5), "expected an integer >= 1"),
+        (
+            lambda: XGBoost().hyperparams(eta=0),
+            r"learning_rate=0 is not valid: expected a number > 0",
+        ),
+        (lambda: XGBoost().hyperparams(subsample=0.0), r"expected a number in \(0, 1\]"),
+        (lambda: XGBoost().hyperparams(colsample_bytree=1.5), r"in \(0, 1\]"),
+        (
+            lambda: XGBoost().hyperparams(max_depth=-1),
+            "max_depth=-1 is not valid: expected an integer >= 0",
+        ),
+        (lambda: XGBoost().hyperparams(scale_pos_weight=0), "scale_pos_weight=0 is not valid"),
+        (
+            lambda: XGBoost().hyperparams(booster="gbtre"),
+            r"expected one of \['dart', 'gblinear', 'gbtree'\]",
+        ),
+        (
+            lambda: RandomForest().hyperparams(n_estimators=0),
+            r"RandomForest: n_estimators=0 is not valid: The 'n_estimators' parameter",
+        ),
+        (
+            lambda: LogisticRegression().hyperparams(C=-1.0),
+            r"LogisticRegression: C=-1.0 is not valid",
+        ),
+        (lambda: LogisticRegression().hyperparams(standardize="yes"), "expected True or False"),
+        (lambda: HistGradientBoosting().hyperparams(max_iter=0), "max_iter=0 is not valid"),
+    ],
+)
+def test_out_of_range_values_refused(make: Callable[[], Algorithm], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_xgboost_accepts_the_nonsense_litmus_refuses() -> None:
+    """Why the ranges exist: XGBoost itself trains an empty model without complaint."""
+    import xgboost
+
+    X, y = DATA["binary"]
+    empty = xgboost.XGBClassifier(n_estimators=-5).fit(X, y)
+    assert empty.get_booster().num_boosted_rounds() == 0
+    with pytest.raises(ValueError, match="n_estimators=-5"):
+        XGBoost().hyperparams(n_estimators=-5)
+
+
+def test_search_space_bounds_are_checked() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"XGBoost: the search space subsample=Float.* reaches 1.5, which is not valid: "
+        r"expected a number in \(0, 1\]",
+    ):
+        XGBoost().search(subsample=Float(0.5, 1.5))
+    with pytest.raises(ValueError, match=r"n_estimators=Int.* reaches 0"):
+        XGBoost().search(n_estimators=Int(0, 10))
+    with pytest.raises(ValueError, match=r"reaches 'dartt'"):
+        XGBoost().search(booster=["gbtree", "dartt"])
+    with pytest.raises(ValueError, match=r"verbosity=Int.* reaches 4"):
+        XGBoost().search(verbosity=Int(0, 4, step=2))
+    XGBoost().search(verbosity=Int(0, 4, step=3))  # gives 0 and 3 only: both valid
+    with pytest.raises(
+        ValueError, match=r"RandomForest: the search space max_features=Float.* reaches 1.5"
+    ):
+        RandomForest().search(max_features=Float(0.5, 1.5))
+    with pytest.raises(ValueError, match=r"HistGradientBoosting: the search space learning_rate"):
+        HistGradientBoosting().search(learning_rate=Float(0.0, 0.3))
+    for name in names():  # every default space is valid for every kind the algorithm supports
+        for kind in sorted(get(name).kinds):
+            algo = get(name)
+            algo.search(**algo.default_space()).configure(kind, N_CLASSES[kind])
+
+
+def test_kind_dependent_values_checked_at_configure() -> None:
+    forest = RandomForest().hyperparams(criterion="squared_error")  # a regressor's criterion
+    with pytest.raises(
+        ValueError, match=r"criterion='squared_error' is not valid.*RandomForestClassifier"
+    ):
+        forest.configure("binary", 2)
+    assert forest.task_kind is None  # a failed configure changes nothing
+    assert forest.configure("regression").task_kind == "regression"
+    with pytest.raises(ValueError, match="criterion"):
+        RandomForest().search(criterion=["gini", "squared_error"]).configure("multiclass", 3)

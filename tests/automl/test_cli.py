@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -89,6 +90,26 @@ def test_console_script_predicts_probabilities(workdir: Path) -> None:
         (("method: random", "method: annealing"), "tune"),
         (("export: bundle", "exports: bundle"), "unknown keys ['exports']"),
         (("train.csv", "missing.csv"), "no such file"),
+        (
+            ("{n_estimators: 30}", "{max_dept: 3}"),
+            "algorithm[1].hyperparams: XGBoost: unknown parameters ['max_dept'] "
+            "(did you mean 'max_depth'",
+        ),
+        (
+            ("{n_estimators: 30}", "{n_estimators: -5}"),
+            "algorithm[1].hyperparams: XGBoost: n_estimators=-5 is not valid",
+        ),
+        (("{int: [2, 4]}", "{int: [-1, 4]}"), "algorithm[2].search: XGBoost: the search space"),
+        (("{n_estimators: 30}", "[30]"), "algorithm[1].hyperparams: expected a mapping"),
+        (("[accuracy, roc_auc]", "[accuracy, auc]"), "metrics.validation[1]: unknown metric 'auc'"),
+        (
+            ("[accuracy, roc_auc]", "[accuracy, rmse]"),
+            "task 'cancer': metrics['validation']: 'rmse' does not apply to a binary task",
+        ),
+        (("validation:", "valid:"), "metrics: unknown splits ['valid']"),
+        (("export: bundle", "export: train.csv/bundle"), "train.csv is not a directory"),
+        (("export: bundle", "export: train.csv"), "train.csv exists and is not a directory"),
+        (("export: bundle", "ensemble: 3\nexport: bundle"), "ensemble: expected true or false"),
     ],
 )
 def test_config_errors_name_the_key(workdir: Path, edit: tuple[str, str], message: str) -> None:
@@ -98,6 +119,50 @@ def test_config_errors_name_the_key(workdir: Path, edit: tuple[str, str], messag
         load_config(path)
     assert message in str(err.value)
     assert main(["train", str(path)]) == 2
+
+
+def test_export_checked_before_training(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = workdir / "config.yaml"
+    (workdir / "bundle").mkdir()
+    assert load_config(path)["export"] == str(workdir / "bundle")  # an empty directory: fine
+    (workdir / "bundle" / "old.txt").write_text("a previous bundle")
+    with pytest.raises(ConfigError, match=r"export: .*bundle exists and is not empty"):
+        load_config(path)
+    capsys.readouterr()
+    assert main(["train", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "leaderboard" not in captured.out  # refused before training
+    assert captured.err.startswith("litmus: export: ") and captured.err.count("\n") == 1
+    assert (workdir / "bundle" / "old.txt").read_text() == "a previous bundle"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_export_in_a_read_only_directory(workdir: Path) -> None:
+    locked = workdir / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        (workdir / "config.yaml").write_text(CONFIG.replace("export: bundle", "export: locked/b"))
+        with pytest.raises(ConfigError, match="locked is not writable"):
+            load_config(workdir / "config.yaml")
+    finally:
+        locked.chmod(0o700)
+
+
+def test_several_tasks_export_under_their_names(workdir: Path) -> None:
+    second = CONFIG.replace(
+        "tasks:\n",
+        "tasks:\n  - name: again\n    task: binary\n"
+        "    data: {train: train.csv}\n    schema: {label: target}\n",
+    )
+    (workdir / "config.yaml").write_text(second)
+    (workdir / "bundle" / "again").mkdir(parents=True)
+    (workdir / "bundle" / "again" / "x").write_text("")
+    with pytest.raises(ConfigError, match=r"bundle/again exists and is not empty"):
+        load_config(workdir / "config.yaml")
+    (workdir / "config.yaml").write_text(second.replace("name: again", "name: cancer"))
+    with pytest.raises(ConfigError, match=r"tasks: names must be unique; repeated: \['cancer'\]"):
+        load_config(workdir / "config.yaml")
 
 
 def test_demo_runs(capsys: pytest.CaptureFixture[str]) -> None:

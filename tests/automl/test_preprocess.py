@@ -177,3 +177,53 @@ def test_bad_documents() -> None:
         Preprocessor.from_json(pre.to_json()[:-10])
     with pytest.raises(ValueError, match="role 'numeric'"):
         Preprocessor.fit(_mixed(100), {"plan": "numeric"})
+
+
+def test_int_input_is_float64_so_a_missing_value_is_imputed() -> None:
+    frame = _mixed()
+    assert frame["n"].dtype == np.int64 and not frame["n"].isna().any()
+    pre = Preprocessor.fit(frame, MIXED_ROLES, vocabulary=3)
+    assert pre.inputs["n"] == np.float64 and "num__n#missing" not in pre.feature_names
+    col = pre.feature_names.index("num__n")
+    median = float(frame["n"].median())  # the oracle: pandas' median of the train column
+    row = frame.iloc[0].to_dict()
+    for missing in (None, float("nan"), np.nan):
+        assert pre.transform_row({**row, "n": missing})[col] == median
+    assert pre.transform_row({**row, "n": np.int64(7)})[col] == 7.0  # ints still accepted
+    holes = frame.head(20).astype({"n": "float64"})
+    holes.loc[holes.index[::3], "n"] = np.nan
+    before = holes.copy()
+    batch = pre.transform(holes)
+    expected = holes["n"].fillna(median).to_numpy()
+    assert np.array_equal(batch[:, col], expected)
+    pd.testing.assert_frame_equal(holes, before)  # the caller's frame is not changed
+    _rows_equal(pre, holes)
+    nullable = frame.head(5).astype({"n": "Int64"})
+    nullable.loc[nullable.index[0], "n"] = pd.NA
+    assert pre.transform(nullable)[0, col] == median
+
+
+def test_infinity_is_treated_as_missing() -> None:
+    frame = _mixed()
+    train = frame.copy()
+    train.loc[train.index[:5], "age"] = np.inf
+    train.loc[train.index[5:8], "age"] = -np.inf
+    pre = Preprocessor.fit(train, MIXED_ROLES, vocabulary=3)
+    finite = train["age"].replace([np.inf, -np.inf], np.nan)  # pandas: +-inf as missing
+    median = float(finite.median())
+    names = pre.feature_names
+    value, flag = names.index("num__age"), names.index("num__age#missing")
+    batch = pre.transform(train)
+    assert np.array_equal(batch[:, value], finite.fillna(median).to_numpy())
+    assert np.array_equal(batch[:, flag], finite.isna().astype("float64").to_numpy())
+    assert np.isfinite(batch).all()
+    _rows_equal(pre, train)
+    # no infinity in training: an infinite value at serving is still imputed
+    clean = Preprocessor.fit(frame.assign(age=frame["age"].fillna(1.0)), MIXED_ROLES)
+    assert "num__age#missing" not in clean.feature_names
+    row = frame.iloc[0].to_dict()
+    imputed = clean.transform_row({**row, "age": None})
+    for value_ in (np.inf, -np.inf):
+        assert np.array_equal(clean.transform_row({**row, "age": value_}), imputed)
+    served = clean.transform(frame.head(1).assign(age=np.inf))
+    assert np.array_equal(served[0], imputed)
