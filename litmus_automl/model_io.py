@@ -325,12 +325,72 @@ def check_skops_file(file: Path) -> list[str]:
     return sorted(types)
 
 
+def _check_nodes(left: Any, right: Any, leaf: Any, feature: Any, n_features: int) -> str:
+    """What is wrong with a tree's node arrays ("" if nothing): every inner node's children
+    come after it and inside the array (no cycle, no read past the end), its feature is one
+    of the model's ``n_features``."""
+    n = len(left)
+    inner = np.flatnonzero(~np.asarray(leaf, dtype=bool))
+    if n == 0:
+        return "no nodes"
+    for name, child in (("left", left), ("right", right)):
+        c = np.asarray(child, dtype=np.int64)[inner]
+        if np.any((c <= inner) | (c >= n)):
+            return f"a {name} child index not after its node or past the last of {n} nodes"
+    f = np.asarray(feature, dtype=np.int64)[inner]
+    if np.any((f < 0) | (f >= n_features)):
+        return f"a split on a feature outside [0, {n_features})"
+    return ""
+
+
+def _check_trees(model: Any, n_features: int | None, file: Path, seen: set[int]) -> None:
+    """Refuse trees (``sklearn.tree._tree.Tree``, HistGradientBoosting's ``TreePredictor``)
+    whose node arrays scikit-learn would index out of bounds or loop over: their predict
+    code does not check them (skops does not trust ``TreePredictor`` for that reason)."""
+    if id(model) in seen:
+        return
+    seen.add(id(model))
+    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+    from sklearn.tree._tree import Tree
+
+    problem = ""
+    if isinstance(model, Tree):
+        left, right = model.children_left, model.children_right
+        problem = _check_nodes(left, right, left == -1, model.feature, model.n_features)
+    elif isinstance(model, TreePredictor):
+        nodes = model.nodes
+        problem = _check_nodes(
+            nodes["left"],
+            nodes["right"],
+            nodes["is_leaf"],
+            nodes["feature_idx"],
+            n_features if n_features is not None else 0,
+        )
+        cats = nodes["bitset_idx"][nodes["is_categorical"].astype(bool)]
+        if not problem and np.any(cats >= len(model.raw_left_cat_bitsets)):
+            problem = "a categorical split past its bitsets"
+    elif isinstance(model, (list, tuple)):
+        for m in model:
+            _check_trees(m, n_features, file, seen)
+    elif isinstance(model, dict):
+        for m in model.values():
+            _check_trees(m, n_features, file, seen)
+    elif type(model).__module__.startswith("sklearn.") and hasattr(model, "__dict__"):
+        n_features = getattr(model, "n_features_in_", n_features)
+        for m in vars(model).values():
+            _check_trees(m, n_features, file, seen)
+    if problem:
+        raise BundleError(f"{file}: a {type(model).__name__} has {problem}; refusing it")
+
+
 def _skops_load(directory: Path, files: list[str]) -> Any:
     import skops.io
 
     file = directory / "model.skops"
     trusted = check_skops_file(file)
-    return skops.io.load(file, trusted=trusted)
+    model = skops.io.load(file, trusted=trusted)
+    _check_trees(model, None, file, set())
+    return model
 
 
 def _estimator_predictor(model: Any, kind: str) -> Predictor:

@@ -322,6 +322,47 @@ def test_skops_function_and_method_loaders_are_refused(plain: Path, tmp_path: Pa
         litmus.load(attacked)
 
 
+def _tree_bundle(cancer: pd.DataFrame, algorithm: litmus.Algorithm, path: Path) -> Path:
+    return _refit(_task("cancer", cancer, "binary"), algorithm).export(path)
+
+
+def test_trees_indexing_out_of_bounds_are_refused(cancer: pd.DataFrame, tmp_path: Path) -> None:
+    """Trusted tree types with crafted node arrays (a child index past the end, a child that
+    loops back, a split on a feature the model lacks): scikit-learn's predict would read out
+    of bounds or loop forever, so they are refused at load."""
+    from sklearn.tree._tree import Tree
+
+    forest = _tree_bundle(cancer, litmus.RandomForest().hyperparams(n_estimators=3), tmp_path / "f")
+    for field, value, message in (
+        ("left_child", 10**6, "a left child index not after its node"),
+        ("right_child", 0, "a right child index not after its node"),
+        ("feature", 999, r"a split on a feature outside \[0, 30\)"),
+    ):
+        model = litmus.load(forest).model
+        tree = model.estimators_[1].tree_
+        state = tree.__getstate__()
+        nodes = state["nodes"].copy()
+        nodes[field][0] = value
+        bad = Tree(tree.n_features, tree.n_classes, tree.n_outputs)
+        bad.__setstate__({**state, "nodes": nodes})
+        model.estimators_[1].tree_ = bad
+        attacked = _copy(forest, tmp_path / f"forest-{field}")
+        _swap_model(attacked, model)
+        with pytest.raises(BundleError, match=rf"model\.skops: a Tree has {message}"):
+            litmus.load(attacked)
+
+    boosted = _tree_bundle(
+        cancer, litmus.HistGradientBoosting().hyperparams(max_iter=3), tmp_path / "h"
+    )
+    model = litmus.load(boosted).model
+    model._predictors[2][0].nodes["left"][0] = 10**6
+    attacked = _copy(boosted, tmp_path / "boosted")
+    _swap_model(attacked, model)
+    with pytest.raises(BundleError, match="a TreePredictor has a left child index not after"):
+        litmus.load(attacked)
+    assert litmus.load(boosted).kind == "classification"
+
+
 # signing ---------------------------------------------------------------------------------------
 def test_signed_bundle_loads_with_its_key_and_without_one(
     signed: Path, plain: Path, cancer: pd.DataFrame
