@@ -17,7 +17,7 @@ from litmus_automl.algorithms import (
     Ridge,
     XGBoost,
 )
-from litmus_automl.bundle import InferenceModel, load
+from litmus_automl.bundle import BundleError, InferenceModel, load
 from litmus_automl.metrics import Metric
 from litmus_automl.space import Categorical, Float, Int
 from litmus_automl.task import TaskData
@@ -31,6 +31,7 @@ __all__ = [
     "Result",
     "Candidate",
     "InferenceModel",
+    "BundleError",
     "Algorithm",
     "Categorical",
     "ExtraTrees",

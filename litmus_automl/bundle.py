@@ -7,6 +7,8 @@ Layout of a single model (:func:`export`)::
                              other file (and of the manifest's own content)
     <path>/preprocess.json   the fitted preprocessing plan (:class:`Preprocessor` JSON)
     <path>/model/...         the model in its native format (see :data:`MODEL_IO`)
+    <path>/signature.json    only when signed (``key=`` or ``LITMUS_BUNDLE_KEY``): the
+                             HMAC-SHA256 of the canonical manifest (format, algorithm, hex)
 
 Layout of an ensemble (:func:`export_ensemble`), the same format and version::
 
@@ -19,6 +21,10 @@ Layout of an ensemble (:func:`export_ensemble`), the same format and version::
 
 A reader that predates ensembles checks every file's sha256, then refuses the bundle with
 "unknown model format 'ensemble'".
+
+The sha256 hashes catch accidents (a truncated copy, a flipped bit), not an attacker: whoever
+can edit the files can recompute them. A signed bundle (``export(..., key=...)``) loads with
+``load(path, key=...)`` only if its manifest, and so every file's hash, is exactly as signed.
 
 :func:`export` writes one; :func:`load` checks it (format, version, hashes) and returns an
 :class:`InferenceModel` (an :class:`EnsembleModel` for an ensemble) whose ``predict`` /
@@ -43,16 +49,27 @@ from typing import Any
 
 import numpy as np
 
-from .model_io import MODEL_IO, SKOPS_TRUSTED_PREFIXES, BundleError, ModelIO, Predictor
+from . import _bundle_checks as checks
+from ._bundle_checks import KEY_ENV, Key
+from .model_io import (
+    MODEL_IO,
+    SKOPS_TRUSTED_LOADERS,
+    SKOPS_TRUSTED_TYPES,
+    BundleError,
+    ModelIO,
+    Predictor,
+)
 from .preprocess import PreprocessFormatError, Preprocessor
 
 __all__ = [
+    "KEY_ENV",
     "BundleError",
     "EnsembleModel",
     "InferenceModel",
     "ModelIO",
     "MODEL_IO",
-    "SKOPS_TRUSTED_PREFIXES",
+    "SKOPS_TRUSTED_LOADERS",
+    "SKOPS_TRUSTED_TYPES",
     "Predictor",
     "export",
     "export_ensemble",
@@ -67,7 +84,6 @@ MODEL_DIR = "model"
 MEMBERS_DIR = "members"
 ENSEMBLE = "ensemble"
 """The ``model.format`` of an ensemble bundle (no :data:`MODEL_IO` entry, on purpose)."""
-KINDS = ("classification", "regression")
 
 Member = tuple[Preprocessor, Any, str, float]
 """One ensemble member: ``(preprocessor, model, model_format, weight)``."""
@@ -141,11 +157,10 @@ class InferenceModel:
         threshold: float | None,
         manifest: Mapping[str, Any] | None,
     ) -> None:
-        if kind not in KINDS:
-            raise ValueError(f"kind must be 'classification' or 'regression'; got {kind!r}")
+        kind, classes, threshold = checks.check_task(kind, classes, threshold)
         self.kind = kind
-        self.classes = list(classes) if classes is not None else None
-        self.threshold = 0.5 if threshold is None else float(threshold)
+        self.classes = classes
+        self.threshold = 0.5 if threshold is None else threshold
         self.manifest = dict(manifest or {})
         self._labels = np.asarray(self.classes, dtype=object) if self.classes else None
 
@@ -294,8 +309,7 @@ def _sha256(file: Path) -> str:
 
 
 def _manifest_digest(manifest: Mapping[str, Any]) -> str:
-    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(checks.canonical(manifest)).hexdigest()
 
 
 def _json_value(v: Any, what: str) -> Any:
@@ -317,16 +331,18 @@ def _write(
     metrics: Mapping[str, Any],
     label: str,
     extra: Mapping[str, Any] | None,
+    key: Key | None,
 ) -> Path:
-    """Write a bundle of one model (``weights`` None) or an ensemble of ``parts``."""
+    """Write a bundle of one model (``weights`` None) or an ensemble of ``parts``, signed
+    with ``key`` (or :data:`KEY_ENV`) when there is one."""
     target = Path(path)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BundleError(f"{target} exists and is not an empty directory: not overwriting it")
     for _, _, fmt in parts:
         if fmt not in MODEL_IO:
             raise BundleError(f"unknown model format {fmt!r}; known: {list(MODEL_IO)}")
-    if kind not in KINDS:
-        raise BundleError(f"kind must be 'classification' or 'regression'; got {kind!r}")
+    kind, classes, threshold = checks.check_task(kind, classes, threshold)
+    secret = checks.resolve_key(key)
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -370,6 +386,8 @@ def _write(
         }
         manifest["manifest_sha256"] = _manifest_digest(manifest)
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        if secret is not None:
+            checks.write_signature(work, manifest, secret)
         if target.exists():
             target.rmdir()
         os.replace(work, target)
@@ -390,6 +408,7 @@ def export(
     metrics: Mapping[str, Any],
     label: str,
     extra: Mapping[str, Any] | None = None,
+    key: Key | None = None,
 ) -> Path:
     """Write a bundle directory at ``path`` (which must not exist, or be empty).
 
@@ -415,6 +434,10 @@ def export(
         The target column's name.
     extra : dict, optional
         More JSON values to record under ``"extra"``.
+    key : bytes or str, optional
+        Sign the bundle with this HMAC-SHA256 key (a str is used as its UTF-8 bytes): a
+        ``signature.json`` beside the manifest, checked by ``load(path, key=...)``. Without
+        it, the key in the environment variable ``LITMUS_BUNDLE_KEY`` if set; else unsigned.
 
     Returns
     -------
@@ -422,7 +445,7 @@ def export(
         The bundle directory.
     """
     part = (preprocessor, model, model_format)
-    return _write(path, [part], None, kind, classes, threshold, metrics, label, extra)
+    return _write(path, [part], None, kind, classes, threshold, metrics, label, extra, key)
 
 
 def export_ensemble(
@@ -434,6 +457,7 @@ def export_ensemble(
     metrics: Mapping[str, Any],
     label: str,
     extra: Mapping[str, Any] | None = None,
+    key: Key | None = None,
 ) -> Path:
     """Write an ensemble bundle at ``path`` (which must not exist, or be empty); :func:`load`
     gives an :class:`EnsembleModel`.
@@ -447,20 +471,18 @@ def export_ensemble(
     members : sequence of (Preprocessor, model, model_format, weight)
         Each member's fitted preprocessing, trained model, its key of :data:`MODEL_IO` and
         its weight. The weights must be positive and sum to 1 (else ValueError).
-    path, kind, classes, threshold, metrics, label, extra
+    path, kind, classes, threshold, metrics, label, extra, key
         As :func:`export`, for the ensemble.
     """
     members = list(members)
     weights = _check_weights([m[3] for m in members])
     parts = [(pre, model, fmt) for pre, model, fmt, _ in members]
-    return _write(path, parts, weights, kind, classes, threshold, metrics, label, extra)
+    return _write(path, parts, weights, kind, classes, threshold, metrics, label, extra, key)
 
 
 # load -----------------------------------------------------------------------------------------
 def _read_manifest(root: Path) -> dict[str, Any]:
     file = root / MANIFEST
-    if not root.is_dir():
-        raise BundleError(f"{root}: no such bundle directory")
     if not file.is_file():
         raise BundleError(f"{file}: missing; {root} is not a litmus bundle")
     try:
@@ -502,10 +524,13 @@ def _parts(root: Path, manifest: Mapping[str, Any]) -> list[tuple[PurePosixPath,
         )
         if not ok:
             raise BundleError(f"{where}: ensemble member {i} lacks 'dir' or 'model.files'")
-        rel = PurePosixPath(e["dir"])
-        if rel.is_absolute() or ".." in rel.parts:
-            raise BundleError(f"{where}: ensemble member {i} lies outside the bundle")
-        out.append((rel, e["model"]))
+        checks.inside(root, e["dir"], f"ensemble[{i}].dir")
+        if e["dir"] != f"{MEMBERS_DIR}/{i}":
+            raise BundleError(
+                f"{where}: ensemble[{i}].dir is {e['dir']!r}; member {i} lies in "
+                f"'{MEMBERS_DIR}/{i}'"
+            )
+        out.append((PurePosixPath(e["dir"]), e["model"]))
     return out
 
 
@@ -520,10 +545,7 @@ def _check_files(root: Path, manifest: Mapping[str, Any]) -> None:
         if name not in hashes:
             raise BundleError(f"{root / MANIFEST}: no sha256 recorded for {name}")
     for name, digest in hashes.items():
-        rel = PurePosixPath(name)
-        if rel.is_absolute() or ".." in rel.parts:
-            raise BundleError(f"{root / MANIFEST}: file {name!r} lies outside the bundle")
-        file = root / rel
+        file = checks.inside(root, name, "hashes")
         if not file.is_file():
             raise BundleError(f"{file}: missing from the bundle")
         if _sha256(file) != digest:
@@ -558,16 +580,60 @@ def _load_part(
     return pre, io.load(root / where / MODEL_DIR, files), fmt
 
 
-def load(path: str | os.PathLike[str], allow_pickle: bool = False) -> InferenceModel:
+def _check_part(
+    root: Path, where: PurePosixPath, part: InferenceModel, feature_names: Any, field: str
+) -> None:
+    """Refuse a part whose model does not fit the manifest's task or its features: a
+    classifier for a regression (or the reverse), another number of classes, a model that
+    does not take the features ``preprocess.json`` gives."""
+    manifest = root / MANIFEST
+    names = part.preprocessor.feature_names
+    if feature_names != names:
+        raise BundleError(
+            f"{manifest}: {field} {feature_names!r} differs from the features of "
+            f"{root / where / PREPROCESS} ({names!r})"
+        )
+    what = f"the model in {root / where / MODEL_DIR}"
+    own = checks.model_kind(part.model, part.model_format)
+    if own is not None and own != part.kind:
+        raise BundleError(f"{manifest}: task.kind is {part.kind!r}, but {what} is a {own} model")
+    try:
+        out = part._raw(np.zeros((1, len(names))))
+    except Exception as err:
+        raise BundleError(
+            f"{what} cannot predict one row of the {len(names)} features of "
+            f"{root / where / PREPROCESS}: {type(err).__name__}: {err}"
+        ) from None
+    try:
+        checks.check_outputs(out, part.kind, part.classes, what)
+    except BundleError as err:
+        raise BundleError(f"{manifest}: {err}") from None
+
+
+def load(
+    path: str | os.PathLike[str], allow_pickle: bool = False, key: Key | None = None
+) -> InferenceModel:
     """Load a bundle written by :func:`export` or :func:`export_ensemble`, checking it first.
+
+    Checks, before anything in it is read as a model or plan: no symbolic links, devices or
+    FIFOs in the bundle and no listed path leaving it; the format and version; the signature
+    when there is a key; the sha256 of every file; the task (kind, class labels, threshold,
+    ensemble weights). Then that each model is of the task's kind, gives one probability per
+    class label (or one value), and takes the features its plan gives.
 
     Parameters
     ----------
     path : path-like
-        The bundle directory.
+        The bundle directory (it may be reached through a symbolic link; nothing inside it
+        may be one).
     allow_pickle : bool
         Allow loading pickled code (a ``"pickle"`` model, UDFs in the preprocessing). Only
         for bundles you trust: unpickling runs arbitrary code.
+    key : bytes or str, optional
+        The HMAC-SHA256 key the bundle was signed with (a str is used as its UTF-8 bytes);
+        without it, the environment variable ``LITMUS_BUNDLE_KEY`` if set. With a key, an
+        unsigned bundle or one whose signature does not match is refused. Without any key the
+        signature is not checked: a signed bundle loads, checked by its sha256 hashes only.
 
     Returns
     -------
@@ -578,38 +644,55 @@ def load(path: str | os.PathLike[str], allow_pickle: bool = False) -> InferenceM
     ------
     BundleError
         Missing manifest, another format or version, a file missing, tampered or truncated
-        (its sha256 differs), a model format that is unknown or needs ``allow_pickle``,
-        ensemble weights that are not positive or do not sum to 1.
+        (its sha256 differs), a link or special file inside the bundle, a path leaving it, a
+        signature missing or not matching the key, a model format that is unknown or needs
+        ``allow_pickle``, a skops model holding types litmus does not train, a task that makes
+        no sense or does not fit the model, ensemble weights that are not positive or do not
+        sum to 1.
     """
-    root = Path(path)
+    secret = checks.resolve_key(key)
+    given = Path(path)
+    if not given.is_dir():
+        raise BundleError(f"{given}: no such bundle directory")
+    root = given.resolve()
+    checks.check_tree(root)
     manifest = _read_manifest(root)
+    if secret is not None:
+        checks.verify_signature(root, manifest, secret)
     _check_files(root, manifest)
-    task = manifest.get("task", {})
+    task = manifest.get("task")
+    if not isinstance(task, dict):
+        raise BundleError(f"{root / MANIFEST}: 'task' must be an object; got {task!r}")
+    try:
+        kind, classes, threshold = checks.check_task(
+            task.get("kind"), task.get("classes"), task.get("threshold"), field="task."
+        )
+    except BundleError as err:
+        raise BundleError(f"{root / MANIFEST}: {err}") from None
     parts = _parts(root, manifest)
     if ENSEMBLE not in manifest:
-        pre, model, fmt = _load_part(root, parts[0][0], parts[0][1], allow_pickle)
-        return InferenceModel(
-            pre,
-            model,
-            fmt,
-            task.get("kind"),
-            task.get("classes"),
-            task.get("threshold"),
-            manifest=manifest,
-        )
+        where, entry = parts[0]
+        pre, model, fmt = _load_part(root, where, entry, allow_pickle)
+        single = InferenceModel(pre, model, fmt, kind, classes, threshold, manifest=manifest)
+        _check_part(root, where, single, manifest.get("feature_names"), "feature_names")
+        return single
     weights = [e.get("weight") for e in manifest[ENSEMBLE]]
     try:
         _check_weights(weights)
     except ValueError as err:
         raise BundleError(f"{root / MANIFEST}: {err}") from None
     members = [
-        (*_load_part(root, where, model, allow_pickle), w)
-        for (where, model), w in zip(parts, weights, strict=True)
+        (*_load_part(root, where, entry, allow_pickle), w)
+        for (where, entry), w in zip(parts, weights, strict=True)
     ]
-    return EnsembleModel(
+    ensemble = EnsembleModel(
         members,  # type: ignore[arg-type]
-        task.get("kind"),
-        task.get("classes"),
-        task.get("threshold"),
+        kind,
+        classes,
+        threshold,
         manifest=manifest,
     )
+    for i, ((where, _), (member, _)) in enumerate(zip(parts, ensemble.members, strict=True)):
+        names = manifest[ENSEMBLE][i].get("feature_names")
+        _check_part(root, where, member, names, f"ensemble[{i}].feature_names")
+    return ensemble

@@ -154,12 +154,13 @@ class Candidate:
     def _members(self) -> list[tuple[Any, Any, str, float]]:
         return [(m.preprocessor, *native_model(m.model), w) for m, w in self.members]
 
-    def export(self, path: str | Path) -> Path:
+    def export(self, path: str | Path, key: bytes | str | None = None) -> Path:
         """Write a deployable inference bundle (see :func:`litmus_automl.load`); an
-        ensemble's bundle holds every member's preprocessing and model with its weight."""
+        ensemble's bundle holds every member's preprocessing and model with its weight.
+        ``key`` (else ``LITMUS_BUNDLE_KEY``) signs it (see :func:`litmus_automl.bundle.export`)."""
         from .bundle import export, export_ensemble
 
-        common = {**self._post(), "metrics": self.scores, "label": self.task.label}
+        common = {**self._post(), "metrics": self.scores, "label": self.task.label, "key": key}
         if self.members:
             extra = {"candidate": self.name, "weights": _jsonable(self.params)}
             return export_ensemble(path, self._members(), **common, extra=extra)
