@@ -4,6 +4,7 @@ drop_duplicates, dropna, nlargest/nsmallest, reset_index, to_frame): each one a
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -19,6 +20,28 @@ if TYPE_CHECKING:
 
 __all__ = ["SeriesRelMethods"]
 
+_NO_DEFAULT: Any = pd.api.extensions.no_default
+
+
+def _inplace_none(method: Any) -> Any:
+    """Give ``method`` pandas' ``inplace=True`` form: rebind the Series to the result and
+    return None, as pandas does (a result that is not a Series, e.g. ``reset_index()``
+    without ``drop``, or a non-bool ``inplace``, runs in pandas for pandas' own error)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, inplace: Any = False, **kwargs: Any) -> Any:
+        if inplace is False or inplace is _NO_DEFAULT:
+            return method(self, *args, **kwargs)
+        from .series import Series
+
+        out = method(self, *args, **kwargs) if inplace is True else None
+        if not isinstance(out, Series):
+            return self._fallback(method.__name__, *args, inplace=inplace, **kwargs)
+        self._assign(out)
+        return None
+
+    return wrapper
+
 
 class SeriesRelMethods:
     """Methods building ``SeriesMethod`` relations (``self`` is a :class:`litsdf.Series`)."""
@@ -30,6 +53,8 @@ class SeriesRelMethods:
         _expr: ex.Expr
 
         def _fallback(self, what: str, *args: Any, **kwargs: Any) -> Any: ...
+
+        def _assign(self, other: Series) -> None: ...
 
     def _series_method(self, method: str, **kwargs: Any) -> Any:
         assert method in SERIES_METHODS
@@ -46,6 +71,7 @@ class SeriesRelMethods:
             return DataFrame._from_plan(node)
         return Series._from_relation(node, m.name)
 
+    @_inplace_none
     def sort_values(
         self,
         *,
@@ -63,6 +89,7 @@ class SeriesRelMethods:
             ignore_index=ignore_index,
         )
 
+    @_inplace_none
     def sort_index(self, *, ascending: bool = True, ignore_index: bool = False) -> Series:
         """Sort by index label."""
         return self._series_method("sort_index", ascending=ascending, ignore_index=ignore_index)
@@ -89,10 +116,12 @@ class SeriesRelMethods:
         """Summary statistics."""
         return self._series_method("describe", percentiles=percentiles)
 
+    @_inplace_none
     def drop_duplicates(self, *, keep: Any = "first", ignore_index: bool = False) -> Series:
         """Values with duplicates removed."""
         return self._series_method("drop_duplicates", keep=keep, ignore_index=ignore_index)
 
+    @_inplace_none
     def dropna(self, *, ignore_index: bool = False) -> Series:
         """Values that are not missing."""
         return self._series_method("dropna", ignore_index=ignore_index)
@@ -105,6 +134,7 @@ class SeriesRelMethods:
         """The ``n`` smallest values."""
         return self._series_method("nsmallest", n=n, keep=keep)
 
+    @_inplace_none
     def reset_index(self, *, drop: bool = False, name: Any = None) -> Any:
         """Move the index into a column (a DataFrame), or drop it (a Series)."""
         kwargs: dict[str, Any] = {"drop": drop}

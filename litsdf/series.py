@@ -196,7 +196,7 @@ class Series(SeriesRelMethods):
     def to_pandas(self) -> pd.Series:
         """Execute the plan and return a real ``pandas.Series``."""
         s = materialize(self._plan)[SERIES].rename(self._meta.name).copy(deep=False)
-        attrs = self._meta.attrs  # pandas' own propagation, computed on the metadata
+        attrs = self._frame_attrs()
         if attrs:
             s.attrs = copy.deepcopy(attrs)
         return s
@@ -314,8 +314,16 @@ class Series(SeriesRelMethods):
     @property
     def attrs(self) -> dict[Hashable, Any]:
         """pandas' ``attrs`` dict (changes to it land in this Series)."""
-        attrs = copy.deepcopy(self._meta.attrs)
+        attrs = copy.deepcopy(self._frame_attrs())
         return _core.lend(self, "attrs", attrs, _core.set_attrs)  # type: ignore[no-any-return]
+
+    def _frame_attrs(self) -> dict[Hashable, Any]:
+        """The ``attrs`` of the relation the values are computed on (pandas propagates a
+        frame's attrs to its columns and to what is computed from them; the relation's
+        metadata is computed by pandas, while an expression's is memoized by schema)."""
+        from .frame import _frame_meta
+
+        return _frame_meta(self._rel).attrs
 
     @attrs.setter
     def attrs(self, value: Any) -> None:
