@@ -317,6 +317,10 @@ class Series(SeriesRelMethods):
         attrs = copy.deepcopy(self._frame_attrs())
         return _core.lend(self, "attrs", attrs, _core.set_attrs)  # type: ignore[no-any-return]
 
+    @attrs.setter
+    def attrs(self, value: Any) -> None:
+        self._set_attribute("attrs", value)
+
     def _frame_attrs(self) -> dict[Hashable, Any]:
         """The ``attrs`` of the relation the values are computed on (pandas propagates a
         frame's attrs to its columns and to what is computed from them; the relation's
@@ -324,10 +328,6 @@ class Series(SeriesRelMethods):
         from .frame import _frame_meta
 
         return _frame_meta(self._rel).attrs
-
-    @attrs.setter
-    def attrs(self, value: Any) -> None:
-        self._set_attribute("attrs", value)
 
     @property
     def dt(self) -> DatetimeMethods:
