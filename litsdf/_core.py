@@ -5,6 +5,9 @@ from __future__ import annotations
 import collections
 import contextlib
 import contextvars
+import copy
+import functools
+import inspect
 import os
 import sys
 import warnings
@@ -33,6 +36,11 @@ __all__ = [
     "wrap",
     "unwrap",
     "fallback",
+    "fallback_inplace",
+    "call_method",
+    "mutates",
+    "lend",
+    "LentSlot",
     "source",
     "probe",
 ]
@@ -319,7 +327,7 @@ def probe(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], N
     return run
 
 
-def fallback(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def fallback(what: str, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """The one fallback path: note it, materialize the arguments, call pandas, wrap the result.
 
     Parameters
@@ -335,6 +343,188 @@ def fallback(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> 
     _note_fallback(what, check=probe(func, *args, **kwargs))
     result = func(*unwrap(list(args)), **unwrap(kwargs))
     return wrap(result, origin=f"fallback {what}", lineage=lineage)
+
+
+# in-place fallbacks -----------------------------------------------------------------------------
+
+_BY_NATURE = frozenset({"insert", "pop", "update", "__setitem__", "__delitem__"})
+"""pandas methods that always mutate their receiver (the rest do so with ``inplace=True``)."""
+
+
+@functools.cache
+def _inplace_position(cls: type, name: str) -> int | None:
+    """Where ``cls.name`` takes ``inplace`` (its position, or -1 if keyword-only), or None if
+    it has no such parameter (read once per method from pandas' own signature)."""
+    try:
+        params = list(inspect.signature(getattr(cls, name)).parameters.values())
+    except (AttributeError, TypeError, ValueError):
+        return None
+    for i, p in enumerate(params[1:]):  # params[0] is self
+        if p.name == "inplace":
+            return i if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD else -1
+    return None
+
+
+def mutates(cls: type, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether ``cls.name(*args, **kwargs)`` changes its receiver in pandas: a method that is
+    in-place by nature (``insert``, ``pop``, ``update``, ...) or one called with ``inplace``
+    set to anything but False (an invalid value makes pandas raise, leaving the data as it
+    was)."""
+    if name in _BY_NATURE:
+        return True
+    pos = _inplace_position(cls, name)
+    if pos is None:
+        return False
+    if "inplace" in kwargs:
+        value = kwargs["inplace"]
+    elif 0 <= pos < len(args):
+        value = args[pos]
+    else:
+        return False
+    return value is not False and value is not pd.api.extensions.no_default
+
+
+def fallback_inplace(
+    what: str, handle: Any, func: Callable[..., Any], /, *args: Any, **kw: Any
+) -> Any:
+    """The fallback path for a pandas call that mutates its receiver.
+
+    ``func(target, *args, **kw)`` runs on a materialized copy ``target`` of ``handle`` (a
+    litsdf DataFrame or Series; copy-on-write keeps every other result intact); then the
+    handle is rebound to the mutated copy (its plan becomes a Source of it, with the old plan
+    as lineage), so the change is never lost. If pandas raises, the handle is left as it was.
+
+    Returns
+    -------
+    Any
+        What pandas returned: ``handle`` itself where pandas returns its receiver (pandas 3.1's
+        ``inplace=True`` forms), other values wrapped (``pop``'s column), None as None.
+    """
+    lineage = lineage_of(handle, *args, *kw.values())
+    for plan in lineage:
+        _check_not_tracing(plan, what)
+    _note_fallback(what, check=probe(func, handle, *args, **kw))
+    target = handle.to_pandas()
+    out = func(target, *unwrap(list(args)), **unwrap(kw))
+    handle._write_back(target, f"fallback {what}", lineage)
+    if out is target:
+        return handle
+    return wrap(out, origin=f"fallback {what}", lineage=lineage)
+
+
+def call_method(handle: Any, kind: str, name: str, /, *args: Any, **kwargs: Any) -> Any:
+    """Run pandas' ``name`` method of a litsdf ``handle`` (``kind`` is "DataFrame" or
+    "Series") through the fallback path; calls that mutate the receiver (see
+    :func:`mutates`) write their result back into the handle."""
+
+    def func(obj: Any, *a: Any, **k: Any) -> Any:
+        return getattr(obj, name)(*a, **k)
+
+    what = f"{kind}.{name}"
+    if mutates(getattr(pd, kind), name, args, kwargs):
+        return fallback_inplace(what, handle, func, *args, **kwargs)
+    return fallback(what, func, handle, *args, **kwargs)
+
+
+# lent objects -----------------------------------------------------------------------------------
+
+_LENT: dict[int, tuple[weakref.ref[Any], dict[str, tuple[Any, Any, Callable[..., Any]]]]] = {}
+"""Mutable pandas parts handed out by a handle (``df.index``, ``df.columns``, ``df.attrs``),
+by the handle's id: ``{kind: (object, snapshot, apply)}``. A change made to one of them (its
+names, the attrs dict) lands in the handle the next time the handle is used."""
+
+
+def _fingerprint(obj: Any) -> Any:
+    if isinstance(obj, pd.Index):
+        return tuple(obj.names)
+    return copy.deepcopy(obj)
+
+
+def _changed(obj: Any, snapshot: Any) -> bool:
+    try:
+        return not bool(_fingerprint(obj) == snapshot)
+    except Exception:  # values that do not compare to a bool (arrays in attrs)
+        return True
+
+
+def lend(handle: Any, kind: str, obj: Any, apply: Callable[[Any, Any], None]) -> Any:
+    """Hand out ``obj`` (a mutable part of ``handle``'s value, e.g. its index) and return it.
+
+    ``apply(target, obj)`` copies a later change of ``obj`` onto the materialized ``target``;
+    it runs, through :func:`fallback_inplace` (named ``<kind>=``), the next time the handle is
+    used. Rebinding the handle to another plan forgets what it lent (as pandas' new Index).
+    """
+    key = id(handle)
+    entry = _LENT.get(key)
+    if entry is None or entry[0]() is not handle:
+        entry = (weakref.ref(handle, lambda _: _LENT.pop(key, None)), {})
+        _LENT[key] = entry
+    entry[1][kind] = (obj, _fingerprint(obj), apply)
+    return obj
+
+
+def forget_lent(handle: Any) -> None:
+    """Forget what ``handle`` lent (it was rebound to another plan)."""
+    entry = _LENT.get(id(handle))
+    if entry is not None and entry[0]() is handle:
+        entry[1].clear()
+
+
+def sync_lent(handle: Any) -> None:
+    """Write the changes made to the objects ``handle`` lent back into it."""
+    entry = _LENT.get(id(handle))
+    if entry is None or entry[0]() is not handle or not entry[1]:
+        return
+    lent, kind = entry[1], type(handle).__name__
+    changed = [(k, v) for k, v in lent.items() if _changed(v[0], v[1])]
+    if not changed:
+        return
+    for k, _ in changed:
+        del lent[k]  # before running: a failure (strict mode) does not repeat
+    for k, (obj, _snap, apply) in changed:
+        fallback_inplace(f"{kind}.{k}=", handle, lambda t, o=obj, f=apply: f(t, o))
+
+
+def set_names(axis: str) -> Callable[[Any, pd.Index], None]:
+    """For :func:`lend`: copies the names of a lent ``index``/``columns`` onto ``axis``."""
+
+    def apply(target: Any, lent: pd.Index) -> None:
+        setattr(target, axis, getattr(target, axis).set_names(list(lent.names)))
+
+    return apply
+
+
+def set_attrs(target: Any, lent: dict[Any, Any]) -> None:
+    """For :func:`lend`: copies a lent ``attrs`` dict onto ``target``."""
+    target.attrs = copy.deepcopy(lent)
+
+
+def is_accessor(cls: type, name: str) -> bool:
+    """Whether ``cls.name`` is a pandas accessor namespace (``.cat``, ``.plot``, ...)."""
+    return isinstance(inspect.getattr_static(cls, name, None), pd.core.accessor.Accessor)
+
+
+class LentSlot:
+    """A handle's slot (``DataFrame._plan``, ``Series._rel``, ...) whose reads first write back
+    changes to the objects the handle lent (see :func:`lend`), and whose writes (a rebinding)
+    forget them."""
+
+    __slots__ = ("_member",)
+
+    def __init__(self, member: Any) -> None:
+        self._member = member
+
+    def __get__(self, obj: Any, cls: type | None = None) -> Any:
+        if obj is None:
+            return self
+        if _LENT:
+            sync_lent(obj)
+        return self._member.__get__(obj, cls)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if _LENT:
+            forget_lent(obj)
+        self._member.__set__(obj, value)
 
 
 def is_scalar(value: Any) -> bool:

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
 __all__ = ["RowMethods", "_labels"]
 
 
+def _inplace(inplace: Any) -> dict[str, Any]:
+    """``inplace`` as a keyword for a pandas fallback: given only when set (pandas deprecates
+    passing it for some methods), so a mutating call writes back into the handle."""
+    return {} if inplace is False or inplace is no_default else {"inplace": inplace}
+
+
 def _labels(value: Any) -> tuple[Hashable, ...]:
     if isinstance(value, (list, tuple, pd.Index, np.ndarray)):
         return tuple(value)
@@ -36,15 +42,13 @@ class RowMethods:
         _plan: rel.Relation
 
         @property
-        def columns(self) -> pd.Index: ...
+        def _meta(self) -> pd.DataFrame: ...
 
         def _derive(self, plan: rel.Relation) -> DataFrame: ...
 
         def _set_plan(self, plan: rel.Relation) -> None: ...
 
         def _fallback(self, what: str, *args: Any, **kwargs: Any) -> Any: ...
-
-        def _fallback_inplace(self, what: str, *args: Any, **kwargs: Any) -> Any: ...
 
     def dropna(
         self,
@@ -58,7 +62,9 @@ class RowMethods:
     ) -> Any:
         """Rows without missing values (in ``subset``)."""
         if axis not in (0, "index"):
-            return self._fallback("dropna", axis=axis, how=how, thresh=thresh, subset=subset)
+            return self._fallback(
+                "dropna", axis=axis, how=how, thresh=thresh, subset=subset, **_inplace(inplace)
+            )
         sub = None if subset is None else _labels(subset)
         plan = rel.DropNa(self._plan, how, thresh, sub, ignore_index)
         if inplace:
@@ -100,17 +106,19 @@ class RowMethods:
             and labels is None
             and index is None
             and errors == "ignore"
-            and self.columns.is_unique
+            and self._meta.columns.is_unique
         ):
-            columns = [c for c in _labels(columns) if c in self.columns]
+            columns = [c for c in _labels(columns) if c in self._meta.columns]
             errors = "raise"
         if labels is not None or index is not None or columns is None or errors != "raise":
-            if inplace:
-                return self._fallback_inplace(
-                    "drop", labels, axis=axis, index=index, columns=columns, errors=errors
-                )
             return self._fallback(
-                "drop", labels, axis=axis, index=index, columns=columns, errors=errors
+                "drop",
+                labels,
+                axis=axis,
+                index=index,
+                columns=columns,
+                errors=errors,
+                **_inplace(inplace),
             )
         plan = rel.Drop(self._plan, _labels(columns))
         if inplace:
@@ -126,9 +134,7 @@ class RowMethods:
             columns, mapper = mapper, None
             kwargs.pop("axis")
         if mapper is not None or kwargs or not isinstance(columns, dict):
-            if inplace:
-                return self._fallback_inplace("rename", mapper, columns=columns, **kwargs)
-            return self._fallback("rename", mapper, columns=columns, **kwargs)
+            return self._fallback("rename", mapper, columns=columns, **kwargs, **_inplace(inplace))
         plan = rel.Rename(self._plan, tuple(columns.items()))
         if inplace:
             self._set_plan(plan)
@@ -148,7 +154,12 @@ class RowMethods:
         labels = _labels(keys)
         if verify_integrity or any(not is_scalar(k) for k in labels):
             return self._fallback(
-                "set_index", keys, drop=drop, append=append, verify_integrity=verify_integrity
+                "set_index",
+                keys,
+                drop=drop,
+                append=append,
+                verify_integrity=verify_integrity,
+                **_inplace(inplace),
             )
         plan = rel.SetIndex(self._plan, labels, drop, append)
         if inplace:
@@ -167,7 +178,9 @@ class RowMethods:
     ) -> Any:
         """Move the index into columns (or drop it)."""
         if level is not None or kwargs:
-            return self._fallback("reset_index", level, drop=drop, names=names, **kwargs)
+            return self._fallback(
+                "reset_index", level, drop=drop, names=names, **kwargs, **_inplace(inplace)
+            )
         plan = rel.ResetIndex(self._plan, drop, None if names is None else _labels(names))
         if inplace:
             self._set_plan(plan)
@@ -197,6 +210,7 @@ class RowMethods:
                 na_position=na_position,
                 ignore_index=ignore_index,
                 key=key,
+                **_inplace(inplace),
             )
         asc = (
             tuple(bool(a) for a in ascending)
@@ -230,6 +244,7 @@ class RowMethods:
                 na_position=na_position,
                 ignore_index=ignore_index,
                 **kwargs,
+                **_inplace(inplace),
             )
         plan = rel.SortIndex(self._plan, ascending, kind, na_position, ignore_index)
         if inplace:

@@ -1,4 +1,5 @@
-"""The ``.str`` and ``.dt`` accessors of :class:`litsdf.Series`."""
+"""The ``.str`` and ``.dt`` accessors of :class:`litsdf.Series` (traced), and the accessor
+namespaces litsdf does not trace (``.cat``, ``.plot``, ``.sparse``, ...), run in pandas."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from litsdf_compiler.ir.expressions import Expr
 if TYPE_CHECKING:
     from .series import Series
 
-__all__ = ["StringMethods", "DatetimeMethods"]
+__all__ = ["StringMethods", "DatetimeMethods", "PandasAccessor"]
 
 
 class _Accessor:
@@ -239,3 +240,57 @@ class DatetimeMethods(_Accessor):
     def normalize(self) -> Series:
         """Datetimes floored to midnight."""
         return self._node(tm.DtNormalize(self._s._expr))
+
+
+class PandasAccessor:
+    """A pandas accessor namespace that litsdf does not trace (``s.cat``, ``df.plot``,
+    ``s.sparse``, ``s.list``, ``s.struct``, registered extension accessors): its attributes,
+    its methods and the namespace itself when it is callable (``df.plot(...)``) run on the
+    materialized pandas object through the fallback path (counted, warned or raised), and
+    their results are litsdf objects again (a plot returns matplotlib's Axes)."""
+
+    __slots__ = ("_name", "_obj")
+
+    def __init__(self, obj: Any, name: str) -> None:
+        self._obj, self._name = obj, name
+
+    def _what(self, attr: str | None = None) -> str:
+        where = f"{type(self._obj).__name__}.{self._name}"
+        return where if attr is None else f"{where}.{attr}"
+
+    def __getattr__(self, attr: str) -> Any:
+        from ._core import fallback
+
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        name = self._name
+        # pandas' AttributeError for an unknown name; what is a method and what a property
+        member = getattr(getattr(self._obj._meta, name), attr)
+        if callable(member) and not isinstance(member, (pd.Series, pd.DataFrame, pd.Index)):
+
+            def method(*args: Any, **kwargs: Any) -> Any:
+                return fallback(
+                    self._what(attr),
+                    lambda o, *a, **k: getattr(getattr(o, name), attr)(*a, **k),
+                    self._obj,
+                    *args,
+                    **kwargs,
+                )
+
+            method.__name__ = attr
+            return method
+        return fallback(self._what(attr), lambda o: getattr(getattr(o, name), attr), self._obj)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from ._core import fallback
+
+        name = self._name
+        return fallback(
+            self._what(), lambda o, *a, **k: getattr(o, name)(*a, **k), self._obj, *args, **kwargs
+        )
+
+    def __dir__(self) -> list[str]:
+        return dir(getattr(self._obj._meta, self._name))
+
+    def __repr__(self) -> str:
+        return f"<litsdf {self._what()} accessor (runs in pandas)>"

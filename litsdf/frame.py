@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
@@ -17,7 +18,7 @@ from litsdf_compiler.ir.base import freeze
 from litsdf_compiler.meta import meta_of
 
 from . import _core
-from ._core import fallback, is_scalar, materialize
+from ._core import is_scalar, materialize
 from ._frame_rows import RowMethods, _labels
 from .series import Series
 
@@ -87,28 +88,34 @@ class DataFrame(RowMethods):
         return _frame_meta(self._plan)
 
     def _fallback(self, what: str, *args: Any, **kwargs: Any) -> Any:
-        return fallback(
-            f"DataFrame.{what}", lambda d, *a, **k: getattr(d, what)(*a, **k), self, *args, **kwargs
+        """pandas' ``what`` method through the fallback path (a mutating call, e.g. with
+        ``inplace=True``, writes its result back into this handle)."""
+        return _core.call_method(self, "DataFrame", what, *args, **kwargs)
+
+    def _fallback_inplace(self, what: str, *args: Any, **kwargs: Any) -> Any:
+        """Run the mutating pandas method ``what`` on a copy and rebind this handle to it."""
+        return _core.fallback_inplace(
+            f"DataFrame.{what}", self, lambda d, *a, **k: getattr(d, what)(*a, **k), *args, **kwargs
         )
 
-    def _fallback_inplace(self, what: str, *args: Any, **kwargs: Any) -> None:
-        """Run a mutating pandas method on a copy and rebind this handle to the result."""
-        _core._note_fallback(
-            f"DataFrame.{what}",
-            check=_core.probe(lambda d, *a, **k: getattr(d, what)(*a, **k), self, *args, **kwargs),
-        )
-        pdf = self.to_pandas().copy(deep=False)
-        out = getattr(pdf, what)(*_core.unwrap(list(args)), **_core.unwrap(kwargs))
-        if isinstance(out, pd.DataFrame):  # called without inplace=True (drop, set_axis, ...)
-            pdf = out
-        object.__setattr__(
-            self, "_plan", _core.source(pdf, f"fallback DataFrame.{what}", (self._plan,))
-        )
+    def _set_attribute(self, name: str, value: Any) -> None:
+        """``pandas_df.<name> = value`` on a copy, written back (``index``, ``attrs``, ...)."""
+        _core.fallback_inplace(f"DataFrame.{name}=", self, lambda d, v: setattr(d, name, v), value)
+
+    def _write_back(
+        self, pdf: pd.DataFrame, origin: str, lineage: tuple[rel.Relation, ...]
+    ) -> None:
+        """Rebind this handle to the pandas frame ``pdf`` (the result of an in-place call)."""
+        object.__setattr__(self, "_plan", _core.source(pdf, origin, lineage))
 
     # materialization ---------------------------------------------------------------------------
     def to_pandas(self) -> pd.DataFrame:
         """Execute the plan and return a real ``pandas.DataFrame``."""
-        return as_frame(materialize(self._plan)).copy(deep=False)
+        out = as_frame(materialize(self._plan)).copy(deep=False)
+        attrs = self._meta.attrs  # pandas' own propagation, computed on the metadata
+        if attrs:
+            out.attrs = copy.deepcopy(attrs)
+        return out
 
     def collect(self, backend: str | None = None) -> DataFrame:
         """Execute now, on ``backend`` if given, and return a DataFrame backed by the result.
@@ -186,21 +193,28 @@ class DataFrame(RowMethods):
 
     @property
     def columns(self) -> pd.Index:
-        return self._meta.columns
+        """The column labels (setting their ``name``/``names`` changes this frame)."""
+        return _core.lend(
+            self, "columns.names", self._meta.columns.copy(), _core.set_names("columns")
+        )
 
     @columns.setter
     def columns(self, value: Any) -> None:
+        if isinstance(value, pd.Index) and value.names != [None] * value.nlevels:
+            self._set_attribute("columns", value)  # labels with names (or levels)
+            return
         labels = list(value)
-        if len(labels) != len(self.columns):
+        width = len(self._meta.columns)
+        if len(labels) != width:
             raise ValueError(
-                f"Length mismatch: Expected axis has {len(self.columns)} elements, new values "
+                f"Length mismatch: Expected axis has {width} elements, new values "
                 f"have {len(labels)} elements"
             )
-        if len(set(labels)) == len(labels) and self.columns.is_unique:
-            mapping = tuple(zip(self.columns, labels, strict=True))
+        if len(set(labels)) == len(labels) and self._meta.columns.is_unique:
+            mapping = tuple(zip(self._meta.columns, labels, strict=True))
             self._set_plan(rel.Rename(self._plan, mapping))
         else:
-            self._fallback_inplace("set_axis", labels, axis=1)
+            self._set_attribute("columns", labels)
 
     @property
     def dtypes(self) -> pd.Series:
@@ -208,11 +222,11 @@ class DataFrame(RowMethods):
 
     @property
     def shape(self) -> tuple[int, int]:
-        return (len(self), len(self.columns))
+        return (len(self), len(self._meta.columns))
 
     @property
     def size(self) -> int:
-        return len(self) * len(self.columns)
+        return len(self) * len(self._meta.columns)
 
     @property
     def ndim(self) -> int:
@@ -220,15 +234,45 @@ class DataFrame(RowMethods):
 
     @property
     def empty(self) -> bool:
-        return len(self) == 0 or len(self.columns) == 0
+        return len(self) == 0 or len(self._meta.columns) == 0
 
     @property
     def index(self) -> pd.Index:
-        return self.to_pandas().index
+        """The row labels (setting their ``name``/``names`` changes this frame)."""
+        return _core.lend(self, "index.names", self.to_pandas().index, _core.set_names("index"))
+
+    @index.setter
+    def index(self, value: Any) -> None:
+        self._set_attribute("index", value)
+
+    @property
+    def attrs(self) -> dict[Hashable, Any]:
+        """pandas' ``attrs`` dict (changes to it land in this frame)."""
+        return _core.lend(self, "attrs", copy.deepcopy(self._meta.attrs), _core.set_attrs)  # type: ignore[no-any-return]
+
+    @attrs.setter
+    def attrs(self, value: Any) -> None:
+        self._set_attribute("attrs", value)
+
+    @property
+    def at(self) -> Any:
+        from .indexing import FrameAt
+
+        return FrameAt(self)
+
+    @property
+    def iat(self) -> Any:
+        from .indexing import FrameIAt
+
+        return FrameIAt(self)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name == "_plan":
             raise AttributeError(name)
+        if _core.is_accessor(pd.DataFrame, name):  # .plot, .sparse: pandas' namespace
+            from .accessors import PandasAccessor
+
+            return PandasAccessor(self, name)
         if hasattr(pd.DataFrame, name):
             attr = getattr(pd.DataFrame, name)
             if callable(attr):
@@ -242,7 +286,7 @@ class DataFrame(RowMethods):
         raise AttributeError(f"'DataFrame' object has no attribute {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "columns":
+        if name in ("columns", "index", "attrs"):
             object.__setattr__(self, name, value)
         elif not name.startswith("_") and name in self._meta.columns:
             self[name] = value
@@ -266,7 +310,7 @@ class DataFrame(RowMethods):
             if labels and all(isinstance(v, (bool, np.bool_)) for v in labels):
                 return self._fallback("__getitem__", key)
             self._meta[labels]  # KeyError as pandas: "[...] not in index"
-            if len(set(labels)) != len(labels) or not self.columns.is_unique:
+            if len(set(labels)) != len(labels) or not self._meta.columns.is_unique:
                 return self._fallback("__getitem__", key)
             return self._derive(rel.Project(self._plan, tuple((c, ex.Col(c)) for c in labels)))
         if isinstance(key, DataFrame) or callable(key):
@@ -288,7 +332,7 @@ class DataFrame(RowMethods):
 
     def __setitem__(self, key: Any, value: Any) -> None:
         e = self._expr_for(value)
-        if e is not None and is_scalar(key) and self.columns.is_unique:
+        if e is not None and is_scalar(key) and self._meta.columns.is_unique:
             self._set_plan(rel.WithColumns(self._plan, ((key, e),)))
             return
         self._fallback_inplace("__setitem__", key, value)
@@ -428,15 +472,15 @@ class DataFrame(RowMethods):
         return self._fallback(name, other)
 
     def __invert__(self) -> DataFrame:
-        exprs = tuple((c, ex.UnaryOp("invert", ex.Col(c))) for c in self.columns)
+        exprs = tuple((c, ex.UnaryOp("invert", ex.Col(c))) for c in self._meta.columns)
         return self._derive(rel.Project(self._plan, exprs))
 
     def __neg__(self) -> DataFrame:
-        exprs = tuple((c, ex.UnaryOp("neg", ex.Col(c))) for c in self.columns)
+        exprs = tuple((c, ex.UnaryOp("neg", ex.Col(c))) for c in self._meta.columns)
         return self._derive(rel.Project(self._plan, exprs))
 
     def __pos__(self) -> DataFrame:
-        exprs = tuple((c, ex.UnaryOp("pos", ex.Col(c))) for c in self.columns)
+        exprs = tuple((c, ex.UnaryOp("pos", ex.Col(c))) for c in self._meta.columns)
         return self._derive(rel.Project(self._plan, exprs))
 
     def __abs__(self) -> DataFrame:
@@ -478,7 +522,7 @@ class DataFrame(RowMethods):
     def astype(self, dtype: Any, copy: bool | None = None, errors: str = "raise") -> DataFrame:
         """Cast every column (or the columns of a dict) to ``dtype``."""
         if isinstance(dtype, dict):
-            missing = [k for k in dtype if k not in self.columns]
+            missing = [k for k in dtype if k not in self._meta.columns]
             if missing:
                 raise KeyError(
                     "Only a column name can be used for the key in a dtype "
@@ -582,7 +626,7 @@ class DataFrame(RowMethods):
             labels
             and not kwargs
             and all(is_scalar(k) for k in labels)
-            and all(k in self.columns for k in labels)
+            and all(k in self._meta.columns for k in labels)
         )
         if not simple:
             if labels and not kwargs and all(is_scalar(k) for k in labels):
@@ -672,8 +716,11 @@ class DataFrame(RowMethods):
 
     def items(self) -> Iterator[tuple[Hashable, Series]]:
         """``(label, column)`` pairs."""
-        for c in self.columns:
+        for c in self._meta.columns:
             yield c, self[c]
+
+
+DataFrame._plan = _core.LentSlot(DataFrame.__dict__["_plan"])  # type: ignore[misc,assignment]
 
 
 def _frame_binop(op: str, reverse: bool = False) -> Callable[..., Any]:

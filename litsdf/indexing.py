@@ -1,4 +1,6 @@
-"""``.loc`` and ``.iloc``: boolean masks, column lists and row slices are traced."""
+"""``.loc``, ``.iloc``, ``.at`` and ``.iat``: boolean masks, column lists and row slices are
+traced; other reads fall back to pandas, and assignments run in pandas on a copy that is
+written back into the frame or Series."""
 
 from __future__ import annotations
 
@@ -15,7 +17,16 @@ if TYPE_CHECKING:
     from .frame import DataFrame
     from .series import Series
 
-__all__ = ["FrameLoc", "FrameILoc", "SeriesLoc", "SeriesILoc"]
+__all__ = [
+    "FrameLoc",
+    "FrameILoc",
+    "FrameAt",
+    "FrameIAt",
+    "SeriesLoc",
+    "SeriesILoc",
+    "SeriesAt",
+    "SeriesIAt",
+]
 
 
 def _int_slice(key: Any) -> bool:
@@ -40,26 +51,19 @@ class _Indexer:
         kind = type(self._obj).__name__
         return _core.fallback(f"{kind}.{name}[]", lambda o, k: getattr(o, name)[k], self._obj, key)
 
-    def __setitem__(self, key: Any, value: Any) -> None:
-        from .frame import DataFrame
+    def __getitem__(self, key: Any) -> Any:
+        return self._fallback(key)
 
-        obj = self._obj
-        if not isinstance(obj, DataFrame):
-            raise NotImplementedError(
-                f"litsdf.Series.{self._name}[...] = ... is not supported: assign the whole "
-                "column on its DataFrame instead (e.g. with Series.where/mask)"
-            )
+    def __setitem__(self, key: Any, value: Any) -> None:
+        """Assign in pandas on a copy and write the result back (a Series taken from a frame
+        is its own object, as under pandas' copy-on-write: the frame does not change)."""
         name = self._name
 
         def setter(o: Any, k: Any, v: Any) -> None:
             getattr(o, name)[k] = v
 
-        _core._note_fallback(f"DataFrame.{name}[]=", check=_core.probe(setter, obj, key, value))
-        pdf = obj.to_pandas().copy(deep=False)
-        getattr(pdf, name)[_core.unwrap(key)] = _core.unwrap(value)
-        object.__setattr__(
-            obj, "_plan", _core.source(pdf, f"fallback DataFrame.{name}[]=", (obj._plan,))
-        )
+        kind = type(self._obj).__name__
+        _core.fallback_inplace(f"{kind}.{name}[]=", self._obj, setter, key, value)
 
 
 def _pick_columns(df: DataFrame, cols: Any, how: str) -> Any:
@@ -148,3 +152,31 @@ class SeriesILoc(_Indexer):
         if _int_slice(key):
             return s.iloc_slice(key)
         return self._fallback(key)
+
+
+class FrameAt(_Indexer):
+    """``df.at[row, col]`` (read or assign) in pandas."""
+
+    __slots__ = ()
+    _name = "at"
+
+
+class FrameIAt(_Indexer):
+    """``df.iat[i, j]`` (read or assign) in pandas."""
+
+    __slots__ = ()
+    _name = "iat"
+
+
+class SeriesAt(_Indexer):
+    """``s.at[label]`` (read or assign) in pandas."""
+
+    __slots__ = ()
+    _name = "at"
+
+
+class SeriesIAt(_Indexer):
+    """``s.iat[i]`` (read or assign) in pandas."""
+
+    __slots__ = ()
+    _name = "iat"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import warnings
 from collections.abc import Hashable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,24 +17,20 @@ from litsdf_compiler.ir import udf
 from litsdf_compiler.ir.base import freeze
 from litsdf_compiler.ir.relations import (
     SERIES,
-    SERIES_METHODS,
     Filter,
     Head,
     Project,
     Relation,
     ScalarResult,
-    SeriesMethod,
     Slice,
     Tail,
 )
-from litsdf_compiler.meta import expr_meta, meta_of
+from litsdf_compiler.meta import expr_meta
 
 from . import _core
-from ._core import fallback, is_scalar, materialize
+from ._core import is_scalar, materialize
+from ._series_rel import SeriesRelMethods
 from .accessors import DatetimeMethods, StringMethods
-
-if TYPE_CHECKING:
-    from .frame import DataFrame
 
 __all__ = ["Series"]
 
@@ -99,7 +96,7 @@ def _inplace_aware(method: Any) -> Any:
     return wrapper
 
 
-class Series:
+class Series(SeriesRelMethods):
     """A pandas-compatible Series whose values are computed lazily by a plan.
 
     Examples
@@ -176,9 +173,17 @@ class Series:
         return known
 
     def _fallback(self, what: str, *args: Any, **kwargs: Any) -> Any:
-        return fallback(
-            f"Series.{what}", lambda s, *a, **k: getattr(s, what)(*a, **k), self, *args, **kwargs
-        )
+        """pandas' ``what`` method through the fallback path (a mutating call, e.g. with
+        ``inplace=True`` or ``update``, writes its result back into this handle)."""
+        return _core.call_method(self, "Series", what, *args, **kwargs)
+
+    def _write_back(self, s: pd.Series, origin: str, lineage: tuple[Relation, ...]) -> None:
+        """Rebind this handle to the pandas Series ``s`` (the result of an in-place call)."""
+        self._assign(Series._from_pandas(s, origin, lineage))
+
+    def _set_attribute(self, name: str, value: Any) -> None:
+        """``pandas_s.<name> = value`` on a copy, written back (``index``, ``attrs``)."""
+        _core.fallback_inplace(f"Series.{name}=", self, lambda s, v: setattr(s, name, v), value)
 
     # materialization -------------------------------------------------------------------------
     @property
@@ -190,8 +195,11 @@ class Series:
 
     def to_pandas(self) -> pd.Series:
         """Execute the plan and return a real ``pandas.Series``."""
-        s = materialize(self._plan)[SERIES]
-        return s.rename(self._meta.name).copy(deep=False)
+        s = materialize(self._plan)[SERIES].rename(self._meta.name).copy(deep=False)
+        attrs = self._frame_attrs()
+        if attrs:
+            s.attrs = copy.deepcopy(attrs)
+        return s
 
     def collect(self, backend: str | None = None) -> Series:
         """Execute now (optionally on ``backend``) and return a Series backed by the result."""
@@ -296,7 +304,30 @@ class Series:
 
     @property
     def index(self) -> pd.Index:
-        return self.to_pandas().index
+        """The labels (setting their ``name``/``names`` changes this Series)."""
+        return _core.lend(self, "index.names", self.to_pandas().index, _core.set_names("index"))
+
+    @index.setter
+    def index(self, value: Any) -> None:
+        self._set_attribute("index", value)
+
+    @property
+    def attrs(self) -> dict[Hashable, Any]:
+        """pandas' ``attrs`` dict (changes to it land in this Series)."""
+        attrs = copy.deepcopy(self._frame_attrs())
+        return _core.lend(self, "attrs", attrs, _core.set_attrs)  # type: ignore[no-any-return]
+
+    @attrs.setter
+    def attrs(self, value: Any) -> None:
+        self._set_attribute("attrs", value)
+
+    def _frame_attrs(self) -> dict[Hashable, Any]:
+        """The ``attrs`` of the relation the values are computed on (pandas propagates a
+        frame's attrs to its columns and to what is computed from them; the relation's
+        metadata is computed by pandas, while an expression's is memoized by schema)."""
+        from .frame import _frame_meta
+
+        return _frame_meta(self._rel).attrs
 
     @property
     def dt(self) -> DatetimeMethods:
@@ -305,8 +336,11 @@ class Series:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or not hasattr(pd.Series, name):
             raise AttributeError(f"'Series' object has no attribute {name!r}")
-        if name in ("str", "dt", "cat", "sparse", "list", "struct"):
-            getattr(self._meta, name)  # the accessor failed: pandas' AttributeError (dtype)
+        if _core.is_accessor(pd.Series, name):  # .cat, .plot, .sparse, ...: pandas' namespace
+            from .accessors import PandasAccessor
+
+            getattr(self._meta, name)  # pandas' AttributeError for the wrong dtype
+            return PandasAccessor(self, name)
         attr = getattr(pd.Series, name)
         if callable(attr):
             return lambda *a, **k: self._fallback(name, *a, **k)
@@ -394,6 +428,12 @@ class Series:
             return self.iloc_slice(key)
         return self._fallback("__getitem__", key)
 
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._fallback("__setitem__", key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        self._fallback("__delitem__", key)
+
     def iloc_slice(self, key: slice) -> Series:
         """``self.iloc[start:stop:step]`` as a plan node."""
         return Series._make(Slice(self._rel, key.start, key.stop, key.step), self._expr, self._meta)
@@ -417,6 +457,18 @@ class Series:
         from .indexing import SeriesLoc
 
         return SeriesLoc(self)
+
+    @property
+    def at(self) -> Any:
+        from .indexing import SeriesAt
+
+        return SeriesAt(self)
+
+    @property
+    def iat(self) -> Any:
+        from .indexing import SeriesIAt
+
+        return SeriesIAt(self)
 
     # elementwise methods ---------------------------------------------------------------------
     @_inplace_aware
@@ -648,91 +700,6 @@ class Series:
             return self._reduce("quantile", {"q": q, "interpolation": interpolation})
         return self._fallback("quantile", q, interpolation=interpolation)
 
-    # relational methods ------------------------------------------------------------------------
-    def _series_method(self, method: str, **kwargs: Any) -> Any:
-        assert method in SERIES_METHODS
-        try:
-            frozen = tuple((k, freeze(v)) for k, v in kwargs.items())
-        except TypeError:
-            return self._fallback(method, **kwargs)
-        node = SeriesMethod(self._rel, self._expr, method, frozen)
-        m = meta_of(node)
-        from .frame import DataFrame
-
-        if isinstance(m, pd.DataFrame):
-            return DataFrame._from_plan(node)
-        return Series._from_relation(node, m.name)
-
-    def sort_values(
-        self,
-        *,
-        ascending: bool = True,
-        kind: str = "quicksort",
-        na_position: str = "last",
-        ignore_index: bool = False,
-    ) -> Series:
-        """Sort by value."""
-        return self._series_method(
-            "sort_values",
-            ascending=ascending,
-            kind=kind,
-            na_position=na_position,
-            ignore_index=ignore_index,
-        )
-
-    def sort_index(self, *, ascending: bool = True, ignore_index: bool = False) -> Series:
-        """Sort by index label."""
-        return self._series_method("sort_index", ascending=ascending, ignore_index=ignore_index)
-
-    def value_counts(
-        self,
-        normalize: bool = False,
-        sort: bool = True,
-        ascending: bool = False,
-        bins: Any = None,
-        dropna: bool = True,
-    ) -> Series:
-        """Counts of unique values (``bins``: an int, or a list of edges)."""
-        return self._series_method(
-            "value_counts",
-            normalize=normalize,
-            sort=sort,
-            ascending=ascending,
-            bins=bins,
-            dropna=dropna,
-        )
-
-    def describe(self, percentiles: Any = None) -> Series:
-        """Summary statistics."""
-        return self._series_method("describe", percentiles=percentiles)
-
-    def drop_duplicates(self, *, keep: Any = "first", ignore_index: bool = False) -> Series:
-        """Values with duplicates removed."""
-        return self._series_method("drop_duplicates", keep=keep, ignore_index=ignore_index)
-
-    def dropna(self, *, ignore_index: bool = False) -> Series:
-        """Values that are not missing."""
-        return self._series_method("dropna", ignore_index=ignore_index)
-
-    def nlargest(self, n: int = 5, keep: str = "first") -> Series:
-        """The ``n`` largest values."""
-        return self._series_method("nlargest", n=n, keep=keep)
-
-    def nsmallest(self, n: int = 5, keep: str = "first") -> Series:
-        """The ``n`` smallest values."""
-        return self._series_method("nsmallest", n=n, keep=keep)
-
-    def reset_index(self, *, drop: bool = False, name: Any = None) -> Any:
-        """Move the index into a column (a DataFrame), or drop it (a Series)."""
-        kwargs: dict[str, Any] = {"drop": drop}
-        if name is not None:
-            kwargs["name"] = name
-        return self._series_method("reset_index", **kwargs)
-
-    def to_frame(self, name: Any = None) -> DataFrame:
-        """A one-column DataFrame."""
-        return self._series_method("to_frame", **({} if name is None else {"name": name}))
-
 
 def _named_binop(name: str, op: str, reverse: bool = False) -> Any:
     def method(
@@ -794,6 +761,10 @@ def _normalize_dtype(dtype: Any) -> Any:
     if dtype is str or dtype == "str":
         return "str"
     return pd.api.types.pandas_dtype(dtype)
+
+
+for _slot in ("_rel", "_expr", "_meta", "_root"):  # reads first write back lent changes
+    setattr(Series, _slot, _core.LentSlot(Series.__dict__[_slot]))
 
 
 def _str_accessor(self: Series) -> StringMethods:

@@ -272,6 +272,8 @@ def _compute_signature(frame: Any) -> Any:
     return (
         type(frame.columns).__name__,
         tuple(frame.columns),
+        tuple(frame.columns.names),
+        repr(frame.attrs) if frame.attrs else "",  # pandas propagates attrs (may not hash)
         tuple(frame.dtypes.tolist()),
         type(index).__name__,
         tuple(index.names),

@@ -414,3 +414,122 @@ def test_step_repr_is_the_code():
     assert repr(s) == "df = df.head(3)"
     df = s.run(pandas, pandas.DataFrame({"a": range(5)}))
     assert len(df) == 3
+
+
+# in-place calls -------------------------------------------------------------------------------
+# Programs mixing the steps above with in-place calls (traced ones and ones that run through
+# the fallback and are written back into the frame). Fallbacks are allowed here (silently):
+# what is checked is that no in-place change is ever lost, on every backend.
+
+
+@st.composite
+def inplace_step(draw: Any, schema: dict[str, str]) -> tuple[Step, dict[str, str]]:
+    """An in-place statement on ``df`` valid for ``schema`` (mostly), and the schema after."""
+    num = _cols(schema, *NUMERIC)
+    cols = list(schema)
+    a = draw(st.sampled_from(cols))
+    n = _new_name(schema)
+    new = dict(schema)
+    options = ["sort", "dropna", "drop_duplicates", "rename", "reset", "ffill", "cols_name"]
+    options += ["insert", "iat", "col_fillna"] + (["pop"] if len(cols) > 1 else [])
+    if num:
+        options += ["fillna", "eval", "at", "update", "clip"]
+    kind = draw(st.sampled_from(options))
+    if kind == "sort":
+        return Step(f"df.sort_values({a!r}, ascending={draw(st.booleans())}, inplace=True)"), new
+    if kind == "dropna":
+        return Step(f"df.dropna(subset=[{a!r}], inplace=True)"), new
+    if kind == "drop_duplicates":
+        return Step(f"df.drop_duplicates(subset=[{a!r}], inplace=True)"), new
+    if kind == "rename":
+        new = {(n if c == a else c): k for c, k in schema.items()}
+        return Step(f"df.rename(columns={{{a!r}: {n!r}}}, inplace=True)"), new
+    if kind == "reset":
+        return Step("df.reset_index(drop=True, inplace=True)"), new
+    if kind == "ffill":
+        return Step(f"df.{draw(st.sampled_from(['ffill', 'bfill']))}(inplace=True)"), new
+    if kind == "cols_name":
+        return Step("df.columns.name = 'cols'"), new
+    if kind == "insert":
+        new = {n: schema[a], **schema}
+        return Step(f"df.insert(0, {n!r}, df[{a!r}])"), new
+    if kind == "pop":
+        return Step(f"df.pop({a!r})"), {c: k for c, k in schema.items() if c != a}
+    if kind == "col_fillna":  # copy-on-write: the frame does not change
+        return Step(f"df[{a!r}].fillna(df[{a!r}].iloc[0], inplace=True)"), new
+    if kind == "iat":
+        j = cols.index(a)
+        value = _scalar(draw, schema[a]) if schema[a] != "dt" else "pd.NaT"
+        return Step(f"df.iat[{draw(st.integers(-2, 2))}, {j}] = {value}"), new
+    b = draw(st.sampled_from(num))
+    if kind == "fillna":
+        return Step(f"df.fillna({{{b!r}: {_scalar(draw, schema[b])}}}, inplace=True)"), new
+    if kind == "eval":
+        new[n] = schema[b]
+        return Step(f"df.eval('{n} = {b} * 2', inplace=True)"), new
+    if kind == "at":
+        return Step(f"df.at[df.index[0], {b!r}] = {_scalar(draw, schema[b])}"), new
+    if kind == "update":
+        return Step(f"df.update(df[[{b!r}]] * 2)"), new
+    assert kind == "clip"
+    return Step(f"df[{b!r}].clip(-1, 1, inplace=True)"), new
+
+
+@st.composite
+def inplace_programs(draw: Any) -> tuple[dict[str, Any], list[Step]]:
+    data, schema = draw(frames())
+    steps: list[Step] = []
+    state = schema
+    for _ in range(draw(st.sampled_from([3, 5, 2, 4]))):
+        if not state:
+            break
+        s, after = draw(st.one_of(inplace_step(state), step(state, last=False)))
+        assert after is not None
+        steps.append(s)
+        state = after
+    return data, steps
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(inplace_programs())
+def test_random_programs_with_inplace_calls_match_pandas(program):
+    data, steps = program
+    try:  # (pandas 3.1 deprecates ``inplace``: its warnings are silenced, not checked)
+        with _quiet():
+            expected = _execute(pandas, data, steps)
+    except Exception as err:
+        for backend, optimize in MODES:
+            with (
+                declines_pass(backend),
+                pytest.raises(type(err)),
+                _quiet(),
+                litsdf.option_context(backend=backend, fallback="silent", optimize=optimize),
+            ):
+                to_pandas(_execute(litsdf, data, steps))
+        return
+    for backend, optimize in MODES:
+        with declines_pass(backend):
+            with (
+                _quiet(),
+                litsdf.option_context(backend=backend, fallback="silent", optimize=optimize),
+            ):
+                got = to_pandas(_execute(litsdf, data, steps))
+            assert_same(got, expected)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+# end of in-place calls ------------------------------------------------------------------------

@@ -143,7 +143,10 @@ def run_frame(gen: Generated, frame: pd.DataFrame) -> pd.DataFrame:
         else:
             dtype = meta_dtypes[i]
         arrays.append(_array(values, dtype))
-    return _frame(arrays, gen.meta.columns, index)
+    columns = gen.meta.columns  # from the schema: pandas keeps the input's column names
+    if frame.columns.names != columns.names and frame.columns.nlevels == columns.nlevels:
+        columns = columns.set_names(frame.columns.names)
+    return _frame(arrays, columns, index)
 
 
 def _frame(arrays: list[Any], columns: pd.Index, index: pd.Index) -> pd.DataFrame:
