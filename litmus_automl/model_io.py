@@ -299,9 +299,10 @@ def skops_types(file: Path) -> tuple[set[str], set[str]]:
     return types, loaders
 
 
-def check_skops_file(file: Path) -> list[str]:
-    """Refuse a skops file holding a type outside :data:`SKOPS_TRUSTED_TYPES` or using a
-    loader outside :data:`SKOPS_TRUSTED_LOADERS`; the (trusted) types it holds otherwise.
+def check_skops_file(file: Path, also: frozenset[str] = frozenset()) -> list[str]:
+    """Refuse a skops file holding a type outside :data:`SKOPS_TRUSTED_TYPES` (and ``also``)
+    or using a loader outside :data:`SKOPS_TRUSTED_LOADERS`; the (trusted) types it holds
+    otherwise.
 
     Raises
     ------
@@ -309,7 +310,7 @@ def check_skops_file(file: Path) -> list[str]:
         Naming the file and each type or loader refused.
     """
     types, loaders = skops_types(file)
-    refused = sorted(types - SKOPS_TRUSTED_TYPES)
+    refused = sorted(types - SKOPS_TRUSTED_TYPES - also)
     if refused:
         raise BundleError(
             f"{file} holds types that litmus does not train: {refused}; refusing to load it "

@@ -14,9 +14,9 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
-import importlib
 import inspect
 import json
+import sys
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -32,6 +32,22 @@ __all__ = ["KINDS", "Algorithm", "infer_kind"]
 KINDS: frozenset[str] = frozenset({"binary", "multiclass", "regression"})
 _META = "algorithm.json"
 _PICKLE = "algorithm.joblib"
+
+
+def _saved_class(spec: str, src: Path) -> Any:
+    """The class ``module:qualname`` names, from a module that is already imported."""
+    module, _, qualname = spec.partition(":")
+    if module not in sys.modules:
+        raise ValueError(
+            f"{str(src)!r} was saved from class {spec}, whose module {module!r} is not "
+            "imported; import it first (loading never imports a module a file names)"
+        )
+    target: Any = sys.modules[module]
+    for part in qualname.split("."):
+        if part.startswith("__") or not hasattr(target, part):
+            raise ValueError(f"{str(src)!r} names class {spec}, which does not exist")
+        target = getattr(target, part)
+    return target
 
 
 def infer_kind(y: Any) -> str:
@@ -125,6 +141,10 @@ class Algorithm:
     name: ClassVar[str] = "Algorithm"
     kinds: ClassVar[frozenset[str]] = KINDS
     aliases: ClassVar[Mapping[str, str]] = MappingProxyType({})
+    pickled: ClassVar[bool] = True
+    """Whether ``save`` stores the object with joblib (pickle), so that ``load`` needs
+    ``allow_pickle=True``; ``False`` for algorithms that override ``_save_model`` /
+    ``_load_model`` with a data-only format."""
     """Other parameter names mapped to the canonical one (``eta`` -> ``learning_rate``)."""
 
     # configuration, set by ``configure`` (class-level defaults for subclasses that do not
@@ -424,15 +444,27 @@ class Algorithm:
         return [str(out / _META), *(str(out / name) for name in files)]
 
     @classmethod
-    def load(cls, directory: str | Path) -> Algorithm:
+    def load(cls, directory: str | Path, allow_pickle: bool = False) -> Algorithm:
         """Load an algorithm saved by ``save`` (checking the sha256 of its files).
+
+        The class named in ``algorithm.json`` must already be imported (loading never
+        imports a module a file names) and be a subclass of ``cls``.
+
+        Parameters
+        ----------
+        directory : str or Path
+            What ``save`` wrote.
+        allow_pickle : bool
+            Needed for algorithms stored with joblib (``pickled``: custom algorithms that
+            keep the base ``save``): unpickling runs code, so load only files you trust.
 
         Raises
         ------
         FileNotFoundError
             When ``directory`` holds no saved algorithm.
         ValueError
-            When a file's hash differs from the one recorded, or the class doesn't match.
+            When a file's hash differs from the one recorded, the class doesn't match or
+            is not imported, or the file is a pickle and ``allow_pickle`` is false.
         """
         src = Path(directory)
         if not (src / _META).exists():
@@ -441,12 +473,14 @@ class Algorithm:
         for name, digest in meta["sha256"].items():
             if not (src / name).exists() or _sha256(src / name) != digest:
                 raise ValueError(f"{str(src / name)!r} is missing or its sha256 does not match")
-        module, _, qualname = meta["class"].partition(":")
-        target: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            target = getattr(target, part)
+        target = _saved_class(str(meta["class"]), src)
         if not (isinstance(target, type) and issubclass(target, cls)):
             raise ValueError(f"{meta['class']} in {str(src)!r} is not a {cls.__name__}")
+        if target.pickled and not allow_pickle:
+            raise ValueError(
+                f"{str(src)!r} holds a pickled {meta['class']} (joblib); unpickling runs "
+                "code, so pass allow_pickle=True only for files you trust"
+            )
         return target._load_model(src, meta)
 
     def _save_model(self, directory: Path) -> list[str]:

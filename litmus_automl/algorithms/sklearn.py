@@ -1,6 +1,7 @@
 """scikit-learn algorithms: LogisticRegression, Ridge, RandomForest, ExtraTrees,
 HistGradientBoosting. Each picks the classifier or regressor by task kind and is saved with
-skops (loaded only when every type in the file is an allowed scikit-learn / NumPy type)."""
+skops (loaded only when every type in the file is one litmus trains: the explicit allow-list
+of :mod:`litmus_automl.model_io`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from litmus_automl.algorithms.base import Algorithm
 from litmus_automl.space import Categorical, Distribution, Float, Int
 
 __all__ = [
-    "ALLOWED_TYPE_PREFIXES",
     "ExtraTrees",
     "HistGradientBoosting",
     "LogisticRegression",
@@ -26,10 +26,15 @@ __all__ = [
     "UntrustedModelError",
 ]
 
-ALLOWED_TYPE_PREFIXES: tuple[str, ...] = ("sklearn.", "numpy.")
-"""Types a saved skops file may hold beyond skops' own defaults."""
 _MODEL = "model.skops"
 _CLASSIFICATION = frozenset({"binary", "multiclass"})
+
+
+_SAVED_ONLY_TYPES = frozenset(
+    {"sklearn.linear_model._ridge.RidgeClassifier", "sklearn.preprocessing._label.LabelBinarizer"}
+)
+"""Types ``Algorithm.save`` stores that bundles never hold (a bundle stores Ridge for
+classification as a pickle: its probabilities are litmus' softmax)."""
 
 
 class UntrustedModelError(ValueError):
@@ -64,6 +69,7 @@ def _validate_constraints(constraints: Any, params: Any, caller: str) -> None:
 class _Sklearn(Algorithm):
     """Shared by the scikit-learn wrappers: estimator choice, param checks, skops save."""
 
+    pickled: ClassVar[bool] = False  # skops, with an explicit type allow-list
     classifier: ClassVar[str | None] = None
     regressor: ClassVar[str | None] = None
     extra_params: ClassVar[frozenset[str]] = frozenset()
@@ -155,16 +161,15 @@ class _Sklearn(Algorithm):
     def _load_model(cls, directory: Path, meta: Mapping[str, Any]) -> Algorithm:
         import skops.io as sio
 
+        from litmus_automl.model_io import BundleError, check_skops_file
+
         path = directory / _MODEL
-        untrusted = sio.get_untrusted_types(file=path)
-        refused = [t for t in untrusted if not t.startswith(ALLOWED_TYPE_PREFIXES)]
-        if refused:
-            raise UntrustedModelError(
-                f"{str(path)!r} holds types outside the allow-list {ALLOWED_TYPE_PREFIXES}: "
-                f"{refused}; not loading it"
-            )
+        try:  # the same explicit type and loader allow-list as bundles
+            trusted = check_skops_file(path, also=_SAVED_ONLY_TYPES)
+        except BundleError as err:
+            raise UntrustedModelError(f"not loading {str(path)!r}: {err}") from err
         obj = cls._from_meta(meta)
-        obj.estimator_ = sio.load(path, trusted=untrusted)
+        obj.estimator_ = sio.load(path, trusted=trusted)
         return obj
 
 

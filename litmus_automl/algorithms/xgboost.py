@@ -176,6 +176,7 @@ class XGBoost(Algorithm):
     """
 
     name = "XGBoost"
+    pickled: ClassVar[bool] = False  # native UBJ / JSON
     aliases: ClassVar[Mapping[str, str]] = MappingProxyType(
         {
             "eta": "learning_rate",

@@ -26,6 +26,7 @@ from litmus_automl import (
     RandomForest,
     Ridge,
     XGBoost,
+    model_io,
 )
 from litmus_automl.algorithms import get, names, register
 from litmus_automl.algorithms import sklearn as sk_algos
@@ -168,13 +169,34 @@ def test_save_load_errors(tmp_path, monkeypatch) -> None:
     algo.save(tmp_path / "rf")
     with pytest.raises(ValueError, match="is not a XGBoost"):
         XGBoost.load(tmp_path / "rf")
-    monkeypatch.setattr(sk_algos, "ALLOWED_TYPE_PREFIXES", ("numpy.",))
+    monkeypatch.setattr(
+        model_io, "SKOPS_TRUSTED_TYPES", model_io.SKOPS_TRUSTED_TYPES - {"sklearn.tree._tree.Tree"}
+    )
     with pytest.raises(sk_algos.UntrustedModelError, match=r"sklearn\.tree\._tree\.Tree"):
         Algorithm.load(tmp_path / "rf")
     monkeypatch.undo()
     with (tmp_path / "rf" / "model.skops").open("ab") as fh:
         fh.write(b"tampered")
     with pytest.raises(ValueError, match="sha256 does not match"):
+        Algorithm.load(tmp_path / "rf")
+
+
+def test_load_never_imports_or_unpickles_what_the_file_names(tmp_path) -> None:
+    import sys
+
+    algo = _fitted("RandomForest", "binary")
+    algo.save(tmp_path / "rf")
+    meta_path = tmp_path / "rf" / "algorithm.json"
+    meta = json.loads(meta_path.read_text())
+    assert "antigravity" not in sys.modules
+    meta["class"] = "antigravity:Thing"  # importing it would run its module code
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="'antigravity' is not imported"):
+        Algorithm.load(tmp_path / "rf")
+    assert "antigravity" not in sys.modules
+    meta["class"] = "os:system"
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="is not a Algorithm"):
         Algorithm.load(tmp_path / "rf")
 
 
@@ -323,7 +345,9 @@ def test_custom_algorithm_via_build(tmp_path) -> None:
     assert (fitted.predict(X) == y).mean() > 0.7
     files = fitted.save(tmp_path)
     assert sorted(p.rsplit("/", 1)[1] for p in files) == ["algorithm.joblib", "algorithm.json"]
-    back = Algorithm.load(tmp_path)
+    with pytest.raises(ValueError, match=r"pickled .*allow_pickle=True"):
+        Algorithm.load(tmp_path)
+    back = Algorithm.load(tmp_path, allow_pickle=True)
     np.testing.assert_array_equal(back.predict_proba(X), fitted.predict_proba(X))
     with pytest.raises(NotImplementedError, match="override build"):
         Algorithm().fit(X, y)
@@ -344,11 +368,11 @@ def test_custom_algorithm_sklearn_style(tmp_path) -> None:
     fitted.save(tmp_path)
     meta = json.loads((tmp_path / "algorithm.json").read_text())
     assert meta["params"] == {"shrink": 0.2, "power": 2} and meta["class"].endswith(":Centroid")
-    back = Centroid.load(tmp_path)
+    back = Centroid.load(tmp_path, allow_pickle=True)
     np.testing.assert_array_equal(back.predict(X), fitted.predict(X))
     (tmp_path / "algorithm.joblib").write_bytes(b"evil")
     with pytest.raises(ValueError, match="sha256 does not match"):
-        Centroid.load(tmp_path)
+        Centroid.load(tmp_path, allow_pickle=True)
 
 
 # ---- distributions -------------------------------------------------------------------------

@@ -586,7 +586,6 @@ def test_export_refuses_a_task_that_makes_no_sense(trained: litmus.Result, tmp_p
         assert not (tmp_path / "b").exists()
 
 
-@pytest.mark.xfail(reason="plan validator lands from the plans helper", strict=False)
 def test_preprocess_json_with_eval_node_is_refused(plain: Path, tmp_path: Path) -> None:
     """A preprocess.json whose plan ends in a FrameElementwise ``eval`` node (pandas
     ``DataFrame.eval`` of attacker text) is refused at load."""
