@@ -44,7 +44,9 @@ def _leaf_meta(n: Relation) -> Any:
         return n.data.data.iloc[:0]
     if isinstance(n, ReadCsv):
         opts = thaw(dict(n.options))
-        if opts.get("engine") != "pyarrow":  # pyarrow reads whole files only
+        # a sample of the head, except where pandas reads whole files only (pyarrow) or
+        # cannot combine ``nrows`` with the option (``skipfooter``: it raises for both)
+        if opts.get("engine") != "pyarrow" and not opts.get("skipfooter"):
             opts["nrows"] = min(opts.get("nrows") or _CSV_SAMPLE_ROWS, _CSV_SAMPLE_ROWS)
         return pd.read_csv(n.path, **opts).iloc[:0]
     if isinstance(n, ReadParquet):
