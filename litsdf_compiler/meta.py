@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import re
 import warnings
 import weakref
@@ -52,7 +53,10 @@ def _leaf_meta(n: Relation) -> Any:
     if isinstance(n, ReadParquet):
         import pyarrow.parquet as pq
 
-        schema = pq.read_schema(n.path)
+        if os.path.isdir(n.path):  # a directory dataset (partition columns included)
+            schema = pq.ParquetDataset(n.path).schema
+        else:
+            schema = pq.read_schema(n.path)
         buf = io.BytesIO()
         pq.write_table(schema.empty_table(), buf)
         buf.seek(0)
