@@ -27,10 +27,22 @@ such a line makes pandas raise at the call as it would) reads where pandas would
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["CSV_NARROWABLE", "PARQUET_NARROWABLE", "csv_narrowable", "parquet_narrowable"]
+import pandas as pd
+
+from ..ir.base import thaw
+
+__all__ = [
+    "CSV_NARROWABLE",
+    "PARQUET_NARROWABLE",
+    "csv_narrowable",
+    "csv_implicit_index",
+    "parquet_narrowable",
+]
 
 
 def _any(value: Any) -> bool:
@@ -155,3 +167,35 @@ def parquet_narrowable(options: tuple[tuple[str, Any], ...]) -> str | None:
         if check is None or not check(value):
             return f"read_parquet({name}={value!r}) is not known to keep rows when narrowed"
     return None
+
+
+def csv_implicit_index(path: str, options: tuple[tuple[str, Any], ...], version: Any) -> bool:
+    """Whether the data rows of the CSV file are longer than its header, so pandas makes the
+    leading fields an implicit index (which may even look like a ``RangeIndex``: values
+    ``5, 6, 7`` become ``RangeIndex(5, 8)``); an unreadable head counts as one.
+
+    Parameters
+    ----------
+    path, options, version
+        The ``ReadCsv`` node's fields (``version`` keys the memo: a changed file is asked
+        again).
+
+    Returns
+    -------
+    bool
+        True when pandas warns that ``index_col=False`` would drop fields of the first row.
+    """
+    return _implicit_index(path, options, version)
+
+
+@functools.lru_cache(maxsize=256)
+def _implicit_index(path: str, options: tuple[tuple[str, Any], ...], version: Any) -> bool:
+    opts = thaw(dict(options))
+    opts.update(nrows=1, index_col=False)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            pd.read_csv(path, **opts)
+    except Exception:  # (the full read decides how to fail)
+        return True
+    return any("index_col=False" in str(w.message) for w in caught)

@@ -51,7 +51,7 @@ from ..ir.base import FrozenDict, Node, thaw
 from ..ir.expressions import Col
 from ..ir.relations import Concat, Head, Project, ReadCsv, Relation, Tail, WithColumns
 from ..meta import meta_of
-from ._readers import csv_narrowable
+from ._readers import csv_implicit_index, csv_narrowable
 from ._rowwise import flat_unique_columns, rows_independent
 from ._util import rewrite_relations
 
@@ -173,7 +173,9 @@ def _into_csv(lim: Head, x: ReadCsv) -> Relation:
     columns = flat_unique_columns(x)
     if columns is None or not _dtype_for_all(options.get("dtype"), columns):
         return lim
-    if not isinstance(meta_of(x).index, pd.RangeIndex):
+    if not isinstance(meta_of(x).index, pd.RangeIndex) or csv_implicit_index(
+        x.path, x.options, x.version
+    ):
         return lim  # (an implicit index from rows longer than the header)
     options["nrows"] = lim.n
     return dataclasses.replace(x, options=tuple(sorted(options.items())))

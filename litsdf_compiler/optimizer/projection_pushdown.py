@@ -60,7 +60,7 @@ from ..ir.relations import (
     Source,
 )
 from ._columns import Analysis, analyze, flat_columns, rewrite_with
-from ._readers import csv_narrowable, parquet_narrowable
+from ._readers import csv_implicit_index, csv_narrowable, parquet_narrowable
 
 ORDER = 70
 
@@ -125,6 +125,8 @@ def _csv(analysis: Analysis, n: ReadCsv) -> ReadCsv:
     opts = dict(n.options)
     kept = _kept(analysis, n)
     if kept is None or not isinstance(meta_of(n).index, pd.RangeIndex):
+        return n
+    if csv_implicit_index(n.path, n.options, n.version):
         return n
     cols, used = kept
     if not _plain_header(cols):

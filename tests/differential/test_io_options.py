@@ -23,6 +23,8 @@ QUOTED = 'a,b,c\n1,"x,y",3\n4,"p\nq",6\n7,"say ""hi""",9\n10,,12\n'
 NO_HEADER = "1,2,3\n4,5,6\n7,8,9\n"
 SPACED = "a  b   c\n1 2  3\n4   5 6\n7 8 9\n"
 SEMI = "a;b;c\n1;x;3\n4;y;6\n7;z;9\n"
+IMPLICIT = "a,b\n5,1,x\n6,2,y\n7,3,z\n"
+"""Rows longer than the header: an implicit index (``RangeIndex(5, 8)`` here)."""
 
 
 @pytest.fixture
@@ -36,6 +38,7 @@ def files(tmp_path):
         "noheader": NO_HEADER,
         "spaced": SPACED,
         "semi": SEMI,
+        "implicit": IMPLICIT,
     }.items():
         path = tmp_path / f"{name}.csv"
         path.write_text(text)
@@ -84,6 +87,8 @@ CASES = [
     ("spaced", {"sep": r"\s+"}),
     ("spaced", {"sep": " ", "skipinitialspace": True, "on_bad_lines": "skip"}),
     ("semi", {"sep": None, "engine": "python"}),
+    ("implicit", {"dtype": {"a": "int64", "b": "str"}}),
+    ("implicit", {}),
     ("semi", {"sep": ";", "dtype": {"a": "int64", "b": "str", "c": "int64"}}),
 ]
 
