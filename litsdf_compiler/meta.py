@@ -48,7 +48,8 @@ def _leaf_meta(n: Relation) -> Any:
         # a sample of the head, except where pandas reads whole files only (pyarrow) or
         # cannot combine ``nrows`` with the option (``skipfooter``: it raises for both)
         if opts.get("engine") != "pyarrow" and not opts.get("skipfooter"):
-            opts["nrows"] = min(opts.get("nrows") or _CSV_SAMPLE_ROWS, _CSV_SAMPLE_ROWS)
+            nrows = opts.get("nrows")  # (``nrows=0`` reads no line: not even a bad one)
+            opts["nrows"] = _CSV_SAMPLE_ROWS if nrows is None else min(nrows, _CSV_SAMPLE_ROWS)
         return pd.read_csv(n.path, **opts).iloc[:0]
     if isinstance(n, ReadParquet):
         import pyarrow.parquet as pq

@@ -82,6 +82,8 @@ CASES = [
     ("bad", {"index_col": 0, "on_bad_lines": "skip"}),
     ("bad", {"index_col": False, "on_bad_lines": "skip"}),
     ("bad", {"nrows": 3, "on_bad_lines": "skip"}),
+    ("bad", {"nrows": 2}),
+    ("bad", {"nrows": 0}),
     ("bad", {"skiprows": [2], "on_bad_lines": "skip"}),
     ("bad", {"skiprows": 1, "on_bad_lines": "skip", "header": None}),
     ("spaced", {"sep": r"\s+"}),
