@@ -12,6 +12,14 @@ A version is a tuple of ``(relative path, size, mtime_ns, inode, device, digest)
 (strings and integers): it is part of the reader node, so two reads of different versions of
 one file are different plans (never shared by common-subexpression elimination or memos), and
 it survives JSON serialization. A plan built without one (``version=None``) is not checked.
+
+Decisions: a plan (or a ``litsdf.compile`` pipeline that reads a file while it is traced) is
+a value over the file version it saw, also after a JSON round trip: it runs only on that
+version (its rules may have used the file's schema and Parquet statistics), and elsewhere
+it raises :class:`FileChangedError`, which says to call the reader again. The engine checks
+every reader of a plan before the optimizer runs (``engine.verify_files``; ``explain()``
+too); results already materialized are reused without a check (they are the data the call
+saw, as pandas would hold it).
 """
 
 from __future__ import annotations
