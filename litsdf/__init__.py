@@ -11,6 +11,8 @@ from typing import Any, NamedTuple
 
 import pandas as _pd
 
+from litsdf_compiler.files import FileChangedError
+
 from ._config import option_context, options
 from ._core import FallbackError, FallbackWarning, fallback_counts, reset_fallback_counts
 from .frame import DataFrame
@@ -28,6 +30,7 @@ __all__ = [
     "DataFrameGroupBy",
     "read_csv",
     "read_parquet",
+    "FileChangedError",
     "concat",
     "merge",
     "options",

@@ -9,10 +9,19 @@ from typing import Any
 
 from . import selector
 from .backends import Backend, get_backend, registry
-from .ir.base import Node, replace_children
-from .ir.relations import DataRef, Relation, Source
+from .files import verify
+from .ir.base import Node, children, replace_children
+from .ir.relations import DataRef, ReadCsv, ReadParquet, Relation, Source
 
-__all__ = ["Decision", "BackendDeclined", "select", "execute", "remember", "cached"]
+__all__ = [
+    "Decision",
+    "BackendDeclined",
+    "select",
+    "execute",
+    "remember",
+    "cached",
+    "verify_files",
+]
 
 _RESULTS: dict[int, tuple[weakref.ref[Node], Any]] = {}
 """Materialized results by node *identity* (not structure): re-running the same program
@@ -72,6 +81,25 @@ def _substitute_cached(plan: Node) -> Node:
     return sub(plan)
 
 
+def verify_files(plan: Node) -> None:
+    """Raise :class:`~litsdf_compiler.files.FileChangedError` if a file read by ``plan`` is
+    not the version its reader recorded (reads already materialized are not checked: their
+    result is the data the reader saw)."""
+    seen: set[int] = set()
+    stack = [plan]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, ReadCsv):
+            verify(n.path, n.version, "read_csv")
+        elif isinstance(n, ReadParquet):
+            verify(n.path, n.version, "read_parquet")
+        elif not isinstance(n, Source):  # (a Source's lineage is already materialized)
+            stack.extend(children(n))
+
+
 def select(plan: Node, requested: str = "auto", rows: int | None = -1) -> tuple[Backend, Decision]:
     """Pick the backend for ``plan``: the one requested, or under ``"auto"`` by input size.
 
@@ -113,6 +141,7 @@ def prepare(plan: Node, optimize: bool = True) -> tuple[Node, tuple[str, ...], f
     Returns the plan, the rules that fired and the optimizer's time in seconds.
     """
     plan = _substitute_cached(plan)
+    verify_files(plan)  # (before rules read file metadata: a changed file fails first)
     if not optimize:
         return plan, (), 0.0
     from .optimizer import optimize as run_optimizer

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import re
 import warnings
 import weakref
@@ -44,13 +45,19 @@ def _leaf_meta(n: Relation) -> Any:
         return n.data.data.iloc[:0]
     if isinstance(n, ReadCsv):
         opts = thaw(dict(n.options))
-        if opts.get("engine") != "pyarrow":  # pyarrow reads whole files only
-            opts["nrows"] = min(opts.get("nrows") or _CSV_SAMPLE_ROWS, _CSV_SAMPLE_ROWS)
+        # a sample of the head, except where pandas reads whole files only (pyarrow) or
+        # cannot combine ``nrows`` with the option (``skipfooter``: it raises for both)
+        if opts.get("engine") != "pyarrow" and not opts.get("skipfooter"):
+            nrows = opts.get("nrows")  # (``nrows=0`` reads no line: not even a bad one)
+            opts["nrows"] = _CSV_SAMPLE_ROWS if nrows is None else min(nrows, _CSV_SAMPLE_ROWS)
         return pd.read_csv(n.path, **opts).iloc[:0]
     if isinstance(n, ReadParquet):
         import pyarrow.parquet as pq
 
-        schema = pq.read_schema(n.path)
+        if os.path.isdir(n.path):  # a directory dataset (partition columns included)
+            schema = pq.ParquetDataset(n.path).schema
+        else:
+            schema = pq.read_schema(n.path)
         buf = io.BytesIO()
         pq.write_table(schema.empty_table(), buf)
         buf.seek(0)

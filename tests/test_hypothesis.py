@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -533,3 +535,142 @@ def _quiet() -> Iterator[None]:
 
 
 # end of in-place calls ------------------------------------------------------------------------
+
+
+# --- reader sources (readers helper) ------------------------------------------------------------
+# Programs whose source is a file: the drawn frame is written to CSV or Parquet and read back
+# with drawn reader options (the ones that decide which rows and columns a file yields), then
+# the usual steps run, so the pushdown rules into readers fire on random programs.
+
+_READER_KIND = {"int64": "int", "float64": "float", "bool": "bool"}
+
+
+def _kinds_of(frame: pandas.DataFrame) -> dict[str, str]:
+    out = {}
+    for c, d in frame.dtypes.items():
+        out[str(c)] = (
+            "dt" if pandas.api.types.is_datetime64_dtype(d) else _READER_KIND.get(str(d), "str")
+        )
+    return out
+
+
+_CSV_QUIRKS = (
+    {"on_bad_lines": "skip"},
+    {"on_bad_lines": "warn"},
+    {"skipfooter": 1, "engine": "python"},
+    {"engine": "python", "on_bad_lines": "skip"},
+    {"nrows": 3},
+    {"skiprows": [1, 3]},
+    {"comment": "#"},
+    {"index_col": 0},
+    {},
+)
+"""Reader options that decide which rows and columns a file yields (one drawn per read)."""
+
+
+@st.composite
+def _csv_options(draw: Any, schema: dict[str, str]) -> dict[str, Any]:
+    cols = list(schema)
+    options: dict[str, Any] = dict(draw(st.sampled_from(_CSV_QUIRKS)))
+    extra = draw(st.sampled_from(["usecols", "dtype", "parse_dates", "nrows", None, None]))
+    if extra == "usecols":
+        options["usecols"] = draw(st.lists(st.sampled_from(cols), min_size=1, unique=True))
+    elif extra == "dtype":
+        options["dtype"] = {c: "str" for c in cols} if draw(st.booleans()) else "str"
+    elif extra == "parse_dates" and _cols(schema, "dt"):
+        options["parse_dates"] = _cols(schema, "dt")
+    elif extra == "nrows" and "skipfooter" not in options:
+        options["nrows"] = draw(st.integers(0, 5))
+    return options
+
+
+@st.composite
+def reader_programs(draw: Any, folder: str) -> tuple[str, list[Step]]:
+    """(the reader's code, the steps after it); the file is written under ``folder``."""
+    data, schema = draw(frames())
+    frame = pandas.DataFrame(data)
+    fmt = draw(st.sampled_from(["csv", "csv;", "parquet"]))
+    path = os.path.join(
+        folder, f"f{len(os.listdir(folder))}.{fmt[:3] if fmt != 'parquet' else fmt}"
+    )
+    if fmt == "parquet":
+        frame.to_parquet(path)
+        columns = draw(
+            st.one_of(st.none(), st.lists(st.sampled_from(list(schema)), min_size=1, unique=True))
+        )
+        read = f"df = pd.read_parquet({path!r}, columns={columns!r})"
+    else:
+        sep = fmt[3:] or ","
+        frame.to_csv(path, index=False, sep=sep)
+        options = draw(_csv_options(schema))
+        if sep != ",":
+            options["sep"] = sep
+        if draw(st.booleans()):  # a line with one field too many
+            with open(path, "a") as fh:
+                fh.write(sep.join(["1"] * (len(schema) + 1)) + "\n")
+        read = f"df = pd.read_csv({path!r}, **{options!r})"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            state: dict[str, str] | None = _kinds_of(Step(read).run(pandas, None))
+    except Exception:
+        return read, []  # pandas rejects the read: litsdf must raise the same type
+    steps: list[Step] = []
+    if state and len(state) > 1 and draw(st.booleans()):  # (what projection pushdown needs)
+        keep = draw(st.lists(st.sampled_from(list(state)), min_size=1, unique=True))
+        steps.append(Step(f"df = df[{keep!r}]"))
+        state = {c: state[c] for c in keep}
+    for i in range(draw(st.sampled_from([1, 2, 3]))):
+        if not state:
+            break
+        s, state = draw(step(state, last=i == 2))
+        steps.append(s)
+        if state is None:
+            break
+    return read, steps
+
+
+@pytest.fixture(scope="module")
+def reader_folder(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("hypothesis-readers"))
+
+
+def _read_and_run(pd: Any, read: str, steps: list[Step]) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pandas.errors.ParserWarning)
+        df = Step(read).run(pd, None)
+        for s in steps:
+            df = s.run(pd, df)
+        return to_pandas(df)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
+@given(st.data())
+def test_random_programs_from_files_match_pandas(reader_folder, data):
+    read, steps = data.draw(reader_programs(reader_folder))
+    try:
+        expected = _read_and_run(pandas, read, steps)
+    except Exception as err:
+        for backend, optimize in MODES:
+            with (
+                declines_pass(backend),
+                pytest.raises(type(err)),
+                litsdf.option_context(backend=backend, fallback="raise", optimize=optimize),
+            ):
+                _read_and_run(litsdf, read, steps)
+        return
+    for backend, optimize in MODES:
+        with declines_pass(backend):
+            with litsdf.option_context(backend=backend, fallback="raise", optimize=optimize):
+                got = _read_and_run(litsdf, read, steps)
+            assert_same(got, expected)

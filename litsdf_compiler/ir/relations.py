@@ -138,19 +138,29 @@ class Source(Relation):
 
 @node
 class ReadCsv(Relation):
-    """``pandas.read_csv(path, **options)``."""
+    """``pandas.read_csv(path, **options)``.
+
+    ``version`` is the file's identity when the read was built
+    (:func:`litsdf_compiler.files.file_version`): the read refuses to run on another version
+    of the file, and two reads of different versions are different plans. ``None`` (a plan
+    built by hand) reads whatever is there. Rules that rewrite a read keep it
+    (``dataclasses.replace``).
+    """
 
     path: str
     options: tuple[tuple[str, Any], ...] = ()
+    version: tuple[tuple[str, int, int, int, int, int], ...] | None = None
 
 
 @node
 class ReadParquet(Relation):
-    """``pandas.read_parquet(path, columns=columns, **options)``."""
+    """``pandas.read_parquet(path, columns=columns, **options)``; ``version`` as in
+    :class:`ReadCsv` (one entry per file of a directory dataset)."""
 
     path: str
     columns: tuple[Hashable, ...] | None = None
     options: tuple[tuple[str, Any], ...] = ()
+    version: tuple[tuple[str, int, int, int, int, int], ...] | None = None
 
 
 @node

@@ -29,8 +29,10 @@ Conditions: ``n > 0`` (``head(-k)`` drops the *last* rows); assignments and proj
 dtype does not depend on the rows they see (:func:`._rowwise.rows_independent`; a
 projection of plain columns is left to the projection rules); a CSV read gives every column
 an explicit, non-categorical ``dtype`` (otherwise pandas infers dtypes from the rows it
-reads: ``nrows`` would change them) and no option that moves rows (``skiprows``,
-``skipfooter``, ``index_col``, ``parse_dates``, the pyarrow engine ...). Never across
+reads: ``nrows`` would change them), a default index, no option that moves rows
+(``skiprows``, ``skipfooter``, ``index_col``, ``parse_dates``, the pyarrow engine ...) and
+only options of the allow-list :data:`._readers.CSV_NARROWABLE` (``on_bad_lines="skip"``
+would skip or warn about fewer lines, regex separators run the python engine). Never across
 filters, sorts, groupbys, joins, ``drop_duplicates`` or ``dropna``.
 
 Known limit: with ``nrows`` pandas does not read, so does not reject, malformed lines after
@@ -48,6 +50,8 @@ import pandas as pd
 from ..ir.base import FrozenDict, Node, thaw
 from ..ir.expressions import Col
 from ..ir.relations import Concat, Head, Project, ReadCsv, Relation, Tail, WithColumns
+from ..meta import meta_of
+from ._readers import csv_implicit_index, csv_narrowable
 from ._rowwise import flat_unique_columns, rows_independent
 from ._util import rewrite_relations
 
@@ -164,10 +168,14 @@ def _dtype_for_all(dtype: Any, columns: tuple[Hashable, ...]) -> bool:
 
 def _into_csv(lim: Head, x: ReadCsv) -> Relation:
     options = dict(x.options)
-    if set(options) & _CSV_ROW_OPTIONS:
+    if set(options) & _CSV_ROW_OPTIONS or csv_narrowable(x.options) is not None:
         return lim
     columns = flat_unique_columns(x)
     if columns is None or not _dtype_for_all(options.get("dtype"), columns):
         return lim
+    if not isinstance(meta_of(x).index, pd.RangeIndex) or csv_implicit_index(
+        x.path, x.options, x.version
+    ):
+        return lim  # (an implicit index from rows longer than the header)
     options["nrows"] = lim.n
-    return ReadCsv(x.path, tuple(sorted(options.items())))
+    return dataclasses.replace(x, options=tuple(sorted(options.items())))

@@ -415,5 +415,5 @@ def _into_parquet(f: Filter, r: ReadParquet) -> Relation:
     if not filters:
         return f
     options["filters"] = FrozenList(filters)
-    scan = ReadParquet(r.path, r.columns, tuple(sorted(options.items())))
+    scan = dataclasses.replace(r, options=tuple(sorted(options.items())))
     return Filter(scan, f.condition)

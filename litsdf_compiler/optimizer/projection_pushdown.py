@@ -17,12 +17,18 @@ assignments, joins, groupbys, concats, ...; the root's output is observed in ful
 the leaves:
 
 - ``ReadParquet`` reads only the observed columns (its ``columns`` argument, in the order the
-  read would otherwise produce them);
-- ``ReadCsv`` gets ``usecols`` (file order) when its options make that safe: no
-  ``index_col``/``names``/``header``/``usecols``/``converters``, not the pyarrow engine, a
+  read would otherwise produce them), under the options of
+  :data:`._readers.PARQUET_NARROWABLE`;
+- ``ReadCsv`` gets ``usecols`` (file order) only when every option it was given is on the
+  allow-list :data:`._readers.CSV_NARROWABLE` (no ``on_bad_lines="skip"``, ``skipfooter``,
+  python engine, regex or sniffed ``sep``, ``index_col``/``names``/``header``/``usecols``/
+  ``converters``, pyarrow engine, ...: those change which rows exist or how they parse), a
   default index, plain header labels, no ``dtype`` that could fail on a dropped column
   (columns named in a ``dtype`` dict are kept); per-column ``parse_dates``/``na_values``/
-  ``date_format`` entries are restricted to the kept columns;
+  ``date_format`` entries are restricted to the kept columns. Known limit: pandas does not
+  reject a line with too many fields under ``usecols``, so with the default
+  ``on_bad_lines="error"`` a file malformed past the sampled head reads where pandas raises
+  (see :mod:`._readers`);
 - an in-memory ``Source`` gets a pure column-selection ``Project`` above it, so that filters,
   sorts and joins move fewer columns; not when every parent already reads only the columns it
   needs (``Project``, ``Aggregate``, ``ScalarResult``, ``SeriesMethod``): that also makes the
@@ -34,6 +40,7 @@ zero-column reads are a corner case readers treat differently).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Hashable
 from typing import Any
@@ -53,15 +60,13 @@ from ..ir.relations import (
     Source,
 )
 from ._columns import Analysis, analyze, flat_columns, rewrite_with
+from ._readers import csv_implicit_index, csv_narrowable, parquet_narrowable
 
 ORDER = 70
 
 _COLUMN_READERS = (Project, Aggregate, ScalarResult, SeriesMethod)
 """Parents that read only the columns they need (a selection below them saves nothing)."""
 
-_CSV_BLOCKERS = frozenset(
-    {"usecols", "index_col", "names", "header", "converters", "iterator", "chunksize"}
-)
 _CSV_PER_COLUMN = ("na_values", "date_format")
 
 
@@ -90,14 +95,15 @@ def _kept(
 
 
 def _parquet(analysis: Analysis, n: ReadParquet) -> ReadParquet:
-    engine = dict(n.options).get("engine", "auto")
+    if parquet_narrowable(n.options) is not None:
+        return n
     kept = _kept(analysis, n)
-    if kept is None or engine not in ("auto", "pyarrow"):
+    if kept is None:
         return n
     cols, used = kept
     if not all(isinstance(c, str) for c in cols):
         return n
-    return ReadParquet(n.path, used, n.options)
+    return dataclasses.replace(n, columns=used)
 
 
 def _plain_header(cols: tuple[Hashable, ...]) -> bool:
@@ -114,11 +120,13 @@ def _plain_header(cols: tuple[Hashable, ...]) -> bool:
 def _csv(analysis: Analysis, n: ReadCsv) -> ReadCsv:
     from ..meta import meta_of
 
-    opts = dict(n.options)
-    if _CSV_BLOCKERS & opts.keys() or opts.get("engine") == "pyarrow":
+    if csv_narrowable(n.options) is not None:
         return n
+    opts = dict(n.options)
     kept = _kept(analysis, n)
     if kept is None or not isinstance(meta_of(n).index, pd.RangeIndex):
+        return n
+    if csv_implicit_index(n.path, n.options, n.version):
         return n
     cols, used = kept
     if not _plain_header(cols):
@@ -147,7 +155,7 @@ def _csv(analysis: Analysis, n: ReadCsv) -> ReadCsv:
             if not opts[name] and name != "na_values":
                 del opts[name]
     opts["usecols"] = freeze(list(used))
-    return ReadCsv(n.path, tuple(sorted(opts.items(), key=lambda kv: kv[0])))
+    return dataclasses.replace(n, options=tuple(sorted(opts.items(), key=lambda kv: kv[0])))
 
 
 def _source(analysis: Analysis, n: Source) -> Relation:

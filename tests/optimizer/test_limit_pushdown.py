@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas
+import pytest
 
 import litsdf as pd
 from litsdf.frame import DataFrame
@@ -391,3 +394,63 @@ def test_pipelines_match_pandas(compare, tmp_path):
     compare(concat_tail)
     compare(concat_ignore_index_head_tail)
     compare(csv_head)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"on_bad_lines": "skip"},
+        {"on_bad_lines": "warn"},
+        {"sep": ",+"},
+        {"sep": None},
+        {"engine": "python"},
+        {"dialect": "excel"},
+    ],
+    ids=str,
+)
+def test_csv_options_outside_the_allow_list_block_nrows(tmp_path, monkeypatch, kwargs):
+    """``on_bad_lines="skip"``: ``nrows`` would count the rows before the skipped lines
+    differently; regex/sniffed separators run the python engine."""
+    monkeypatch.chdir(tmp_path)
+    _write_csv("t.csv")
+    plan = _csv("t.csv", dtype={"a": "int64", "b": "str"}, **kwargs).head(3)._plan
+    assert limit_pushdown(plan) is plan
+
+
+def test_warn_bad_lines_head_differs_from_nrows(tmp_path, monkeypatch):
+    """Why: ``nrows`` stops before later bad lines, so pandas' warning about them is lost."""
+    monkeypatch.chdir(tmp_path)
+    with open("t.csv", "w") as fh:
+        fh.write("a,b\n1,x\n2,y\n3,w,z\n4,v\n")
+    opts = {"dtype": {"a": "int64", "b": "str"}, "on_bad_lines": "warn"}
+    with warnings.catch_warnings(record=True) as quiet:
+        warnings.simplefilter("always")
+        pandas.read_csv("t.csv", nrows=2, **opts)
+    assert not quiet
+    with pytest.warns(pandas.errors.ParserWarning, match="Skipping line 4"):
+        head = pandas.read_csv("t.csv", **opts).head(2)
+    with (
+        pd.option_context(optimize=True, backend="pandas"),
+        pytest.warns(pandas.errors.ParserWarning, match="Skipping line 4"),
+    ):
+        got = pd.read_csv("t.csv", **opts).head(2).to_pandas()
+    pandas.testing.assert_frame_equal(got, head)
+
+
+def test_implicit_index_blocks_nrows(tmp_path, monkeypatch):
+    """Rows longer than the header make an implicit index: left to the full read."""
+    monkeypatch.chdir(tmp_path)
+    with open("t.csv", "w") as fh:
+        fh.write("a,b\n5,1,x\n6,2,y\n7,3,z\n")
+    df = pd.read_csv("t.csv", dtype={"a": "int64", "b": "str"})
+    plan = df.head(2)._plan
+    assert limit_pushdown(plan) is plan
+
+
+def test_nrows_keeps_the_file_version(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _write_csv("t.csv")
+    df = pd.read_csv("t.csv", dtype={"a": "int64", "b": "str"})
+    out = limit_pushdown(df.head(3)._plan)
+    assert isinstance(out, ReadCsv) and dict(out.options)["nrows"] == 3
+    assert out.version == df._plan.version and out.version is not None

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +170,82 @@ def test_csv_options_that_block_usecols(csv: str, kwargs: dict[str, Any], reason
     first = df.columns[0]
     out = df[[first]]
     assert projection_pushdown(out._plan) is out._plan, reason
+
+
+BAD_LINES = "k,a,b\n1,2,3\n4,5,6,7\n8,9,10\n"
+"""A line with too many fields: bad for the whole read, not for ``usecols=['k']``."""
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"on_bad_lines": "skip"},
+        {"on_bad_lines": "warn"},
+        {"skipfooter": 1, "engine": "python"},
+        {"engine": "python"},
+        {"sep": None, "engine": "python"},
+        {"sep": ",+"},
+        {"sep": " "},
+        {"skiprows": lambda i: i == 2},
+        {"dialect": "excel"},
+    ],
+    ids=str,
+)
+def test_csv_options_outside_the_allow_list_block_usecols(
+    tmp_path: Path, kwargs: dict[str, Any]
+) -> None:
+    path = tmp_path / "ok.csv"
+    path.write_text(
+        "k a b\n1 2 3\n4 5 6\n" if kwargs.get("sep") == " " else "k,a,b\n1,2,3\n4,5,6\n"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pandas.errors.ParserWarning)
+        df = pd.read_csv(path, **kwargs)
+        assert len(df.columns) == 3
+        out = df[[df.columns[0]]]
+    assert projection_pushdown(out._plan) is out._plan
+
+
+def test_csv_skip_bad_lines_needs_every_column(tmp_path: Path) -> None:
+    """Why on_bad_lines='skip' blocks usecols: pandas keeps the long line's row with it."""
+    path = tmp_path / "bad.csv"
+    path.write_text(BAD_LINES)
+    whole = pandas.read_csv(path, on_bad_lines="skip")[["k"]]
+    narrowed = pandas.read_csv(path, on_bad_lines="skip", usecols=["k"])
+    assert len(whole) == 2 and len(narrowed) == 3
+    df = pd.read_csv(path, on_bad_lines="skip")
+    with pd.option_context(optimize=True):
+        pandas.testing.assert_frame_equal(df[["k"]].to_pandas(), whole)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"comment": "#"}, {"quoting": 3}, {"quotechar": "'", "escapechar": "\\"}, {"sep": ";"}],
+    ids=str,
+)
+def test_csv_allowed_options_keep_usecols_and_the_file_version(
+    tmp_path: Path, kwargs: dict[str, Any]
+) -> None:
+    path = tmp_path / "ok.csv"
+    sep = kwargs.get("sep", ",")
+    path.write_text(f"k{sep}a{sep}b\n1{sep}2{sep}3\n4{sep}5{sep}6\n")
+    df = pd.read_csv(path, **kwargs)
+    out = projection_pushdown(df[["a"]]._plan)
+    read = out.input
+    assert dict(read.options)["usecols"] == ("a",)
+    assert read.version == df._plan.version and read.version is not None
+
+
+def test_parquet_narrowing_keeps_the_file_version(parquet: str) -> None:
+    df = pd.read_parquet(parquet)
+    out = projection_pushdown(df[["a"]]._plan)
+    assert out.input.columns == ("a",) and out.input.version == df._plan.version
+
+
+def test_parquet_unknown_option_blocks_narrowing(parquet: str) -> None:
+    df = pd.read_parquet(parquet, to_pandas_kwargs={"split_blocks": True})
+    out = df[["a"]]
+    assert projection_pushdown(out._plan) is out._plan
 
 
 # --- in-memory sources ---------------------------------------------------------------------------

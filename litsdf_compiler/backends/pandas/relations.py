@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 from pandas.api.extensions import no_default
 
+from ...files import verify
 from ...ir import relations as rel
 from ...ir.base import thaw
 from ...ir.trust import (
@@ -56,10 +57,16 @@ class RelationKernels:
         return n.data.data
 
     def visit_ReadCsv(self, n: rel.ReadCsv) -> Any:
-        return pd.read_csv(n.path, **thaw(dict(n.options)))
+        verify(n.path, n.version, "read_csv")
+        out = pd.read_csv(n.path, **thaw(dict(n.options)))
+        verify(n.path, n.version, "read_csv")  # (not rewritten while it was read)
+        return out
 
     def visit_ReadParquet(self, n: rel.ReadParquet) -> Any:
-        return pd.read_parquet(n.path, columns=_opt(n.columns), **thaw(dict(n.options)))
+        verify(n.path, n.version, "read_parquet")
+        out = pd.read_parquet(n.path, columns=_opt(n.columns), **thaw(dict(n.options)))
+        verify(n.path, n.version, "read_parquet")
+        return out
 
     def visit_Project(self, n: rel.Project, df: pd.DataFrame) -> Any:
         from ...ir.expressions import Col
