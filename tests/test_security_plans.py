@@ -292,6 +292,14 @@ def test_read_csv_of_any_file_is_refused_by_default(tmp_path: Path) -> None:
     assert from_json(text, allow_paths=["/etc/passwd"]).path == "/etc/passwd"  # type: ignore[attr-defined]
 
 
+def test_a_reader_version_must_be_a_file_identity(tmp_path: Path) -> None:
+    doc, path = _csv_plan(tmp_path)
+    i, fields = _find(doc, "ReadCsv")
+    fields["version"] = {"$tuple": ["/etc/shadow", 1]}
+    with pytest.raises(UntrustedPlanError, match=rf"node {i} \(ReadCsv\).*version"):
+        from_json(json.dumps(doc), allow_paths=[path])
+
+
 def test_allowed_paths_compare_real_paths_and_the_plan_reads(tmp_path: Path) -> None:
     doc, path = _csv_plan(tmp_path)
     text = json.dumps(doc)

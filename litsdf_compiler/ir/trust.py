@@ -435,6 +435,22 @@ def _path(value: Any, fields: Mapping[str, Any], trust: Trust) -> str | None:
     )
 
 
+def _version_entry(e: Any) -> bool:
+    return (
+        isinstance(e, tuple)
+        and len(e) == 6
+        and isinstance(e[0], str)
+        and all(isinstance(x, int) and not isinstance(x, bool) for x in e[1:])
+    )
+
+
+def _file_version(value: Any, fields: Mapping[str, Any], trust: Trust) -> str | None:
+    """A reader's recorded file identity: compared with the file, never opened by name."""
+    if value is None or (isinstance(value, tuple) and all(map(_version_entry, value))):
+        return None
+    return f"{_show(value)} is not None or ((name, size, mtime, inode, device, digest), ...)"
+
+
 # the policy table ------------------------------------------------------------------------
 
 Policy = Mapping[str, Check]
@@ -445,8 +461,8 @@ _UNARY_EXPR: Policy = {"input": expr}
 POLICIES: dict[type[Node], Policy] = {
     # relations
     rel.Source: {"data": _dataref, "origin": data, "lineage": relations},
-    rel.ReadCsv: {"path": _path, "options": data},
-    rel.ReadParquet: {"path": _path, "columns": data, "options": data},
+    rel.ReadCsv: {"path": _path, "options": data, "version": _file_version},
+    rel.ReadParquet: {"path": _path, "columns": data, "options": data, "version": _file_version},
     rel.Project: {"input": relation, "expressions": _labelled_exprs},
     rel.WithColumns: {"input": relation, "expressions": _labelled_exprs},
     rel.Filter: {"input": relation, "condition": expr},
