@@ -31,6 +31,12 @@ class Options:
     numba_min_rows : int
         Under ``backend="auto"``, inputs of at least this many rows run on ``numba`` when it
         supports the plan; sizes in between run on pandas. Measured by ``litsdf calibrate``.
+    narrow_csv_reads : bool
+        Let the optimizer read only the columns and leading rows a program uses from the CSV
+        files read while this is set (``usecols=``, ``nrows=``). Default False: that is exact
+        only for well-formed files, since pandas' full read raises on a line with more fields
+        than the header, or a value that fails its ``dtype``, anywhere in the file. Parquet
+        reads are always narrowed (exact).
 
     Examples
     --------
@@ -39,12 +45,23 @@ class Options:
     >>> litsdf.options.fallback = "warn"
     """
 
-    __slots__ = ("_backend", "_fallback", "_optimize")
+    __slots__ = ("_backend", "_fallback", "_narrow_csv_reads", "_optimize")
 
     def __init__(self) -> None:
         self._backend = "auto"
         self._fallback = "warn"
         self._optimize = True
+        self._narrow_csv_reads = False
+
+    @property
+    def narrow_csv_reads(self) -> bool:
+        return self._narrow_csv_reads
+
+    @narrow_csv_reads.setter
+    def narrow_csv_reads(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise ValueError(f"options.narrow_csv_reads must be True or False; got {value!r}")
+        self._narrow_csv_reads = value
 
     @property
     def optimize(self) -> bool:
@@ -107,7 +124,8 @@ class Options:
         return (
             f"Options(backend={self.backend!r}, fallback={self.fallback!r}, "
             f"optimize={self.optimize!r}, rows_max_rows={self.rows_max_rows}, "
-            f"numba_min_rows={self.numba_min_rows})"
+            f"numba_min_rows={self.numba_min_rows}, "
+            f"narrow_csv_reads={self.narrow_csv_reads!r})"
         )
 
 

@@ -18,6 +18,7 @@ from litsdf_compiler.files import file_version
 from litsdf_compiler.ir.base import freeze
 from litsdf_compiler.ir.relations import ReadCsv, ReadParquet
 
+from . import _config
 from ._core import fallback
 from .frame import DataFrame
 
@@ -65,7 +66,8 @@ def read_csv(filepath_or_buffer: Any, **kwargs: Any) -> Any:
         options = None
     if path is None or options is None or _EAGER_CSV & set(kwargs):
         return fallback("read_csv", pd.read_csv, filepath_or_buffer, **kwargs)
-    return DataFrame._from_plan(ReadCsv(path, options, file_version(path)))._ensure_schema()
+    plan = ReadCsv(path, options, file_version(path), narrow=_config.options.narrow_csv_reads)
+    return DataFrame._from_plan(plan)._ensure_schema()
 
 
 def read_parquet(path: Any, columns: Any = None, **kwargs: Any) -> Any:

@@ -87,7 +87,13 @@ def _params(n: Relation) -> str:
             parts.append(", ".join(f"{k}={render_expr(x)}" for k, x in v))
         elif f == "condition" or isinstance(v, Expr):
             parts.append(f"{f}={render_expr(v)}" if f != "condition" else render_expr(v))
-        elif v is not no_default and v != () and v is not None and f != "version":
+        elif (
+            v is not no_default
+            and v != ()
+            and v is not None
+            and f != "version"
+            and not (f == "narrow" and v is False)
+        ):
             parts.append(f"{f}={_value(v)}")  # (a reader's file version is not shown)
     return " ".join(parts)
 

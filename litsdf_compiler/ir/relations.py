@@ -145,11 +145,18 @@ class ReadCsv(Relation):
     of the file, and two reads of different versions are different plans. ``None`` (a plan
     built by hand) reads whatever is there. Rules that rewrite a read keep it
     (``dataclasses.replace``).
+
+    ``narrow`` lets the optimizer push column selections and row limits into the read
+    (``usecols=``, ``nrows=``; ``litsdf.options.narrow_csv_reads`` when the read was built).
+    Off by default because it is exact only for a well-formed file: pandas' full read raises
+    on a line with more fields than the header or a value that fails its ``dtype``, also in
+    the columns and rows a narrowed read skips.
     """
 
     path: str
     options: tuple[tuple[str, Any], ...] = ()
     version: tuple[tuple[str, int, int, int, int, int], ...] | None = None
+    narrow: bool = False
 
 
 @node

@@ -461,7 +461,7 @@ _UNARY_EXPR: Policy = {"input": expr}
 POLICIES: dict[type[Node], Policy] = {
     # relations
     rel.Source: {"data": _dataref, "origin": data, "lineage": relations},
-    rel.ReadCsv: {"path": _path, "options": data, "version": _file_version},
+    rel.ReadCsv: {"path": _path, "options": data, "version": _file_version, "narrow": data},
     rel.ReadParquet: {"path": _path, "columns": data, "options": data, "version": _file_version},
     rel.Project: {"input": relation, "expressions": _labelled_exprs},
     rel.WithColumns: {"input": relation, "expressions": _labelled_exprs},

@@ -168,7 +168,7 @@ def _dtype_for_all(dtype: Any, columns: tuple[Hashable, ...]) -> bool:
 
 def _into_csv(lim: Head, x: ReadCsv) -> Relation:
     options = dict(x.options)
-    if set(options) & _CSV_ROW_OPTIONS or csv_narrowable(x.options) is not None:
+    if not x.narrow or set(options) & _CSV_ROW_OPTIONS or csv_narrowable(x.options) is not None:
         return lim
     columns = flat_unique_columns(x)
     if columns is None or not _dtype_for_all(options.get("dtype"), columns):

@@ -120,7 +120,7 @@ def _plain_header(cols: tuple[Hashable, ...]) -> bool:
 def _csv(analysis: Analysis, n: ReadCsv) -> ReadCsv:
     from ..meta import meta_of
 
-    if csv_narrowable(n.options) is not None:
+    if not n.narrow or csv_narrowable(n.options) is not None:
         return n
     opts = dict(n.options)
     kept = _kept(analysis, n)

@@ -1,4 +1,5 @@
 """Rule: limit_pushdown (golden before/after plans, cases that must not fire, real CSV files)."""
+# ruff: noqa: E501  (golden plan texts print whole nodes on one line)
 
 from __future__ import annotations
 
@@ -300,7 +301,7 @@ def _write_csv(path, n=20):
 
 def _csv(path, **kwargs):
     options = tuple(sorted((k, freeze(v)) for k, v in kwargs.items()))
-    return DataFrame._from_plan(ReadCsv(path, options))
+    return DataFrame._from_plan(ReadCsv(path, options, narrow=True))
 
 
 def test_head_becomes_nrows_when_every_dtype_is_given(tmp_path, monkeypatch):
@@ -311,10 +312,10 @@ def test_head_becomes_nrows_when_every_dtype_is_given(tmp_path, monkeypatch):
         _csv("t.csv", dtype={"a": "int64", "b": "str"}).head(3)._plan,
         """
         Head n=3
-          ReadCsv path='t.csv' options=[['dtype', {'a': 'int64', 'b': 'str'}]]
+          ReadCsv path='t.csv' options=[['dtype', {'a': 'int64', 'b': 'str'}]] narrow=True
         """,
         """
-        ReadCsv path='t.csv' options=[['dtype', {'a': 'int64', 'b': 'str'}], ['nrows', 3]]
+        ReadCsv path='t.csv' options=[['dtype', {'a': 'int64', 'b': 'str'}], ['nrows', 3]] narrow=True
         """,
     )
     check_rule(
@@ -322,10 +323,10 @@ def test_head_becomes_nrows_when_every_dtype_is_given(tmp_path, monkeypatch):
         _csv("t.csv", dtype="str", sep=",").head(30)._plan,
         """
         Head n=30
-          ReadCsv path='t.csv' options=[['dtype', 'str'], ['sep', ',']]
+          ReadCsv path='t.csv' options=[['dtype', 'str'], ['sep', ',']] narrow=True
         """,
         """
-        ReadCsv path='t.csv' options=[['dtype', 'str'], ['nrows', 30], ['sep', ',']]
+        ReadCsv path='t.csv' options=[['dtype', 'str'], ['nrows', 30], ['sep', ',']] narrow=True
         """,
     )
 
@@ -339,7 +340,7 @@ def test_csv_with_inferred_dtypes_is_left_alone(tmp_path, monkeypatch):
         plan,
         """
         Head n=2
-          ReadCsv path='t.csv'
+          ReadCsv path='t.csv' narrow=True
         """,
     )
     assert _run(plan)["a"].dtype != "int64"
@@ -450,7 +451,21 @@ def test_implicit_index_blocks_nrows(tmp_path, monkeypatch):
 def test_nrows_keeps_the_file_version(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     _write_csv("t.csv")
-    df = pd.read_csv("t.csv", dtype={"a": "int64", "b": "str"})
+    with pd.option_context(narrow_csv_reads=True):
+        df = pd.read_csv("t.csv", dtype={"a": "int64", "b": "str"})
     out = limit_pushdown(df.head(3)._plan)
     assert isinstance(out, ReadCsv) and dict(out.options)["nrows"] == 3
     assert out.version == df._plan.version and out.version is not None
+
+
+def test_head_of_a_csv_read_is_not_nrows_by_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    pandas.DataFrame({"a": [str(i) for i in range(1500)] + ["x"]}).to_csv("t.csv", index=False)
+    with pytest.raises(ValueError):  # a value past the head fails its dtype
+        pandas.read_csv("t.csv", dtype={"a": "int64"}).head(2)
+    df = pd.read_csv("t.csv", dtype={"a": "int64"})
+    assert limit_pushdown(df.head(2)._plan) is df.head(2)._plan or not isinstance(
+        limit_pushdown(df.head(2)._plan), ReadCsv
+    )
+    with pytest.raises(ValueError):
+        df.head(2).to_pandas()

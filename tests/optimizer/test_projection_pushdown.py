@@ -39,6 +39,14 @@ def _frame() -> Any:
     return pd.DataFrame(_pandas_frame())
 
 
+@pytest.fixture(autouse=True)
+def _narrow_csv_reads():
+    """These rules narrow CSV reads only where the user vouches for the files (the default
+    keeps pandas' errors about lines and values past the columns read; tested below)."""
+    with pd.option_context(narrow_csv_reads=True):
+        yield
+
+
 @pytest.fixture
 def parquet(tmp_path: Path) -> str:
     path = str(tmp_path / "t.parquet")
@@ -124,12 +132,12 @@ def test_csv_gets_usecols_and_restricted_parse_dates(csv: str) -> None:
         f"""
         Project k=k, a=a
           Filter (b > 15)
-            ReadCsv path={csv!r} options=[['parse_dates', ['d']]]
+            ReadCsv path={csv!r} options=[['parse_dates', ['d']]] narrow=True
         """,
         f"""
         Project k=k, a=a
           Filter (b > 15)
-            ReadCsv path={csv!r} options=[['usecols', ['k', 'a', 'b']]]
+            ReadCsv path={csv!r} options=[['usecols', ['k', 'a', 'b']]] narrow=True
         """,
     )
 
@@ -143,12 +151,12 @@ def test_csv_keeps_dtype_columns_and_parsed_dates_in_use(csv: str) -> None:
         f"""
         Project a=a
           Filter notna(d)
-            ReadCsv path={csv!r} options=[['dtype', {{'c': 'str', 'b': 'float32'}}], ['parse_dates', ['d']]]
+            ReadCsv path={csv!r} options=[['dtype', {{'c': 'str', 'b': 'float32'}}], ['parse_dates', ['d']]] narrow=True
         """,
         f"""
         Project a=a
           Filter notna(d)
-            ReadCsv path={csv!r} options=[['dtype', {{'c': 'str', 'b': 'float32'}}], ['parse_dates', ['d']], ['usecols', ['a', 'b', 'c', 'd']]]
+            ReadCsv path={csv!r} options=[['dtype', {{'c': 'str', 'b': 'float32'}}], ['parse_dates', ['d']], ['usecols', ['a', 'b', 'c', 'd']]] narrow=True
         """,
     )
 
@@ -570,3 +578,26 @@ def test_more_differential_cases(compare: Any, tmp_path: Path) -> None:
         drop_columns,
     ):
         compare(fn)
+
+
+def test_csv_reads_are_not_narrowed_by_default(csv: str) -> None:
+    with pd.option_context(narrow_csv_reads=False):
+        df = pd.read_csv(csv)
+    plan = df[["a"]]._plan
+    assert projection_pushdown(plan) is plan
+    with pd.option_context(narrow_csv_reads=True):  # (the option counts when the read is built)
+        assert projection_pushdown(plan) is plan
+
+
+def test_why_narrowing_csv_is_opt_in(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("a,b\n" + "1,2\n" * 1500 + "3,4,5\n")  # a long line past the sample
+    with pytest.raises(pandas.errors.ParserError):
+        pandas.read_csv(path)[["a"]]
+    assert len(pandas.read_csv(path, usecols=["a"])) == 1501  # pandas reads it narrowed
+    with pd.option_context(narrow_csv_reads=False):
+        df = pd.read_csv(path)
+    with pytest.raises(pandas.errors.ParserError):
+        df[["a"]].to_pandas()
+    with pd.option_context(narrow_csv_reads=True):
+        assert len(pd.read_csv(path)[["a"]].to_pandas()) == 1501  # what the user opted in to
