@@ -9,6 +9,7 @@ import pandas as pd
 
 from litsdf_compiler.ir.base import freeze
 from litsdf_compiler.ir.relations import GROUP_REDUCTIONS, Aggregate
+from litsdf_compiler.ir.trust import AGG_FUNCS
 from litsdf_compiler.meta import meta_of
 
 from ._core import fallback
@@ -160,9 +161,10 @@ class _NotTraceable(TypeError):
 
 
 def _fname(f: Any) -> str:
-    if isinstance(f, str):
+    if isinstance(f, str) and f in AGG_FUNCS:
         return f
-    raise _NotTraceable("aggregation functions must be names to be traced")
+    # (another name runs in pandas, which gives its result or its error)
+    raise _NotTraceable("aggregation functions must be names of traced aggregations")
 
 
 def _fnames(f: Any) -> Any:
