@@ -22,6 +22,8 @@ import pytest
 
 import litsdf
 from litsdf_compiler.backends import get_backend
+from litsdf_compiler.ir.relations import ReadParquet
+from litsdf_compiler.optimizer import optimize
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::pandas.errors.PerformanceWarning"),
@@ -288,3 +290,41 @@ def test_auto_runs_numba_from_numba_min_rows(dtype, op, value):
         got = case(litsdf)
         pandas.testing.assert_frame_equal(got.to_pandas(), expected)
         assert "ran on: numba" in got.explain()
+
+
+PARQUET_FILTERS: list[tuple[str, str, Any, bool]] = [
+    ("f32", "le", 0.1, False),  # pandas: float32(0.1) <= float32(0.1); pyarrow: in float64
+    ("f32", "eq", 0.1, False),
+    ("f32", "eq", 16777217, False),  # float32 rounds it to 2**24
+    ("f32", "ge", np.float32(0.1), True),
+    ("f32", "lt", 0.5, True),
+    ("u8", "gt", -1, True),
+    ("u8", "le", 300, True),
+    ("i8", "eq", 300, True),
+    ("i8", "ge", -129, True),
+    ("u64", "gt", -1, False),  # pyarrow would cast the uint64 column to int64
+]
+
+
+@pytest.mark.parametrize(("col", "op", "value", "pushed"), PARQUET_FILTERS)
+def test_parquet_filters_with_literals(compare, tmp_path, col, op, value, pushed):
+    """A comparison pushed into the Parquet scan as a pyarrow filter keeps pandas' rows, and
+    it is pushed only where pyarrow compares as pandas does."""
+    path = str(tmp_path / "t.parquet")
+    pandas.DataFrame(
+        {
+            "f32": np.array([0.1, 0.5, 16777216, -1, 2.5], dtype="float32"),
+            "u8": np.array([0, 1, 255, 7, 128], dtype="uint8"),
+            "i8": np.array([-128, 127, 0, -1, 44], dtype="int8"),
+            "u64": np.array([0, 2**64 - 1, 2**63, 5, 1], dtype="uint64"),
+        }
+    ).to_parquet(path)
+
+    def case(pd):
+        df = pd.read_parquet(path)
+        return df[getattr(operator, op)(df[col], value)].reset_index(drop=True)
+
+    compare(case)
+    scan = optimize(case(litsdf)._plan).plan.input.input
+    assert isinstance(scan, ReadParquet)
+    assert ("filters" in dict(scan.options)) == pushed, scan.options
