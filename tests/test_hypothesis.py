@@ -32,23 +32,42 @@ from .conftest import MODES, assert_same, to_pandas
 KINDS = ("int", "float", "str", "bool", "dt")
 NUMERIC = ("int", "float")
 WORDS = ["a", "b", "B", " a", "ab ", "xyz", ""]
+INT_DTYPES = ["int64", "int64", "int8", "int16", "int32", "uint8", "uint16", "uint32", "uint64"]
+FLOAT_DTYPES = ["float64", "float64", "float32"]
+LARGE = 10_000
+"""Rows of a large frame (numba's preferred range, ``numba_min_rows``): drawn values tiled."""
+EDGE_INTS = [-1, 127, 128, 255, 256, 300, -129, 2**31, 3 * 10**9, 2**63 - 1, 2**63, 2**64 - 1]
+EDGE_INTS += [-(2**63)]
+"""Integer literals at and past the edges of the integer dtypes' ranges."""
+EDGE_SCALARS = ["np.int8(5)", "np.uint64(18446744073709551615)", "np.float32(0.1)", "3e9"]
+EDGE_SCALARS += ["1e20", "-0.5", "np.nan", "np.inf"]
+
+
+def _int_values(draw: Any, dtype: np.dtype, n: int) -> list[int]:
+    """Small values and the dtype's own edges (min, max)."""
+    info = np.iinfo(dtype)
+    edges = [int(info.min), int(info.max), int(info.max) - 1]
+    small = st.integers(max(-5, int(info.min)), 5)
+    return draw(st.lists(st.one_of(small, small, st.sampled_from(edges)), min_size=n, max_size=n))
 
 
 def _column(draw: Any, kind: str, n: int) -> Any:
     if kind == "int":
-        return np.array(draw(st.lists(st.integers(-5, 5), min_size=n, max_size=n)), dtype="int64")
+        dtype = np.dtype(draw(st.sampled_from(INT_DTYPES)))
+        return np.array(_int_values(draw, dtype, n), dtype=dtype)
     if kind == "float":
+        dtype = np.dtype(draw(st.sampled_from(FLOAT_DTYPES)))
         vals = draw(
             st.lists(
                 st.one_of(
-                    st.sampled_from([np.nan, 0.0, -0.5, 2.5]),
+                    st.sampled_from([np.nan, 0.0, -0.5, 2.5, 0.1, 3e9]),
                     st.floats(-100, 100, allow_nan=False, width=32),
                 ),
                 min_size=n,
                 max_size=n,
             )
         )
-        return np.array(vals, dtype="float64")
+        return np.array(vals, dtype=dtype)
     if kind == "str":
         return draw(st.lists(st.one_of(st.none(), st.sampled_from(WORDS)), min_size=n, max_size=n))
     if kind == "bool":
@@ -67,13 +86,16 @@ def _column(draw: Any, kind: str, n: int) -> Any:
 @st.composite
 def frames(draw: Any) -> tuple[dict[str, Any], dict[str, str]]:
     """Column data (same for pandas and litsdf) and each column's kind."""
-    n = draw(st.sampled_from([8, 30, 0, 1, 15, 3, 22]))
+    n = draw(st.sampled_from([8, 30, 0, 1, 15, 3, 22, LARGE]))
     kinds = draw(st.lists(st.sampled_from(KINDS), min_size=1, max_size=6))
     data: dict[str, Any] = {}
     schema: dict[str, str] = {}
     for i, kind in enumerate(kinds):
         name = f"{kind[0]}{i}"
-        data[name] = _column(draw, kind, n)
+        values = _column(draw, kind, min(n, 30))
+        if n > 30:  # a large frame: the drawn values tiled (drawing 10,000 is too slow)
+            values = np.resize(values, n) if isinstance(values, np.ndarray) else (values * n)[:n]
+        data[name] = values
         schema[name] = kind
     return data, schema
 
@@ -102,14 +124,28 @@ def _cols(schema: dict[str, str], *kinds: str) -> list[str]:
 
 def _scalar(draw: Any, kind: str) -> str:
     if kind == "int":
-        return repr(draw(st.integers(-3, 3)))
+        return repr(draw(st.one_of(st.integers(-3, 3), st.sampled_from(EDGE_INTS))))
     if kind == "float":
-        return repr(draw(st.sampled_from([0.0, 1.5, -2.0, 0.25])))
+        return draw(st.one_of(st.sampled_from(["0.0", "1.5", "-2.0", "0.25"]), _edge_scalar()))
     if kind == "str":
         return repr(draw(st.sampled_from(WORDS)))
     if kind == "bool":
         return repr(draw(st.booleans()))
     return repr(f"2023-0{draw(st.integers(1, 9))}-15")
+
+
+def _compared(draw: Any, kind: str) -> str:
+    """A literal to compare a ``kind`` column with: for numbers mostly one at or past the
+    edges of some dtype's range, or of another kind (compared by value in pandas)."""
+    if kind in NUMERIC:
+        edges = [repr(v) for v in EDGE_INTS] + EDGE_SCALARS
+        return draw(st.sampled_from([*edges, "0", "2", "-3", "0.25"]))
+    return _scalar(draw, kind)
+
+
+def _edge_scalar() -> Any:
+    """Literals of other kinds and NumPy types (the code's text, evaluated with ``np``)."""
+    return st.sampled_from(EDGE_SCALARS)
 
 
 def _new_name(schema: dict[str, str]) -> str:
@@ -142,6 +178,8 @@ def step(draw: Any, schema: dict[str, str], last: bool) -> tuple[Step, dict[str,
     ]
     if num:
         options += [
+            "cmp",  # (numbers against literals in and out of their dtype's range: twice)
+            "filter",
             "arith",
             "arith_scalar",
             "abs",
@@ -212,6 +250,8 @@ def step(draw: Any, schema: dict[str, str], last: bool) -> tuple[Step, dict[str,
         new = {(n if c == any_col else c): k for c, k in schema.items()}
         return Step(f"df = df.rename(columns={{{any_col!r}: {n!r}}})"), new
     if kind in ("filter", "cmp"):
+        if num and draw(st.booleans()):
+            any_col = draw(st.sampled_from(num))  # (literal typing: mostly numbers)
         k = schema[any_col]
         op = draw(
             st.sampled_from(["==", "!="] if k in ("bool",) else ["==", "!=", "<", "<=", ">", ">="])
@@ -222,7 +262,7 @@ def step(draw: Any, schema: dict[str, str], last: bool) -> tuple[Step, dict[str,
         elif k == "dt":
             rhs = f"pd.Timestamp({_scalar(draw, 'dt')})"
         else:
-            rhs = _scalar(draw, k)
+            rhs = _compared(draw, k)
         cond = f"df[{any_col!r}] {op} {rhs}"
         if kind == "filter":
             return Step(f"df = df[{cond}]"), new
@@ -232,9 +272,9 @@ def step(draw: Any, schema: dict[str, str], last: bool) -> tuple[Step, dict[str,
         k = schema[any_col]
         if k == "dt":
             k = "int"  # mismatched values: all False
-        vals = [eval(_scalar(draw, k)) for _ in range(draw(st.integers(0, 3)))]
+        vals = ", ".join(_scalar(draw, k) for _ in range(draw(st.integers(0, 3))))
         new[n] = "bool"
-        return Step(f"df[{n!r}] = df[{any_col!r}].isin({vals!r})"), new
+        return Step(f"df[{n!r}] = df[{any_col!r}].isin([{vals}])"), new
     if kind == "arith":
         a, b = draw(st.sampled_from(num)), draw(st.sampled_from(num))
         op = draw(st.sampled_from(["+", "-", "*", "/"]))
@@ -381,7 +421,12 @@ def _execute(pd: Any, data: dict[str, Any], steps: list[Step]) -> Any:
 )
 @given(programs())
 def test_random_programs_match_pandas(program):
-    data, steps = program
+    check_program(*program)
+
+
+def check_program(data: dict[str, Any], steps: list[Step]) -> None:
+    """The program gives pandas' result, or raises pandas' exception type, on every backend
+    with the optimizer on and off (a compiled backend may decline it)."""
     try:
         expected = _execute(pandas, data, steps)
     except Exception as err:
@@ -674,3 +719,34 @@ def test_random_programs_from_files_match_pandas(reader_folder, data):
             with litsdf.option_context(backend=backend, fallback="raise", optimize=optimize):
                 got = _read_and_run(litsdf, read, steps)
             assert_same(got, expected)
+
+
+NUMERIC_DTYPES = sorted({*INT_DTYPES, *FLOAT_DTYPES, "bool"})
+
+
+@st.composite
+def literal_comparisons(draw: Any) -> tuple[dict[str, Any], Step]:
+    """One numeric column of any NumPy dtype (its edges included, small or ``LARGE`` rows)
+    compared with a literal in or out of its range, in a filter or an assignment."""
+    dtype = np.dtype(draw(st.sampled_from(NUMERIC_DTYPES)))
+    n = draw(st.sampled_from([5, LARGE]))
+    if dtype.kind == "b":
+        values: Any = np.array(draw(st.lists(st.booleans(), min_size=5, max_size=5)))
+    elif dtype.kind == "f":
+        floats = st.sampled_from([0.1, -1.0, 3e9, np.nan, 2.0**24 + 2])
+        values = np.array(draw(st.lists(floats, min_size=5, max_size=5)), dtype=dtype)
+    else:
+        values = np.array(_int_values(draw, dtype, 5), dtype=dtype)
+    op = draw(st.sampled_from(["==", "!=", "<", "<=", ">", ">="]))
+    lit = _compared(draw, "int" if dtype.kind in "iub" else "float")
+    left = not lit.startswith("np.") and draw(st.booleans())  # (np scalar first: NumPy's call)
+    cond = f"{lit} {op} df['a']" if left else f"df['a'] {op} {lit}"
+    code = f"df = df[{cond}]" if draw(st.booleans()) else f"df['c'] = {cond}"
+    return {"a": np.resize(values, n)}, Step(code)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(literal_comparisons())
+def test_literal_comparisons_match_pandas(case):
+    data, step = case
+    check_program(data, [step])

@@ -138,6 +138,58 @@ def test_expression_edge_cases(expr):
     _same(lambda pd: _frame(pd).assign(out=lambda d: eval(expr, {"np": np, "d": d})))
 
 
+def _small(pd):
+    return pd.DataFrame(
+        {
+            "u8": np.array([0, 1, 255, 7] * 3, dtype="uint8"),
+            "i8": np.array([-128, 127, 0, -1] * 3, dtype="int8"),
+            "i32": np.array([-(2**31), 2**31 - 1, 0, 5] * 3, dtype="int32"),
+            "u64": np.array([0, 2**64 - 1, 2**63, 2**63 - 1] * 3, dtype="uint64"),
+            "f32": np.array([2**60 + 2**37, 2**60, 0.1, np.nan] * 3, dtype="float32"),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "d['u8'] > -1",  # NumPy 2 compares by value: all True
+        "d['i8'] > 300",
+        "d['i8'] == 300",
+        "-129 < d['i8']",
+        "d['i32'] > 3e9",
+        "d['u64'] == np.int64(2**63 - 1)",  # exact, not in float64
+        "d['u64'] < 2**63",
+        "d['u64'] + 2**63",  # a uint64 literal
+        "d['f32'] == 2**60 + 2**36 + 1",  # NumPy rounds it to float32 through float64
+        "d['f32'] + (2**60 + 2**36 + 1)",
+        "d['f32'] <= 0.1",
+        "d['f32'] ** 0.5",
+        "d['u8'].between(-1, 300)",
+    ],
+)
+def test_literal_typing(expr):
+    def make(pd):
+        return _small(pd).assign(out=lambda d: eval(expr, {"np": np, "d": d}))
+
+    assert BACKEND.supports(_plan(make))  # compiled, not declined
+    _same(make)
+
+
+def test_out_of_range_comparison_is_a_constant_in_the_kernel():
+    """``uint8 > -1`` folds to True in the loop: no literal argument, no comparison."""
+    from litsdf_compiler.backends.numba.stage import compile_stage
+
+    plan = _plan(lambda pd: _small(pd).assign(out=lambda d: d["u8"] > -1))
+    stage = compile_stage((plan,))
+    assert stage.lits == [] and "= True" in stage.source
+
+
+def test_float32_power_declined():
+    verdict = BACKEND.supports(_plan(lambda pd: _small(pd).assign(out=lambda d: d["f32"] ** 3)))
+    assert not verdict and "float32 power" in verdict.reason
+
+
 def test_filter_then_assign_keeps_index_and_order():
     def case(pd):
         df = _frame(pd)

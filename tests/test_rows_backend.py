@@ -75,9 +75,27 @@ def apply_int_pipeline(pd: Any, df: Any) -> Any:
     return df.assign(twice=df.apply(lambda r: r["n"] * 2 + r.name, axis=1))
 
 
+def literal_pipeline(pd: Any, df: Any) -> Any:
+    """Literals typed as NumPy 2 types them: integers outside int64 compared by value (and
+    converted to float64 next to a float), bools compared with numbers, a float32 scalar."""
+    df = df[["amount", "n", "flag"]]
+    df = df.assign(
+        big=df["n"] < 2**63,
+        low=df["n"] <= -(2**63) - 1,
+        u64=df["n"] == np.uint64(2**64 - 1),
+        huge=df["amount"] < 2**64,
+        shifted=df["amount"] + 2**63,
+        half=df["flag"] > 0.5,
+        one=df["flag"] == 1,
+        tenth=df["amount"] * np.float32(0.1),
+    )
+    return df[df["n"] != 2**64]
+
+
 PIPELINES = [
     text_pipeline,
     numeric_pipeline,
+    literal_pipeline,
     apply_pipeline,
     apply_numeric_pipeline,
     apply_int_pipeline,

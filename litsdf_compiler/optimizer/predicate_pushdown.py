@@ -19,8 +19,11 @@ values::
                                                           Source [k, y, z]
 
 Into a Parquet scan as pyarrow ``filters=`` (``column <op> literal`` conjuncts with ``==``,
-``<``, ``<=``, ``>``, ``>=`` on integer, float and string columns: pyarrow keeps every row
-pandas keeps, missing values failing both; ``!=`` is not pushed, pandas keeps NaN there).
+``<``, ``<=``, ``>``, ``>=`` on integer (not uint64), float and string columns: pyarrow
+keeps every row pandas keeps, missing values failing both, integers compared by value in
+both; a float literal only where the column's dtype holds it exactly, as pandas converts it
+to ``float32`` and pyarrow compares in ``float64``; ``!=`` is not pushed, pandas keeps NaN
+there).
 The filter stays above, so pandas' own semantics decide the rows; the file's row-group
 statistics let pyarrow skip whole row groups::
 
@@ -55,6 +58,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import warnings
 from collections.abc import Hashable
 from typing import Any
 
@@ -351,15 +355,32 @@ def _arrow_filter(c: Expr, schema: Any) -> tuple[str, str, Any] | None:
         value = value.item()
     if isinstance(value, bool) or value is None:
         return None
-    if pa.types.is_signed_integer(typ):
+    if pa.types.is_signed_integer(typ) or (
+        pa.types.is_unsigned_integer(typ) and typ.bit_width < 64
+    ):
+        # pandas (NumPy 2) and pyarrow both compare integers by value (pyarrow in int64, which
+        # holds every value of these columns; a uint64 column would be cast to int64)
         ok = isinstance(value, int) and -(2**63) <= value < 2**63
     elif pa.types.is_floating(typ):
-        ok = isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < 2**53
+        # pandas converts the literal to the column's float dtype, pyarrow compares in float64:
+        # alike only for a value the column's dtype holds exactly (not 0.1 on float32)
+        ok = isinstance(value, (int, float)) and math.isfinite(value) and _exact(value, typ)
     elif pa.types.is_string(typ) or pa.types.is_large_string(typ):
         ok = isinstance(value, str)
     else:
         ok = False
     return (col.name, _ARROW_OPS[op], value) if ok else None
+
+
+def _exact(value: int | float, typ: Any) -> bool:
+    """``value`` is a number of the Arrow float type ``typ`` exactly."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (overflow to inf: not exact)
+        try:
+            held = np.dtype(typ.to_pandas_dtype()).type(value)
+        except (OverflowError, TypeError, ValueError):
+            return False
+    return float(held) == value  # (in Python: a NumPy float32 would compare in float32)
 
 
 def _stable_parquet_dtypes(pf: Any) -> bool:

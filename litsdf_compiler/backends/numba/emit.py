@@ -5,10 +5,19 @@ the generated code casts each operand to the dtype NumPy computes in, so the loo
 pandas' dtypes, NaN propagation and integer wrap-around. Literals become kernel arguments,
 never source text, so expressions of the same *shape* share one compiled kernel. Anything
 whose result (or dtype) pandas decides from the values is :class:`Unsupported`.
+
+A literal is typed as NumPy 2 types a scalar operand (NEP 50) and converted on the host, by
+NumPy, to the dtype the operation computes in (:func:`literal_arg`): a Python ``int`` goes
+to ``float32`` through ``float64`` as NumPy converts it, never by a cast inside the loop.
+An integer column compared with an integer literal is compared by value, as NumPy 2 does:
+a literal outside the column's range gives the same answer on every row (``uint8 > -1`` is
+all True, ``int8 == 300`` all False), so the comparison is that constant.
 """
 
 from __future__ import annotations
 
+import operator
+import warnings
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -18,7 +27,7 @@ from pandas.api.extensions import no_default
 from ...ir import expressions as ex
 from ...ir.base import Node
 
-__all__ = ["Unsupported", "Emitter", "Scope", "is_numeric", "literal_arg"]
+__all__ = ["Unsupported", "Emitter", "Scope", "is_numeric", "is_number", "literal_arg"]
 
 _F32 = np.dtype("float32")
 _F64 = np.dtype("float64")
@@ -27,6 +36,7 @@ _BOOL = np.dtype("bool")
 
 _ARITH = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%"}
 _CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_PY_CMP: dict[str, Callable[[Any, Any], bool]] = {op: getattr(operator, op) for op in _CMP}
 _LOGIC = {"and": "&", "or": "|", "xor": "^"}
 
 _FLOAT_UFUNCS = frozenset(
@@ -99,19 +109,39 @@ def is_numeric(dtype: Any) -> bool:
     return isinstance(dtype, np.dtype) and (dtype.kind in "biu" or dtype in (_F32, _F64))
 
 
-def literal_arg(value: Any) -> Any:
-    """``value`` as the NumPy scalar passed to a kernel (its numba type is the shape)."""
-    if isinstance(value, (bool, np.bool_)):
-        return np.bool_(value)
-    if isinstance(value, np.generic) and is_numeric(value.dtype):
-        return value
-    if isinstance(value, int):
-        if not -(2**63) <= value < 2**63:
-            raise Unsupported(f"integer literal {value} outside int64")
-        return np.int64(value)
-    if isinstance(value, float):
-        return np.float64(value)
-    raise Unsupported(f"literal {value!r} of type {type(value).__name__}")
+def is_number(value: Any) -> bool:
+    """A Python or NumPy bool, integer or float32/float64 scalar (a literal numba can take)."""
+    if isinstance(value, np.generic):
+        return is_numeric(value.dtype)
+    return isinstance(value, (bool, int, float))
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def literal_arg(value: Any, dtype: np.dtype) -> Any:
+    """``value`` as the NumPy scalar of ``dtype`` passed to a kernel (its numba type is the
+    kernel's shape), converted by NumPy as it converts a scalar operand: a float target
+    rounds as NumPy does (``1e300`` in ``float32`` is ``inf``, a Python ``int`` goes through
+    ``float64``); an integer or bool target must hold the value exactly.
+
+    Raises
+    ------
+    Unsupported
+        When ``value`` is not a number numba takes, or ``dtype`` can't hold it.
+    """
+    if not is_number(value):
+        raise Unsupported(f"literal {value!r} of type {type(value).__name__}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # overflow to inf, as NumPy casts
+            out = dtype.type(value)
+    except (OverflowError, ValueError, TypeError) as err:
+        raise Unsupported(f"literal {value!r} as {dtype}: {err}") from err
+    if dtype.kind in "iub" and not out == value:
+        raise Unsupported(f"literal {value!r} is not exactly a {dtype}")
+    return out
 
 
 def _holds(dtype: np.dtype, value: Any) -> bool:
@@ -176,11 +206,10 @@ class Emitter:
         self.lines.append(f"{name} = {code}")
         return name
 
-    def lit(self, value: Any) -> tuple[str, np.dtype]:
-        """A literal argument: its name and the dtype numba sees."""
-        arg = literal_arg(value)
-        self.lits.append(arg)
-        return f"L{len(self.lits) - 1}", arg.dtype
+    def lit(self, value: Any, dtype: np.dtype) -> str:
+        """A literal argument of ``dtype`` (see :func:`literal_arg`): its name."""
+        self.lits.append(literal_arg(value, dtype))
+        return f"L{len(self.lits) - 1}"
 
     def array(self, values: np.ndarray) -> str:
         self.arrays.append(values)
@@ -221,17 +250,17 @@ class Emitter:
         return out
 
     def operand(self, e: ex.Expr, scope: Scope, to: np.dtype) -> str:
-        """``e`` converted to ``to`` (a literal is cast from its own NumPy scalar)."""
+        """``e`` converted to ``to`` (a literal is converted on the host, by NumPy)."""
         if isinstance(e, ex.Lit):
-            name, dtype = self.lit(e.value)
-            return cast(name, dtype, to)
+            return self.lit(e.value, to)
         code, dtype = self.emit(e, scope)
         return cast(code, dtype, to)
 
     def _weak(self, e: ex.Expr, scope: Scope) -> Any:
         """The dtype of ``e``, or the literal value itself (NumPy's weak scalar)."""
         if isinstance(e, ex.Lit):
-            literal_arg(e.value)
+            if not is_number(e.value):
+                raise Unsupported(f"literal {e.value!r} of type {type(e.value).__name__}")
             return e.value
         dtype = scope.typeof(e)
         if not is_numeric(dtype):
@@ -280,10 +309,20 @@ class Emitter:
         db = b if isinstance(b, np.dtype) else None
         if da is not None and db is not None and {da.kind, db.kind} == {"i", "u"}:
             raise Unsupported("comparison of signed and unsigned integers")
-        try:
-            common = np.result_type(a, b)
-        except (OverflowError, TypeError) as err:
-            raise Unsupported(f"comparison types: {err}") from err
+        col, value, flipped = (da, b, False) if da is not None else (db, a, True)
+        if col is not None and col.kind in "iu" and _is_integer(value):
+            # by value (NumPy 2): an integer literal outside the column's range compares alike
+            # with every row (any value of the column stands for all), else exactly in place
+            info = np.iinfo(col)
+            if not info.min <= int(value) <= info.max:
+                v, any_row = int(value), int(info.min)
+                return repr(_PY_CMP[op](v, any_row) if flipped else _PY_CMP[op](any_row, v))
+            common = col
+        else:
+            try:
+                common = np.result_type(a, b)
+            except (OverflowError, TypeError) as err:
+                raise Unsupported(f"comparison types: {err}") from err
         if not is_numeric(common):
             raise Unsupported(f"comparison in {common}")
         if common.kind == "b" and op not in ("eq", "ne"):
@@ -301,13 +340,15 @@ class Emitter:
                 for k, code in special.items():
                     if right.value == k:  # NumPy's fast scalar powers
                         return code
+            if dtype != _F64:
+                raise Unsupported("float32 power (NumPy's float32 loop differs by ULPs)")
             y = self.operand(right, scope, dtype)
             return f"({x} ** {y})"
         if (
             isinstance(right, ex.Lit)
             and isinstance(right.value, (int, np.integer))
             and not isinstance(right.value, bool)
-            and right.value >= 0
+            and 0 <= right.value < 2**63
         ):
             self.helpers.add("_ipow")
             x = self.operand(e.left, scope, _I64)

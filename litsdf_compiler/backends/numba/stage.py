@@ -24,7 +24,7 @@ from ...ir.relations import Filter, Project, Relation, WithColumns
 from ...meta import expr_meta, meta_of
 from ..pandas import as_frame
 from .cache import load_kernel
-from .emit import HELPERS, Emitter, Scope, Unsupported, cast, is_numeric
+from .emit import HELPERS, Emitter, Scope, Unsupported, is_numeric
 from .strings import eval_host, is_host
 
 __all__ = ["Stage", "STAGE_NODES", "compile_stage", "run_stage", "Mismatch"]
@@ -194,8 +194,7 @@ class _Compiler:
                 )
                 reader = None
                 if dtype is not None and is_numeric(dtype):
-                    name, ldt = self.em.lit(e.value)
-                    code = self.em.tmp(cast(name, ldt, dtype))
+                    code = self.em.tmp(self.em.lit(e.value, dtype))
                     reader = _const(code, dtype)
                 out.append((label, ("lit", e.value), reader, None))
             elif is_host(e, typeof):

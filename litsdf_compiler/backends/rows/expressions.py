@@ -45,6 +45,13 @@ _FLOAT_UFUNCS = {
 """Unary ufuncs whose result is float64 for int64 and float64 inputs."""
 
 
+def _outside_int64(v: Any) -> bool:
+    """A Python or NumPy integer (not a bool) that int64 can't hold."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        return False
+    return not _I64_MIN <= int(v) <= _I64_MAX
+
+
 class ExprGen:
     """Emits Python statements computing expressions; mixed into the plan generator.
 
@@ -132,8 +139,8 @@ class ExprGen:
                 raise Decline(f"rows: integer literal {v!r} outside int64")
             return Val(repr(int(v)), "i", I64, literal=int(v), is_lit=True)
         if isinstance(v, (float, np.floating)):
-            if isinstance(v, np.floating) and v.dtype != F64:
-                raise Decline(f"rows: {v.dtype} literal {v!r}")
+            if isinstance(v, np.floating) and v.dtype not in (F64, np.float32):
+                raise Decline(f"rows: {v.dtype} literal {v!r}")  # (float32 is float64 exactly)
             f = float(v)
             code = repr(f) if math.isfinite(f) else ("NAN" if f != f else self.const(f))
             return Val(code, "f", F64, missing=f != f, literal=f, is_lit=True)
@@ -160,8 +167,7 @@ class ExprGen:
     # arithmetic and comparisons ---------------------------------------------------------------
     def gen_BinaryOp(self, e: ex.BinaryOp) -> Val:
         op = e.op
-        a = self.expr(e.left)
-        b = self.expr(e.right)
+        a, b = self.operands(e)
         if op in _CMP:
             return self.compare(op, a, b)
         if a.flag is not None or b.flag is not None:
@@ -190,6 +196,23 @@ class ExprGen:
         if helper is None:
             raise Decline(f"rows: operator {op}")
         return Val(self.tmp(f"{helper}({x}, {y})"), "f", F64)
+
+    def operands(self, e: ex.BinaryOp) -> tuple[Val, Val]:
+        """Both operands' values. An integer literal outside int64 is taken where NumPy 2
+        gives it a meaning in int64/float64 code: compared by value with a number (Python
+        compares ints exactly), or converted to float64 next to a float."""
+        big = [isinstance(x, ex.Lit) and _outside_int64(x.value) for x in (e.left, e.right)]
+        if not any(big) or all(big):
+            return self.expr(e.left), self.expr(e.right)
+        lit, other_e = (e.left, e.right) if big[0] else (e.right, e.left)
+        assert isinstance(lit, ex.Lit)
+        other = self.expr(other_e)
+        ok = other.flag is None and (other.kind == "f" or (e.op in _CMP and other.kind == "i"))
+        if not ok:
+            raise Decline(f"rows: integer literal {lit.value!r} outside int64")
+        v = int(lit.value)
+        value = Val(repr(v), "i", I64, literal=v, is_lit=True)
+        return (value, other) if big[0] else (other, value)
 
     def dyn_arith(self, op: str, a: Val, b: Val) -> Val:
         """Arithmetic on a small dynamic int (a length, a count) where its int and float
@@ -236,6 +259,11 @@ class ExprGen:
             return Val(self.tmp(f"{self.as_float(a)} {sym} {self.as_float(b)}"), "b", BOOL)
         if ka == kb == "b" and not (a.is_lit and b.is_lit):
             return Val(self.tmp(f"{a.code} {sym} {b.code}"), "b", BOOL)
+        if {ka, kb} in ({"b", "i"}, {"b", "f"}) and not (a.is_lit and b.is_lit):
+            # NumPy compares a bool with an int in int64 and with a float in float64: Python
+            # compares True/False as 1/0 exactly (and converts an int64 to float first)
+            x, y = (a.code, b.code) if "f" not in (ka, kb) else (self.as_float(a), self.as_float(b))
+            return Val(self.tmp(f"{x} {sym} {y}"), "b", BOOL)
         if ka == kb == "s":
             nulls = [v.code for v in (a, b) if not v.is_lit]
             if not nulls:
