@@ -17,6 +17,7 @@ import pandas as pd
 from ...ir import expressions as ex
 from ...ir import relations as rel
 from ...ir.base import Node, children
+from ...ir.trust import check_dispatch
 from ...meta import meta_of
 from ..base import Backend, Verdict
 from ..pandas import BACKEND as PANDAS
@@ -162,6 +163,7 @@ class NumbaBackend(Backend):
         return self._check_stage(self._column_plan(n, n.value))
 
     def visit_SeriesMethod(self, n: rel.SeriesMethod, df: pd.DataFrame) -> Any:
+        check_dispatch(n, "method", rel.SERIES_METHODS)
         s = self._column(n, n.value, df)
         return getattr(s, n.method)(**PANDAS_KW(n.kwargs))
 
