@@ -9,8 +9,9 @@ from typing import Any
 
 from . import selector
 from .backends import Backend, get_backend, registry
+from .backends.base import executed_nodes
 from .files import verify
-from .ir.base import Node, children, replace_children
+from .ir.base import Node, replace_children
 from .ir.relations import DataRef, ReadCsv, ReadParquet, Relation, Source
 
 __all__ = [
@@ -85,19 +86,11 @@ def verify_files(plan: Node) -> None:
     """Raise :class:`~litsdf_compiler.files.FileChangedError` if a file read by ``plan`` is
     not the version its reader recorded (reads already materialized are not checked: their
     result is the data the reader saw)."""
-    seen: set[int] = set()
-    stack = [plan]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
+    for n in executed_nodes(plan):
         if isinstance(n, ReadCsv):
             verify(n.path, n.version, "read_csv")
         elif isinstance(n, ReadParquet):
             verify(n.path, n.version, "read_parquet")
-        elif not isinstance(n, Source):  # (a Source's lineage is already materialized)
-            stack.extend(children(n))
 
 
 def select(plan: Node, requested: str = "auto", rows: int | None = -1) -> tuple[Backend, Decision]:

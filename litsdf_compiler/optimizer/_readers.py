@@ -132,11 +132,7 @@ def csv_narrowable(options: tuple[tuple[str, Any], ...]) -> str | None:
     str or None
         The first option (and its value) outside :data:`CSV_NARROWABLE`.
     """
-    for name, value in options:
-        check = CSV_NARROWABLE.get(name)
-        if check is None or not check(value):
-            return f"read_csv({name}={value!r}) may change which rows the file yields"
-    return None
+    return _outside(options, CSV_NARROWABLE, "read_csv({}) may change which rows the file yields")
 
 
 PARQUET_NARROWABLE: dict[str, Callable[[Any], bool]] = {
@@ -162,10 +158,18 @@ def parquet_narrowable(options: tuple[tuple[str, Any], ...]) -> str | None:
     str or None
         The first option (and its value) outside :data:`PARQUET_NARROWABLE`.
     """
+    why = "read_parquet({}) is not known to keep rows when narrowed"
+    return _outside(options, PARQUET_NARROWABLE, why)
+
+
+def _outside(
+    options: tuple[tuple[str, Any], ...], allowed: dict[str, Callable[[Any], bool]], why: str
+) -> str | None:
+    """``why`` about the first option that ``allowed`` has no accepting check for."""
     for name, value in options:
-        check = PARQUET_NARROWABLE.get(name)
+        check = allowed.get(name)
         if check is None or not check(value):
-            return f"read_parquet({name}={value!r}) is not known to keep rows when narrowed"
+            return why.format(f"{name}={value!r}")
     return None
 
 
