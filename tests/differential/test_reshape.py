@@ -94,6 +94,17 @@ def test_concat_series_ignore_index(compare):
     compare(case)
 
 
+@pytest.mark.parametrize(
+    "values",
+    [([1.5, 2.0], [True, False]), ([1, 2], [True, None]), ([1, 2], [0.5]), (["a"], [1])],
+)
+def test_concat_series_of_mixed_dtypes(compare, values):
+    # pandas stacks Series of float and bool as object, one-column frames as float64
+    left, right = values
+    compare(lambda pd: pd.concat([pd.Series(left), pd.Series(right)]))
+    compare(lambda pd: pd.concat([pd.Series(left).to_frame("x"), pd.Series(right).to_frame("x")]))
+
+
 def test_concat_series_from_constructor(compare):
     compare(lambda pd: pd.concat([pd.Series([1, 2], name="a"), pd.Series([3], name="a")]))
 

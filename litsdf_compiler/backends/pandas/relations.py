@@ -184,9 +184,12 @@ class RelationKernels:
 
     def visit_Concat(self, n: rel.Concat, *frames: pd.DataFrame) -> Any:
         kwargs = {} if n.sort is no_default else {"sort": n.sort}
-        return pd.concat(
-            list(frames), axis=n.axis, join=n.join, ignore_index=n.ignore_index, **kwargs
-        )
+        parts: list[Any] = list(frames)
+        series = n.axis == 0 and all(list(f.columns) == [rel.SERIES] for f in frames)
+        if series:  # Series stack with other dtype rules than one-column frames (bool+float)
+            parts = [f[rel.SERIES] for f in frames]
+        out = pd.concat(parts, axis=n.axis, join=n.join, ignore_index=n.ignore_index, **kwargs)
+        return out.to_frame(rel.SERIES) if series else out
 
     def visit_SetIndex(self, n: rel.SetIndex, df: pd.DataFrame) -> Any:
         return df.set_index(list(n.keys), drop=n.drop, append=n.append)
