@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import no_default
 
-from litsdf_compiler.backends.pandas import as_frame
 from litsdf_compiler.ir import expressions as ex
 from litsdf_compiler.ir import relations as rel
 from litsdf_compiler.ir import udf
 from litsdf_compiler.ir.base import freeze
+from litsdf_compiler.ir.frames import as_frame
 from litsdf_compiler.meta import meta_of
 
 from . import _core

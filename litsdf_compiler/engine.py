@@ -9,9 +9,10 @@ from typing import Any
 
 from . import selector
 from .backends import Backend, get_backend, registry
-from .backends.base import executed_nodes
+from .backends.base import BackendDeclined, executed_nodes
 from .files import verify
 from .ir.base import Node, replace_children
+from .ir.frames import as_frame
 from .ir.relations import DataRef, ReadCsv, ReadParquet, Relation, Source
 
 __all__ = [
@@ -27,10 +28,6 @@ __all__ = [
 _RESULTS: dict[int, tuple[weakref.ref[Node], Any]] = {}
 """Materialized results by node *identity* (not structure): re-running the same program
 builds new nodes and re-executes, as pandas would (files may have changed meanwhile)."""
-
-
-class BackendDeclined(NotImplementedError):
-    """The backend asked for cannot run this plan exactly as pandas would."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,8 +68,6 @@ def _substitute_cached(plan: Node) -> Node:
             return out
         hit = cached(n) if isinstance(n, Relation) else None
         if hit is not None and not isinstance(n, Source):
-            from .backends.pandas import as_frame
-
             out = Source(DataRef(as_frame(hit)), origin=f"cached {type(n).__name__}")
         else:
             out = replace_children(n, sub)

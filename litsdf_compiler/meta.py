@@ -18,11 +18,12 @@ from typing import Any
 
 import pandas as pd
 
-from .backends.pandas import BACKEND, as_frame
 from .ir.base import _PLAIN, Node, _key, thaw
 from .ir.expressions import Expr
+from .ir.frames import as_frame
 from .ir.relations import Filter, Head, ReadCsv, ReadParquet, Relation, Slice, Source, Tail
 from .ir.schema import Schema
+from .semantics import REFERENCE
 
 __all__ = [
     "meta_of",
@@ -309,7 +310,7 @@ def _meta_from_inputs(n: Relation, inputs: list[Any]) -> Any:
     key = (type(n), params, tuple(_frame_signature(i) for i in inputs))
     hit = _BY_SHAPE.get(key)
     if hit is None:
-        hit = BACKEND.kernel(n)(n, *inputs)
+        hit = REFERENCE.kernel(n)(n, *inputs)
         if len(_BY_SHAPE) >= _BY_SHAPE_LIMIT:
             _BY_SHAPE.clear()
         _BY_SHAPE[key] = hit
@@ -356,7 +357,7 @@ def _meta_from_data(n: Relation) -> Any:
     the one pandas raises for these values (with several problems, pandas reports the first
     it meets, e.g. a string that is not a number before a datetime column that can't be
     cast). If the real data runs, the empty-input error was spurious: use the real result."""
-    result = BACKEND.execute(n)
+    result = REFERENCE.execute(n)
     if isinstance(result, (pd.DataFrame, pd.Series)):
         return result.iloc[:0]
     return result
@@ -392,16 +393,16 @@ def expr_meta(
     computing it (a rule asking about a dtype is not the user's code running).
     """
     if known:
-        return BACKEND.apply_expr(expr, known, frame_meta)
+        return REFERENCE.apply_expr(expr, known, frame_meta)
     key = (_canonical(expr), _frame_signature(frame_meta))
     hit = _EXPR_META.get(key, _EXPR_META)
     if hit is _EXPR_META:
         if quiet:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                hit = BACKEND.apply_expr(expr, {}, frame_meta)
+                hit = REFERENCE.apply_expr(expr, {}, frame_meta)
         else:
-            hit = BACKEND.apply_expr(expr, {}, frame_meta)
+            hit = REFERENCE.apply_expr(expr, {}, frame_meta)
         if len(_EXPR_META) >= _BY_SHAPE_LIMIT:
             _EXPR_META.clear()
         _EXPR_META[key] = hit

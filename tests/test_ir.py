@@ -17,7 +17,6 @@ import pytest
 import litsdf
 from litsdf_compiler import engine
 from litsdf_compiler.backends import Backend, Verdict, get_backend, registry
-from litsdf_compiler.backends.pandas import as_frame
 from litsdf_compiler.ir import (
     NODE_TYPES,
     BinaryOp,
@@ -30,6 +29,7 @@ from litsdf_compiler.ir import (
     walk,
 )
 from litsdf_compiler.ir.base import FrozenDict, FrozenList, freeze, thaw
+from litsdf_compiler.ir.frames import as_frame
 from litsdf_compiler.ir.serde import FORMAT, VERSION, PlanFormatError, from_json, to_json
 
 from .conftest import assert_same

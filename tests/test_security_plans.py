@@ -23,11 +23,11 @@ import pytest
 import litsdf
 from litmus_automl.preprocess import PreprocessFormatError, Preprocessor
 from litsdf_compiler import engine
-from litsdf_compiler.backends.pandas import as_frame
 from litsdf_compiler.ir import relations as rel
 from litsdf_compiler.ir import trust
 from litsdf_compiler.ir.base import NODE_TYPES, walk
 from litsdf_compiler.ir.expressions import REDUCTIONS, Cast, Reduce, Ufunc
+from litsdf_compiler.ir.frames import as_frame
 from litsdf_compiler.ir.serde import PlanFormatError, UntrustedPlanError, from_json, to_json
 from litsdf_compiler.meta import meta_of
 

@@ -10,9 +10,9 @@ import importlib
 import pkgutil
 from functools import cache
 
-from .base import Backend, Verdict
+from .base import Backend, BackendDeclined, Verdict
 
-__all__ = ["Backend", "Verdict", "registry", "get_backend"]
+__all__ = ["Backend", "BackendDeclined", "Verdict", "registry", "get_backend"]
 
 
 @cache

@@ -9,7 +9,12 @@ from typing import Any, NamedTuple
 from ..ir.base import Node, children
 from ..ir.relations import Source
 
-__all__ = ["Backend", "Verdict", "executed_nodes"]
+__all__ = ["Backend", "BackendDeclined", "Verdict", "executed_nodes"]
+
+
+class BackendDeclined(NotImplementedError):
+    """The backend asked for cannot run this plan exactly as pandas would (the message says
+    why): the one way a backend declines."""
 
 
 def executed_nodes(plan: Node) -> Iterator[Node]:

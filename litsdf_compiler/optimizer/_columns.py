@@ -24,9 +24,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..backends.pandas import as_frame
 from ..ir.base import FrozenList, Node
 from ..ir.expressions import Expr
+from ..ir.frames import as_frame
 from ..ir.relations import (
     SERIES,
     Aggregate,

@@ -37,9 +37,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..backends.pandas import as_frame
 from ..ir.base import Node, walk
 from ..ir.expressions import COLUMN_REDUCTIONS, Reduce
+from ..ir.frames import as_frame
 from ..ir.relations import (
     GROUP_REDUCTIONS,
     Aggregate,

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..backends.pandas import as_frame
 from ..ir.base import Node, walk
 from ..ir.expressions import (
     Alias,
@@ -32,6 +31,7 @@ from ..ir.expressions import (
     Round,
     UnaryOp,
 )
+from ..ir.frames import as_frame
 from ..ir.relations import Relation
 from ..ir.strings import StrCase, StrStrip
 from ..meta import meta_of

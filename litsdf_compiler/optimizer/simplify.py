@@ -51,9 +51,9 @@ import numpy as np
 import pandas as pd
 from pandas.core.dtypes.dtypes import BaseMaskedDtype
 
-from ..backends.pandas.expressions import BINARY, UNARY
 from ..ir.base import Node, replace_children
 from ..ir.expressions import BinaryOp, Cast, Col, Expr, FillNa, Lit, UnaryOp
+from ..ir.operators import BINARY, UNARY
 from ..ir.relations import Relation
 from ..meta import expr_meta
 from ._dtypes import ExactColumns, exact_expr

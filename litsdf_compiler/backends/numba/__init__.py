@@ -17,11 +17,11 @@ import pandas as pd
 from ...ir import expressions as ex
 from ...ir import relations as rel
 from ...ir.base import Node, children
+from ...ir.frames import as_frame
 from ...ir.trust import check_dispatch
 from ...meta import meta_of
 from ..base import Backend, Verdict
 from ..pandas import BACKEND as PANDAS
-from ..pandas import as_frame
 from .emit import Unsupported
 
 __all__ = ["NumbaBackend", "BACKEND"]

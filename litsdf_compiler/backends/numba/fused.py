@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from ...ir import relations as rel
+from ...ir.frames import as_frame
 from ...meta import meta_of
-from ..pandas import as_frame
 from .cache import load_kernel
 from .emit import Unsupported
 from .groupby import assemble, check, measures

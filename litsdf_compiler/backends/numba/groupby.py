@@ -16,10 +16,10 @@ import pandas as pd
 
 from ...ir import relations as rel
 from ...ir.base import thaw
+from ...ir.frames import as_frame
 from ...meta import meta_of
 from ..base import Verdict
 from ..pandas import BACKEND as PANDAS
-from ..pandas import as_frame
 from .emit import Unsupported, is_numeric
 from .strings import STR
 

@@ -20,9 +20,9 @@ import pandas as pd
 
 from ...ir import expressions as ex
 from ...ir import udf
+from ...ir.frames import as_frame
 from ...ir.relations import Filter, Project, Relation, WithColumns
 from ...meta import expr_meta, meta_of
-from ..pandas import as_frame
 from .cache import load_kernel
 from .emit import HELPERS, Emitter, Scope, Unsupported, is_numeric
 from .strings import eval_host, is_host

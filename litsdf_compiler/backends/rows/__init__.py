@@ -25,7 +25,7 @@ from ...ir import relations as rel
 from ...ir import strings as st
 from ...ir import temporal as tm
 from ...ir.base import Node
-from ..base import Backend, Verdict
+from ..base import Backend, BackendDeclined, Verdict
 from .codegen import RELATIONS, Generated, PlanGen, generate, sources_of
 from .values import Decline
 
@@ -90,8 +90,6 @@ class RowProgram:
         from .frames import run_frame
 
         if isinstance(self._frame, Decline):
-            from ...engine import BackendDeclined
-
             raise BackendDeclined(str(self._frame))
         return run_frame(self._frame, frame)
 
@@ -153,12 +151,10 @@ def compile_rows(plan: rel.Relation) -> RowProgram:
 
     Raises
     ------
-    litsdf_compiler.engine.BackendDeclined
+    litsdf_compiler.backends.base.BackendDeclined
         With the reason, when the plan is not row-by-row, reads several inputs or uses an
         operation whose pandas semantics the generated code would not reproduce.
     """
-    from ...engine import BackendDeclined
-
     program = _BY_PLAN.get(plan)
     if program is None:
         verdict = _structure(plan)

@@ -7,10 +7,10 @@ from typing import Any
 import pandas as pd
 from pandas.api.extensions import no_default
 
-from ...files import verify
-from ...ir import relations as rel
-from ...ir.base import thaw
-from ...ir.trust import (
+from ..files import verify
+from ..ir import relations as rel
+from ..ir.base import thaw
+from ..ir.trust import (
     AGG_FUNCS,
     FRAME_REDUCE_FUNCS,
     GROUP_METHODS,
@@ -69,7 +69,7 @@ class RelationKernels:
         return out
 
     def visit_Project(self, n: rel.Project, df: pd.DataFrame) -> Any:
-        from ...ir.expressions import Col
+        from ..ir.expressions import Col
 
         if all(isinstance(e, Col) and e.name == label for label, e in n.expressions):
             return df[[label for label, _ in n.expressions]]

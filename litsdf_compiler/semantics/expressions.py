@@ -2,40 +2,20 @@
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import pandas as pd
 from pandas.api.extensions import no_default
 
-from ...ir import expressions as ex
-from ...ir import strings as st
-from ...ir import temporal as tm
-from ...ir import udf
-from ...ir.base import thaw
-from ...ir.trust import INPLACE_METHODS, UFUNCS, check_dispatch
+from ..ir import expressions as ex
+from ..ir import strings as st
+from ..ir import temporal as tm
+from ..ir import udf
+from ..ir.base import thaw
+from ..ir.operators import BINARY, UNARY
+from ..ir.trust import INPLACE_METHODS, UFUNCS, check_dispatch
 
-__all__ = ["ExpressionKernels", "BINARY"]
-
-BINARY = {
-    "add": operator.add,
-    "sub": operator.sub,
-    "mul": operator.mul,
-    "truediv": operator.truediv,
-    "floordiv": operator.floordiv,
-    "mod": operator.mod,
-    "pow": operator.pow,
-    "eq": operator.eq,
-    "ne": operator.ne,
-    "lt": operator.lt,
-    "le": operator.le,
-    "gt": operator.gt,
-    "ge": operator.ge,
-    "and": operator.and_,
-    "or": operator.or_,
-    "xor": operator.xor,
-}
-UNARY = {"neg": operator.neg, "pos": operator.pos, "invert": operator.invert, "abs": abs}
+__all__ = ["ExpressionKernels"]
 
 
 def _tagged(arg: tuple[str, Any]) -> Any:
