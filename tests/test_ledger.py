@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from .ledger.plugin import (
+    DeclineLedger,
     diff_ledger,
     failure_lines,
     format_ledger_file,
@@ -94,6 +95,13 @@ def test_malformed_ledger_line_names_file_and_line(tmp_path):
 def test_reason_is_one_stable_line():
     why = NotImplementedError("no lowering for\n  Sort at <object at 0x7f3a9c0d2e10>")
     assert normalize_reason(why) == "no lowering for Sort at <object at 0x?>"
+
+
+def test_decline_of_a_backend_without_ledger_is_an_error(pytestconfig, tmp_path):
+    plugin = DeclineLedger(pytestconfig, tmp_path, ["rows"])
+    expected = r"backend 'auto' has no decline ledger.*\['rows'\]"
+    with pytest.raises(ValueError, match=expected), plugin.declines("auto"):
+        pass
 
 
 # end to end: the plugin in a real pytest run -----------------------------------------------

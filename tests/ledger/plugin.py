@@ -186,11 +186,13 @@ def updated_ledger(ledger: Ledger, outcomes: Outcomes) -> Ledger:
 def failure_lines(diff: LedgerDiff, directory: Path, command: str) -> list[str]:
     """The terminal report of a diff: the cases, and the command that accepts them."""
 
+    def capped(out: list[str]) -> list[str]:
+        return out if len(out) <= _SHOWN else [*out[:_SHOWN], f"  ... and {len(out) - _SHOWN} more"]
+
     def listed(items: list[tuple[str, str, str]]) -> list[str]:
-        out = [f"  {backend}: {node}{SEPARATOR}{reason}" for backend, node, reason in items]
-        if len(out) > _SHOWN:
-            out = [*out[:_SHOWN], f"  ... and {len(out) - _SHOWN} more"]
-        return out
+        return capped(
+            [f"  {backend}: {node}{SEPARATOR}{reason}" for backend, node, reason in items]
+        )
 
     lines = []
     if diff.new:
@@ -206,12 +208,11 @@ def failure_lines(diff: LedgerDiff, directory: Path, command: str) -> list[str]:
         lines += listed(diff.vanished)
     if diff.changed:
         lines.append(f"decline ledger: {len(diff.changed)} case(s) declined with a new reason:")
-        changes = [
-            f"  {backend}: {node}{SEPARATOR}{old}  ->  {now}"
-            for backend, node, old, now in diff.changed
-        ]
-        lines += changes[:_SHOWN] + (
-            [f"  ... and {len(changes) - _SHOWN} more"] * (len(changes) > _SHOWN)
+        lines += capped(
+            [
+                f"  {backend}: {node}{SEPARATOR}{old}  ->  {now}"
+                for backend, node, old, now in diff.changed
+            ]
         )
     if diff.failed:
         lines.append(f"decline ledger: if this is intended, record it with: {command}")
@@ -247,6 +248,11 @@ class DeclineLedger:
     @contextlib.contextmanager
     def declines(self, backend: str) -> Iterator[None]:
         """Run ``backend`` for the current test: a decline is recorded, then skips the test."""
+        if backend not in self.backends:
+            raise ValueError(
+                f"declines(): backend {backend!r} has no decline ledger; "
+                f"expected one of {self.backends}"
+            )
         if self._node is None:
             raise RuntimeError("declines() used outside a running test")
         reasons = self._tracked.setdefault(self._node, {}).setdefault(backend, [])
