@@ -142,7 +142,9 @@ class LedgerDiff:
         return bool(self.new or self.vanished)
 
 
-def diff_ledger(ledger: Ledger, outcomes: Outcomes) -> LedgerDiff:
+def diff_ledger(
+    ledger: Mapping[str, Mapping[str, str]], outcomes: Mapping[tuple[str, str], str | None]
+) -> LedgerDiff:
     """Compare the outcomes of the cases that ran with the ledger.
 
     Parameters
@@ -170,7 +172,9 @@ def diff_ledger(ledger: Ledger, outcomes: Outcomes) -> LedgerDiff:
     return LedgerDiff(new, vanished, changed)
 
 
-def updated_ledger(ledger: Ledger, outcomes: Outcomes) -> Ledger:
+def updated_ledger(
+    ledger: Mapping[str, Mapping[str, str]], outcomes: Mapping[tuple[str, str], str | None]
+) -> Ledger:
     """``ledger`` with the entries of the cases in ``outcomes`` replaced by what they did now
     (others kept)."""
     result = {backend: dict(entries) for backend, entries in ledger.items()}
