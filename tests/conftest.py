@@ -8,6 +8,7 @@ import math
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,13 +16,21 @@ import pandas
 import pytest
 
 import litsdf
-from litsdf_compiler.engine import BackendDeclined
+
+from .ledger import plugin as ledger
 
 BACKENDS = [b.name for b in litsdf.backends() if b.available]
+#: the backends with a decline ledger (tests/ledger/<backend>.txt); pandas never declines
+COMPILED = [b.name for b in litsdf.backends() if b.name != "pandas"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    ledger.add_option(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: longer tests")
+    ledger.install(config, Path(__file__).parent / "ledger", COMPILED)
     # hermetic size thresholds: a profile saved by `litsdf calibrate` on this machine must not
     # change which backend "auto" picks in tests
     os.environ["LITSDF_PROFILE"] = os.path.join(
@@ -80,7 +89,8 @@ class Compare:
     """Runs a case ``fn(pd)`` with real pandas and with litsdf on one backend (optimizer on or
     off), and compares."""
 
-    def __init__(self, backend: str, optimize: bool = True) -> None:
+    def __init__(self, config: pytest.Config, backend: str, optimize: bool = True) -> None:
+        self.config = config
         self.backend = backend
         self.optimize = optimize
         self.cases = 0
@@ -104,14 +114,14 @@ class Compare:
     @contextlib.contextmanager
     def _declines_skip(self) -> Iterator[None]:
         """A compiled backend may decline a plan it cannot run exactly (a clean decline, never
-        a wrong answer): the case is skipped with the backend's reason. The pandas backend is
-        the reference and must never decline."""
-        try:
+        a wrong answer): the case is skipped with the backend's reason and recorded in the
+        decline ledger (``tests/ledger/``). The pandas backend is the reference and must never
+        decline."""
+        if self.backend == "pandas":
             yield
-        except BackendDeclined as why:
-            if self.backend == "pandas":
-                raise
-            pytest.skip(f"{self.backend} declined: {why}")
+        else:
+            with ledger.declines(self.config, self.backend):
+                yield
 
 
 MODES = [(b, opt) for b in BACKENDS for opt in (True, False)]
@@ -127,4 +137,4 @@ def compare(request: pytest.FixtureRequest) -> Compare:
             request.applymarker(
                 pytest.mark.xfail(strict=True, reason=mark.kwargs.get("reason", ""))
             )
-    return Compare(backend, optimize)
+    return Compare(request.config, backend, optimize)
