@@ -13,7 +13,7 @@ import contextlib
 import dataclasses
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -427,22 +427,44 @@ def test_random_programs_match_pandas(program):
 def check_program(data: dict[str, Any], steps: list[Step]) -> None:
     """The program gives pandas' result, or raises pandas' exception type, on every backend
     with the optimizer on and off (a compiled backend may decline it)."""
+    check_against_pandas(lambda pd: _execute(pd, data, steps))
+
+
+def check_against_pandas(
+    run: Callable[[Any], Any], fallback: str = "raise", quiet: bool = False
+) -> None:
+    """``run(pd)`` with litsdf gives what it gives with pandas (converted to pandas), or
+    raises pandas' exception type, on every backend with the optimizer on and off (a
+    compiled backend may decline it). ``quiet`` silences warnings on both sides."""
+    hush = _quiet if quiet else contextlib.nullcontext
     try:
-        expected = _execute(pandas, data, steps)
+        with hush():
+            expected = run(pandas)
     except Exception as err:
         for backend, optimize in MODES:
             with (
                 declines_pass(backend),
                 pytest.raises(type(err)),
-                litsdf.option_context(backend=backend, fallback="raise", optimize=optimize),
+                hush(),
+                litsdf.option_context(backend=backend, fallback=fallback, optimize=optimize),
             ):
-                to_pandas(_execute(litsdf, data, steps))
+                to_pandas(run(litsdf))
         return
     for backend, optimize in MODES:  # every backend, with the optimizer on and off
         with declines_pass(backend):
-            with litsdf.option_context(backend=backend, fallback="raise", optimize=optimize):
-                got = to_pandas(_execute(litsdf, data, steps))
+            with (
+                hush(),
+                litsdf.option_context(backend=backend, fallback=fallback, optimize=optimize),
+            ):
+                got = to_pandas(run(litsdf))
             assert_same(got, expected)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 @contextlib.contextmanager
@@ -547,36 +569,8 @@ def inplace_programs(draw: Any) -> tuple[dict[str, Any], list[Step]]:
 @given(inplace_programs())
 def test_random_programs_with_inplace_calls_match_pandas(program):
     data, steps = program
-    try:  # (pandas 3.1 deprecates ``inplace``: its warnings are silenced, not checked)
-        with _quiet():
-            expected = _execute(pandas, data, steps)
-    except Exception as err:
-        for backend, optimize in MODES:
-            with (
-                declines_pass(backend),
-                pytest.raises(type(err)),
-                _quiet(),
-                litsdf.option_context(backend=backend, fallback="silent", optimize=optimize),
-            ):
-                to_pandas(_execute(litsdf, data, steps))
-        return
-    for backend, optimize in MODES:
-        with declines_pass(backend):
-            with (
-                _quiet(),
-                litsdf.option_context(backend=backend, fallback="silent", optimize=optimize),
-            ):
-                got = to_pandas(_execute(litsdf, data, steps))
-            assert_same(got, expected)
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+    # (pandas 3.1 deprecates ``inplace``: its warnings are silenced, not checked)
+    check_against_pandas(lambda pd: _execute(pd, data, steps), fallback="silent", quiet=True)
 
 
 # end of in-place calls ------------------------------------------------------------------------
@@ -703,22 +697,7 @@ def _read_and_run(pd: Any, read: str, steps: list[Step]) -> Any:
 @given(st.data())
 def test_random_programs_from_files_match_pandas(reader_folder, data):
     read, steps = data.draw(reader_programs(reader_folder))
-    try:
-        expected = _read_and_run(pandas, read, steps)
-    except Exception as err:
-        for backend, optimize in MODES:
-            with (
-                declines_pass(backend),
-                pytest.raises(type(err)),
-                litsdf.option_context(backend=backend, fallback="raise", optimize=optimize),
-            ):
-                _read_and_run(litsdf, read, steps)
-        return
-    for backend, optimize in MODES:
-        with declines_pass(backend):
-            with litsdf.option_context(backend=backend, fallback="raise", optimize=optimize):
-                got = _read_and_run(litsdf, read, steps)
-            assert_same(got, expected)
+    check_against_pandas(lambda pd: _read_and_run(pd, read, steps))
 
 
 NUMERIC_DTYPES = sorted({*INT_DTYPES, *FLOAT_DTYPES, "bool"})

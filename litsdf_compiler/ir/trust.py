@@ -209,9 +209,7 @@ def check_dtype_text(text: str) -> str | None:
 
 def _data_problem(v: Any) -> str | None:
     """What in ``v`` is not data only (scalars, dtypes, tuples of them), or ``None``."""
-    if v is None or isinstance(v, (bool, int, float, bytes, np.generic)):
-        return None
-    if isinstance(v, str):
+    if v is None or isinstance(v, (bool, int, float, str, bytes, np.generic)):
         return None
     if v is no_default or v is pd.NA or v is pd.NaT or isinstance(v, (pd.Timestamp, pd.Timedelta)):
         return None
@@ -237,15 +235,11 @@ def data(value: Any, fields: Mapping[str, Any], trust: Trust) -> str | None:
 
 def _dtype_value(value: Any, fields: Mapping[str, Any], trust: Trust) -> str | None:
     """Data, and no dtype string (or tuple of them) that names a time-zone file."""
-    problem = _data_problem(value)
-    if problem is None and isinstance(value, str):
+    if isinstance(value, str):
         return check_dtype_text(value)
-    if problem is None and isinstance(value, tuple):
-        for x in value:
-            problem = _dtype_value(x, fields, trust)
-            if problem is not None:
-                return problem
-    return problem
+    if isinstance(value, tuple):
+        return next((p for x in value if (p := _dtype_value(x, fields, trust))), None)
+    return _data_problem(value)
 
 
 def one_of(allowed: Collection[str]) -> Check:
