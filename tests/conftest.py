@@ -1,23 +1,26 @@
 """The differential harness: every behaviour test is pandas code run on pandas and on each
-available litsdf backend (strict: no fallback allowed), compared with ``pandas.testing``."""
+available litsdf backend (strict: no fallback allowed), compared with ``pandas.testing``:
+exactly, except the float values computed by a float reduction that ran in the case's plan
+(``tests/comparison.py``)."""
 
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas
 import pytest
 
 import litsdf
 
+from .comparison import TOLERATED, assert_matches, assert_same, executed_plans
 from .ledger import plugin as ledger
+
+__all__ = ["BACKENDS", "MODES", "Compare", "assert_same", "to_pandas"]
 
 BACKENDS = [b.name for b in litsdf.backends() if b.available]
 #: the backends with a decline ledger (tests/ledger/<backend>.txt); pandas never declines
@@ -28,6 +31,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     ledger.add_option(parser)
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if TOLERATED["cases"]:
+        terminalreporter.write_line(
+            f"{TOLERATED['cases']} comparisons passed with the float-reduction tolerance "
+            "(exact comparison failed; a float reduction ran: tests/comparison.py)"
+        )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: longer tests")
     ledger.install(config, Path(__file__).parent / "ledger", COMPILED)
@@ -36,40 +47,6 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["LITSDF_PROFILE"] = os.path.join(
         tempfile.mkdtemp(prefix="litsdf-test-"), "profile.json"
     )
-
-
-def assert_same(got: Any, expected: Any) -> None:
-    """``got`` (litsdf, already converted) equals ``expected`` (pandas) exactly."""
-    if isinstance(expected, pandas.DataFrame):
-        assert isinstance(got, pandas.DataFrame), f"expected a DataFrame, got {type(got)}"
-        pandas.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
-    elif isinstance(expected, pandas.Series):
-        assert isinstance(got, pandas.Series), f"expected a Series, got {type(got)}"
-        pandas.testing.assert_series_equal(got, expected, check_exact=False, rtol=1e-12)
-    elif isinstance(expected, pandas.Index):
-        pandas.testing.assert_index_equal(got, expected)
-    elif isinstance(expected, np.ndarray):
-        assert isinstance(got, np.ndarray) and got.dtype == expected.dtype
-        np.testing.assert_array_equal(got, expected)
-    elif isinstance(expected, (list, tuple, dict)):
-        assert type(got) is type(expected)
-        assert len(got) == len(expected)
-        pairs = (
-            zip(got.items(), expected.items()) if isinstance(expected, dict) else zip(got, expected)
-        )
-        for g, e in pairs:
-            assert_same(g, e)
-    else:
-        assert type(got) is type(expected), f"type {type(got)} != {type(expected)}"
-        if isinstance(expected, float) and math.isnan(expected):
-            assert math.isnan(got)
-        elif expected is pandas.NA or expected is pandas.NaT:
-            assert got is expected
-        else:
-            assert got == expected or (
-                isinstance(expected, (float, np.floating))
-                and math.isclose(got, expected, rel_tol=1e-12)
-            ), f"{got!r} != {expected!r}"
 
 
 def to_pandas(value: Any) -> Any:
@@ -103,9 +80,9 @@ class Compare:
             with self._declines_skip(), pytest.raises(type(err)):
                 self._run(fn)
             return
-        with self._declines_skip():
+        with self._declines_skip(), executed_plans() as plans:
             got = self._run(fn)
-        assert_same(got, expected)
+        assert_matches(got, expected, plans)
 
     def _run(self, fn: Callable[[Any], Any]) -> Any:
         with litsdf.option_context(backend=self.backend, fallback="raise", optimize=self.optimize):

@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 import litsdf
 from litsdf_compiler.engine import BackendDeclined
 
-from .conftest import MODES, assert_same, to_pandas
+from .comparison import assert_matches, executed_plans
+from .conftest import MODES, to_pandas
 
 # frames ---------------------------------------------------------------------------------------
 
@@ -454,10 +455,11 @@ def check_against_pandas(
         with declines_pass(backend):
             with (
                 hush(),
+                executed_plans() as plans,
                 litsdf.option_context(backend=backend, fallback=fallback, optimize=optimize),
             ):
                 got = to_pandas(run(litsdf))
-            assert_same(got, expected)
+            assert_matches(got, expected, plans)
 
 
 @contextlib.contextmanager
