@@ -19,6 +19,7 @@ from pandas.api.extensions import no_default
 from ...ir import expressions as ex
 from ...ir import strings as st
 from .emit import Unsupported, is_numeric
+from .numpy_host import eval_numpy_host, is_numpy_host
 
 __all__ = ["is_host", "eval_host", "STR"]
 
@@ -45,6 +46,8 @@ def is_host(e: ex.Expr, typeof: Callable[[ex.Expr], Any]) -> bool:
     :class:`Unsupported` for non-numeric expressions that can't be matched exactly."""
     if isinstance(e, ex.Alias):
         return is_host(e.input, typeof)
+    if is_numpy_host(e, typeof):  # (a float function only NumPy computes as pandas does)
+        return True
     if isinstance(e, ex.Col):
         return not is_numeric(typeof(e))
     if isinstance(e, (ex.IsNa, ex.NotNa)):
@@ -118,6 +121,8 @@ def eval_host(e: ex.Expr, column: Callable[[Hashable], Any]) -> Any:
         return eval_host(e.input, column)
     if isinstance(e, ex.Col):
         return column(e.name)
+    if isinstance(e, ex.Ufunc) or (isinstance(e, ex.BinaryOp) and e.op == "pow"):
+        return eval_numpy_host(e, column)
     arr = eval_host(e.left if isinstance(e, ex.BinaryOp) else e.input, column)  # type: ignore[attr-defined]
     if isinstance(e, (ex.IsNa, ex.NotNa)):
         if isinstance(arr, np.ndarray):
