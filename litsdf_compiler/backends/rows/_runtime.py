@@ -77,10 +77,14 @@ def _fmod(a: float, b: float) -> float:
 
 
 def _fpow(a: float, b: float) -> float:
+    """NumPy's float64 power (its loop, not libm's pow: they differ in the last bit)."""
+    if a == 0:  # (0 ** negative: NumPy warns)
+        return _np2(np.power, a, b)
     try:
-        return math.pow(a, b)
+        math.pow(a, b)  # (only to find the other cases where NumPy warns)
     except (ValueError, OverflowError, ZeroDivisionError):
         return _np2(np.power, a, b)
+    return float(np.power(a, b))
 
 
 def _ifloordiv(a: int, b: int) -> Any:
@@ -99,46 +103,53 @@ def _np1(func: Any, x: float) -> float:
         return float(func(np.float64(x)))
 
 
+# The transcendental functions are NumPy's (called on one value they give what its vectorized
+# loop gives pandas; libm's differ in the last bit), guarded where NumPy would warn.
+_EXP_MAX = 709.782712893384
+"""The largest float64 whose exp (and expm1) is finite."""
+
+
 def _exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return INF
+    return INF if x > _EXP_MAX else float(np.exp(x))
 
 
 def _expm1(x: float) -> float:
-    try:
-        return math.expm1(x)
-    except OverflowError:
-        return INF
+    return INF if x > _EXP_MAX else float(np.expm1(x))
 
 
 def _log(x: float) -> float:
-    return math.log(x) if x > 0 else (-INF if x == 0 else NAN)
+    return float(np.log(x)) if x > 0 else (-INF if x == 0 else NAN)
 
 
 def _log2(x: float) -> float:
-    return math.log2(x) if x > 0 else (-INF if x == 0 else NAN)
+    return float(np.log2(x)) if x > 0 else (-INF if x == 0 else NAN)
 
 
 def _log10(x: float) -> float:
-    return math.log10(x) if x > 0 else (-INF if x == 0 else NAN)
+    return float(np.log10(x)) if x > 0 else (-INF if x == 0 else NAN)
 
 
 def _log1p(x: float) -> float:
-    return math.log1p(x) if x > -1 else (-INF if x == -1 else NAN)
+    return float(np.log1p(x)) if x > -1 else (-INF if x == -1 else NAN)
+
+
+def _arctan(x: float) -> float:
+    return float(np.arctan(x))
+
+
+def _tanh(x: float) -> float:
+    return float(np.tanh(x))
 
 
 def _sqrt(x: float) -> float:
     return math.sqrt(x) if x >= 0 else NAN
 
 
-def _trig(func: Any) -> Any:
+def _trig(func: Any, low: float = -INF, high: float = INF) -> Any:
+    """NumPy's ``func`` on finite values in [low, high]; NaN elsewhere (where NumPy warns)."""
+
     def f(x: float) -> float:
-        try:
-            return float(func(x))
-        except ValueError:
-            return NAN
+        return float(func(x)) if low <= x <= high and x - x == 0 else NAN
 
     return f
 
@@ -519,10 +530,10 @@ RUNTIME.update(
     Timestamp=Timestamp,
     math=math,
     MissingColumnError=MissingColumnError,
-    _sin=_trig(math.sin),
-    _cos=_trig(math.cos),
-    _tan=_trig(math.tan),
-    _arcsin=_trig(math.asin),
-    _arccos=_trig(math.acos),
+    _sin=_trig(np.sin),
+    _cos=_trig(np.cos),
+    _tan=_trig(np.tan),
+    _arcsin=_trig(np.arcsin, -1.0, 1.0),
+    _arccos=_trig(np.arccos, -1.0, 1.0),
 )
 """Names visible to generated code."""

@@ -36,13 +36,14 @@ _FLOAT_UFUNCS = {
     "tan": "_tan",
     "arcsin": "_arcsin",
     "arccos": "_arccos",
-    "arctan": "math.atan",
-    "tanh": "math.tanh",
+    "arctan": "_arctan",
+    "tanh": "_tanh",
     "floor": "_floor",
     "ceil": "_ceil",
     "trunc": "_trunc",
 }
-"""Unary ufuncs whose result is float64 for int64 and float64 inputs."""
+"""Unary ufuncs whose result is float64 for int64 and float64 inputs (the transcendental ones
+are NumPy's, called on one value: see ``_runtime``)."""
 
 
 def _outside_int64(v: Any) -> bool:
