@@ -102,6 +102,7 @@ class Relation(Node):
     """Base of relational nodes (each produces a pandas-shaped table)."""
 
     __slots__ = ()
+    _relational = True
 
 
 class DataRef:
@@ -129,7 +130,14 @@ class DataRef:
 
 @node
 class Source(Relation):
-    """An in-memory pandas DataFrame. ``origin`` says where it came from (e.g. a fallback)."""
+    """An in-memory pandas DataFrame. ``origin`` says where it came from (e.g. a fallback).
+
+    ``lineage`` is data, not input: the plans a fallback computed this frame from, kept for
+    ``explain`` only. A Source has no children (walks, rewrites and backends never see the
+    lineage); JSON round-trips it and checks its nodes like any others.
+    """
+
+    _non_child = ("lineage",)
 
     data: DataRef
     origin: str = "DataFrame"

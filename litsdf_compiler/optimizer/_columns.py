@@ -49,7 +49,6 @@ from ..ir.relations import (
     Slice,
     Sort,
     SortIndex,
-    Source,
     Tail,
     TopK,
     WithColumns,
@@ -75,9 +74,7 @@ _PASS_THROUGH = (Filter, Head, Tail, Slice, SortIndex)
 
 
 def relation_children(n: Node) -> list[Relation]:
-    """Relations that ``n`` computes from (a ``Source``'s explain-only lineage excluded)."""
-    if isinstance(n, Source):
-        return []
+    """Relations that ``n`` computes from (its relation inputs)."""
     return relation_inputs(n)
 
 
@@ -382,8 +379,8 @@ def rewrite_with(plan: Node, fn: Callable[[Relation, Relation], Relation]) -> No
     """Rebuild ``plan`` bottom-up, calling ``fn(original, rebuilt)`` on every relation.
 
     ``original`` is the node of ``plan`` (so an :class:`Analysis` of ``plan`` can be looked
-    up by identity), ``rebuilt`` the same node over already rewritten inputs. A ``Source``'s
-    lineage is not visited. Returns ``plan`` itself when ``fn`` changes nothing.
+    up by identity), ``rebuilt`` the same node over already rewritten inputs. Returns
+    ``plan`` itself when ``fn`` changes nothing.
     """
     memo: dict[int, Node] = {}
 
@@ -392,8 +389,7 @@ def rewrite_with(plan: Node, fn: Callable[[Relation, Relation], Relation]) -> No
             return n
         hit = memo.get(id(n))
         if hit is None:
-            rebuilt = n if isinstance(n, Source) else rebuild_inputs(n, visit)
-            hit = fn(n, rebuilt)
+            hit = fn(n, rebuild_inputs(n, visit))
             memo[id(n)] = hit
         return hit
 

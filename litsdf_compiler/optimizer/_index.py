@@ -64,7 +64,6 @@ from ..ir.relations import (
     Slice,
     Sort,
     SortIndex,
-    Source,
     Tail,
     TopK,
     WithColumns,
@@ -103,8 +102,8 @@ class IndexAnalysis:
     Attributes
     ----------
     observed : dict
-        ``id(node) -> bool`` for every relation reachable from the root (a ``Source``'s
-        explain-only lineage excluded).
+        ``id(node) -> bool`` for every relation reachable from the root through relation
+        inputs.
     """
 
     __slots__ = ("nodes", "observed")
@@ -119,8 +118,6 @@ class IndexAnalysis:
 
 
 def _relation_children(n: Node) -> list[Relation]:
-    if isinstance(n, Source):
-        return []  # the lineage only documents where the data came from
     return relation_inputs(n)
 
 
@@ -305,7 +302,7 @@ def render_index_analysis(plan: Node) -> str:
 
     Used by golden tests; lines are those of :func:`~litsdf_compiler.ir.explain.render_plan`.
     """
-    from ..ir.explain import render_plan
+    from ..ir.explain import explained_inputs, render_plan
 
     analysis = index_analysis(plan)
     lines = render_plan(plan).split("\n")
@@ -314,17 +311,8 @@ def render_index_analysis(plan: Node) -> str:
     def visit(n: Node) -> None:
         assert isinstance(n, Relation)
         marks.append("+" if analysis.is_observed(n) else "-")
-        if isinstance(n, Source):
-            for parent in n.lineage:
-                visit(parent)
-        for f in n.__match_args__:
-            v = getattr(n, f)
-            if isinstance(v, Relation):
-                visit(v)
-            elif isinstance(v, tuple) and f != "lineage":
-                for x in v:
-                    if isinstance(x, Relation):
-                        visit(x)
+        for parent in explained_inputs(n):
+            visit(parent)
 
     visit(plan)
     return "\n".join(f"{m} {line}" for m, line in zip(marks, lines, strict=True))
