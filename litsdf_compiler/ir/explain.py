@@ -8,7 +8,7 @@ from pandas.api.extensions import no_default
 
 from .base import FrozenDict, FrozenList, Node, inputs
 from .expressions import Alias, BinaryOp, Col, Expr, Lit, UnaryOp
-from .relations import DataRef, Relation, Source
+from .relations import DataRef, Measure, Relation, Source
 
 __all__ = ["render_expr", "render_plan", "plan_dict", "fallback_sources"]
 
@@ -34,6 +34,10 @@ _UNARY = {"neg": "-", "pos": "+", "invert": "~"}
 
 
 def _value(v: Any) -> str:
+    if isinstance(v, Measure):  # ``'out': sum('col', min_count=1)``
+        args = "".join(f", {k}={_value(x)}" for k, x in v.arguments)
+        inner = "" if v.input is None else repr(v.input)
+        return f"{v.output!r}: {v.function}({inner}{args})"
     if isinstance(v, Node):
         return render_expr(v) if isinstance(v, Expr) else type(v).__name__
     if isinstance(v, FrozenDict):

@@ -119,19 +119,10 @@ def _plain_kwargs(method: str, kwargs: tuple[tuple[str, Any], ...]) -> bool:
 
 
 def _aggregate_needs(n: Aggregate) -> Need:
-    keys = frozenset(n.keys)
-    spec_kind = n.spec[0]
-    if n.selection is not None:
-        kind, labels = n.selection
-        selected = frozenset([labels]) if kind == "series" else frozenset(labels)
-        return keys | selected
-    if spec_kind == "named":
-        if any(col is None for _, col, _ in n.spec[1]):
-            return None
-        return keys | frozenset(col for _, col, _ in n.spec[1])
-    if spec_kind == "dict":
-        return keys | frozenset(col for col, _ in n.spec[1])
-    return None  # gb.sum(), gb.agg([...]) over every column
+    if n.selection == "all" and n.form in ("method", "agg", "agg_list"):
+        return None  # gb.sum(), gb.agg([...]): one result column per input column
+    used = [m.input for m in n.measures if m.input is not None]
+    return frozenset(n.keys) | frozenset(n.selected) | frozenset(used)
 
 
 def suffixed(label: Hashable, suffix: Any) -> Hashable:

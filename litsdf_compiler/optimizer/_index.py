@@ -23,7 +23,7 @@ A node shared by several parents is observed if *any* parent observes it.
 
 Example (:func:`render_index_analysis`; ``+`` observed, ``-`` not; parameters abridged)::
 
-    + Aggregate keys=['k'] spec=['method', 'sum', []] ...
+    + Aggregate keys=['k'] measures=[...] functions=['sum'] ...
     -   Filter (x > 1)
     -     Join how='inner' on=['k'] ...
     -       Source DataFrame 4x2 [k, x]
@@ -139,26 +139,11 @@ def _all_columns(labels: Iterable[Hashable], rel: Relation) -> bool:
     return cols is not None and all(label in cols for label in labels)
 
 
-def _func_names(spec: Any) -> Iterable[Any]:
-    """Aggregation function names in an ``Aggregate`` ``funcs``/``dict``/``named`` spec."""
-    kind = spec[0]
-    if kind == "named":
-        return [f for _, _, f in spec[1]]
-    if kind == "dict":
-        out: list[Any] = []
-        for _, f in spec[1]:
-            out.extend(f if isinstance(f, tuple) else [f])
-        return out
-    f = spec[1]
-    return list(f) if isinstance(f, tuple) else [f]
-
-
 def _aggregate_observes(n: Aggregate) -> bool:
     if not _all_columns(n.keys, n.input):
         return True  # a key names an index level
-    if n.spec[0] == "method":
-        return n.spec[1] not in _GROUP_REDUCTIONS
-    return not all(isinstance(f, str) and f in _GROUP_REDUCTIONS for f in _func_names(n.spec))
+    names = (*n.functions, *(m.function for m in n.measures))
+    return not all(isinstance(f, str) and f in _GROUP_REDUCTIONS for f in names)
 
 
 def _kwargs(pairs: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
