@@ -80,7 +80,7 @@ def meta_of(n: Relation) -> Any:
 
 
 def _inner_meta(n: Relation) -> Any:
-    raw = [meta_of(c) for c in inputs(n)]
+    raw = [meta_of(c) for c in inputs(n)]  # type: ignore[arg-type]
     hit = _derived_meta(n, raw)
     if hit is not None:
         return hit

@@ -73,52 +73,13 @@ def aggregate(
     if sum(x is not None for x in (method, func, named)) != 1:
         raise TypeError("aggregate: give exactly one of method=, func= and named=")
     kind, selected = _selection(selection)
-    flags = {"key_list": key_list, "as_index": as_index, "sort": sort, "dropna": dropna}
-    base = {"selection": kind, "selected": selected, **flags}
-    if named is not None:
-        measures = []
-        for out, spec in named.items():
-            if kind == "series":
-                assert isinstance(spec, str)
-                measures.append(Measure(out, selected[0], spec))
-            else:
-                assert isinstance(spec, tuple)
-                measures.append(Measure(out, spec[0], spec[1]))
-        return Aggregate(input, keys, tuple(measures), "agg_named", shape="frame", **base)
-    if isinstance(func, Mapping):
-        multi = any(not isinstance(f, str) for f in func.values())
-        measures = [
-            Measure((col, f) if multi else col, col, f)
-            for col, fs in func.items()
-            for f in ((fs,) if isinstance(fs, str) else fs)
-        ]
-        shape = "multi" if multi else "frame"
-        return Aggregate(input, keys, tuple(measures), "agg_dict", shape=shape, **base)
-    # a call over every selected column: the measures expand it
-    if method is not None:
-        form, functions = "method", (method,)
-    elif isinstance(func, str):
-        form, functions, arguments = "agg", (func,), ()
-    else:
-        assert func is not None
-        form, functions, arguments = "agg_list", tuple(func), ()
-    columns = _value_columns(meta, keys, kind, selected, arguments)
-    if form == "agg_list":
-        shape = "frame" if kind == "series" else "multi"
-        measures = [
-            Measure(f if kind == "series" else (c, f), None if f == "size" else c, f)
-            for c in columns
-            for f in functions
-        ]
-    else:
-        f = functions[0]
-        series = as_index and (kind == "series" or f == "size")
-        shape = "series" if series else "frame"
-        if f == "size":
-            out = (selected[0] if kind == "series" else None) if series else "size"
-            measures = [Measure(out, None, f, arguments)]
-        else:
-            measures = [Measure(c, c, f, arguments) for c in columns]
+    measures, form, functions, shape = _decode(meta, keys, method, arguments, func, named)
+    if form != "method":
+        arguments = ()
+    if form == "agg_named" and kind == "series":  # ``gb[label].agg(out=f)``
+        measures = [m._replace(input=selected[0]) for m in measures]
+    if shape is None:  # a call over every column: ``gb.<f>()`` / ``gb.agg(f)`` / ``[f, ...]``
+        measures, shape = _expand(meta, keys, form, functions, arguments, kind, selected, as_index)
     return Aggregate(
         input,
         keys,
@@ -126,9 +87,72 @@ def aggregate(
         form,
         functions,
         arguments,
+        selection=kind,
+        selected=selected,
         shape=shape,
-        **base,
+        key_list=key_list,
+        as_index=as_index,
+        sort=sort,
+        dropna=dropna,
     )
+
+
+def _decode(
+    meta: pd.DataFrame,
+    keys: tuple[Hashable, ...],
+    method: str | None,
+    arguments: tuple[tuple[str, Any], ...],
+    func: Any,
+    named: Mapping[str, Any] | None,
+) -> tuple[list[Measure], str, tuple[str, ...], str | None]:
+    """``(measures, form, functions, shape)``; the measures and shape of a call over every
+    column are left to :func:`_expand` (``shape`` ``None``)."""
+    if named is not None:  # ``{out: (column, f)}``; ``{out: f}`` for a Series selection
+        measures = [
+            Measure(out, None, spec) if isinstance(spec, str) else Measure(out, *spec)
+            for out, spec in named.items()
+        ]
+        return measures, "agg_named", (), "frame"
+    if isinstance(func, Mapping):
+        multi = any(not isinstance(f, str) for f in func.values())
+        measures = [
+            Measure((col, f) if multi else col, col, f)
+            for col, fs in func.items()
+            for f in ((fs,) if isinstance(fs, str) else fs)
+        ]
+        return measures, "agg_dict", (), "multi" if multi else "frame"
+    if method is not None:
+        return [], "method", (method,), None
+    if isinstance(func, str):
+        return [], "agg", (func,), None
+    return [], "agg_list", tuple(func), None
+
+
+def _expand(
+    meta: pd.DataFrame,
+    keys: tuple[Hashable, ...],
+    form: str,
+    functions: tuple[str, ...],
+    arguments: tuple[tuple[str, Any], ...],
+    kind: str,
+    selected: tuple[Hashable, ...],
+    as_index: bool,
+) -> tuple[list[Measure], str]:
+    """The measures and shape of a call of ``functions`` over every selected column."""
+    columns = _value_columns(meta, keys, kind, selected, arguments)
+    if form == "agg_list":
+        measures = [
+            Measure(f if kind == "series" else (c, f), None if f == "size" else c, f)
+            for c in columns
+            for f in functions
+        ]
+        return measures, "frame" if kind == "series" else "multi"
+    f = functions[0]
+    series = as_index and (kind == "series" or f == "size")
+    if f == "size":
+        out: Hashable = (selected[0] if kind == "series" else None) if series else "size"
+        return [Measure(out, None, f, arguments)], "series" if series else "frame"
+    return [Measure(c, c, f, arguments) for c in columns], "series" if series else "frame"
 
 
 def _selection(selection: tuple[str, Any] | None) -> tuple[str, tuple[Hashable, ...]]:
@@ -175,8 +199,8 @@ def call_pandas(n: Aggregate, df: pd.DataFrame) -> Any:
         if n.shape != "multi":
             spec = {col: fs[0] for col, fs in spec.items()}
         return gb.agg(spec)
-    if n.form == "agg_named":
+    if n.form == "agg_named":  # (outputs are keyword names: strings)
         if n.selection == "series":
-            return gb.agg(**{m.output: m.function for m in n.measures})
-        return gb.agg(**{m.output: pd.NamedAgg(m.input, m.function) for m in n.measures})
+            return gb.agg(**{str(m.output): m.function for m in n.measures})
+        return gb.agg(**{str(m.output): pd.NamedAgg(m.input, m.function) for m in n.measures})
     raise ValueError(f"Aggregate.form {n.form!r} is not one of pandas' call forms")
