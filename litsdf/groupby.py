@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from litsdf_compiler.ir.aggregate import aggregate
 from litsdf_compiler.ir.base import freeze
-from litsdf_compiler.ir.relations import GROUP_REDUCTIONS, Aggregate
+from litsdf_compiler.ir.relations import GROUP_REDUCTIONS
 from litsdf_compiler.ir.trust import AGG_FUNCS
 from litsdf_compiler.meta import meta_of
 
@@ -95,19 +96,22 @@ class DataFrameGroupBy:
             **kwargs,
         )
 
-    def _node(self, spec: tuple[Any, ...]) -> Any:
+    def _node(self, **call: Any) -> Any:
+        """The Aggregate node of this groupby with ``call`` (``method=`` and ``arguments=``,
+        ``func=`` or ``named=``; see :func:`litsdf_compiler.ir.aggregate.aggregate`)."""
         from .frame import DataFrame
         from .series import Series
 
-        plan = Aggregate(
+        plan = aggregate(
             self._df._plan,
+            self._df._meta,
             self._keys,
-            spec,
-            self._selection,
-            self._key_list,
-            self._as_index,
-            self._sort,
-            self._dropna,
+            **call,
+            selection=self._selection,
+            key_list=self._key_list,
+            as_index=self._as_index,
+            sort=self._sort,
+            dropna=self._dropna,
         )
         m = meta_of(plan)
         if isinstance(m, pd.Series):
@@ -120,13 +124,13 @@ class DataFrameGroupBy:
             return self._fallback("agg", func, *args, **kwargs)
         try:
             if func is None and kwargs:
-                named = []
+                named: dict[str, Any] = {}
                 series = self._selection is not None and self._selection[0] == "series"
                 for out, spec in kwargs.items():
                     if series:  # SeriesGroupBy.agg(out=func)
                         if not isinstance(spec, str):
                             raise _NotTraceable("named aggregation of a Series")
-                        named.append((out, None, spec))
+                        named[out] = spec
                         continue
                     if isinstance(spec, pd.NamedAgg):
                         col, how = spec.column, spec.aggfunc
@@ -134,15 +138,14 @@ class DataFrameGroupBy:
                         col, how = spec
                     else:
                         raise _NotTraceable("not a (column, func) pair")
-                    named.append((out, col, _fname(how)))
-                return self._node(("named", tuple(named)))
+                    named[out] = (col, _fname(how))
+                return self._node(named=named)
             if kwargs:
                 return self._fallback("agg", func, **kwargs)
             if isinstance(func, dict):
-                pairs = tuple((c, freeze(_fnames(f))) for c, f in func.items())
-                return self._node(("dict", pairs))
+                return self._node(func={c: _fnames(f) for c, f in func.items()})
             if isinstance(func, (str, list)):
-                return self._node(("funcs", freeze(_fnames(func))))
+                return self._node(func=_fnames(func))
         except (TypeError, ValueError) as err:
             if isinstance(err, _NotTraceable):
                 return self._fallback("agg", func, **kwargs)
@@ -153,7 +156,7 @@ class DataFrameGroupBy:
 
     def size(self) -> Any:
         """Number of rows per group."""
-        return self._node(("method", "size", ()))
+        return self._node(method="size")
 
 
 class _NotTraceable(TypeError):
@@ -181,7 +184,7 @@ def _method(name: str) -> Any:
             frozen = tuple((k, freeze(v)) for k, v in kwargs.items())
         except TypeError:
             return self._fallback(name, **kwargs)
-        return self._node(("method", name, frozen))
+        return self._node(method=name, arguments=frozen)
 
     method.__name__ = name
     method.__doc__ = f"``GroupBy.{name}`` per group (a plan node)."

@@ -9,9 +9,9 @@ from typing import Any
 
 from . import selector
 from .backends import Backend, get_backend, registry
-from .backends.base import BackendDeclined, executed_nodes
+from .backends.base import BackendDeclined
 from .files import verify
-from .ir.base import Node, replace_children
+from .ir.base import Node, replace_children, walk
 from .ir.frames import as_frame
 from .ir.relations import DataRef, ReadCsv, ReadParquet, Relation, Source
 
@@ -81,7 +81,7 @@ def verify_files(plan: Node) -> None:
     """Raise :class:`~litsdf_compiler.files.FileChangedError` if a file read by ``plan`` is
     not the version its reader recorded (reads already materialized are not checked: their
     result is the data the reader saw)."""
-    for n in executed_nodes(plan):
+    for n in walk(plan):
         if isinstance(n, ReadCsv):
             verify(n.path, n.version, "read_csv")
         elif isinstance(n, ReadParquet):

@@ -8,17 +8,15 @@ Dtypes that depend on the values (``map`` with a dict, object inference) are app
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
-import re
 import warnings
 import weakref
 from typing import Any
 
 import pandas as pd
 
-from .ir.base import _PLAIN, Node, _key, thaw
+from .ir.base import _PLAIN, Node, _key, inputs, thaw
 from .ir.expressions import Expr
 from .ir.frames import as_frame
 from .ir.relations import Filter, Head, ReadCsv, ReadParquet, Relation, Slice, Source, Tail
@@ -32,7 +30,6 @@ __all__ = [
     "adopt_meta",
     "derive_meta",
     "same_meta",
-    "input_fields",
 ]
 
 _META: dict[int, tuple[weakref.ref[Node], Any]] = {}
@@ -82,58 +79,14 @@ def meta_of(n: Relation) -> Any:
     return hit
 
 
-_NO_RELATION = frozenset({"str", "int", "bool", "float", "None", "tuple", "Expr", "Hashable"})
-"""Names in a field's declared type that admit no relation (a ``Hashable`` field holds
-labels): such a field is never searched for relation inputs."""
-
-
-def input_fields(cls: type[Node]) -> tuple[str, ...]:
-    """The fields of node class ``cls`` that may hold relation inputs (a relation or a tuple
-    of them), in field order: every field whose declared type names anything but
-    ``str``, ``int``, ``bool``, ``float``, ``None``, ``tuple``, ``Expr`` or ``Hashable``."""
-    hit = _INPUT_FIELDS.get(cls)
-    if hit is None:
-        hit = _INPUT_FIELDS[cls] = _find_input_fields(cls)
-    return hit
-
-
-_INPUT_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _find_input_fields(cls: type[Node]) -> tuple[str, ...]:
-    try:
-        declared = {f.name: f.type for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    except TypeError:  # not a dataclass: search every field
-        return tuple(cls.__match_args__)
-    out = []
-    for f in cls.__match_args__:
-        t = declared.get(f)
-        if not isinstance(t, str) or not set(re.findall(r"[A-Za-z_]\w*", t)) <= _NO_RELATION:
-            out.append(f)
-    return tuple(out)
-
-
-def _inputs(n: Node) -> list[Relation]:
-    """``n``'s relation inputs: fields holding a relation or a tuple of them (expressions
-    hold no relation, so they are not searched)."""
-    out: list[Relation] = []
-    for f in input_fields(type(n)):
-        v = getattr(n, f)
-        if isinstance(v, Relation):
-            out.append(v)
-        elif type(v) is tuple and v and isinstance(v[0], Relation):
-            out.extend(v)
-    return out
-
-
 def _inner_meta(n: Relation) -> Any:
-    raw = [meta_of(c) for c in _inputs(n)]
+    raw = [meta_of(c) for c in inputs(n)]  # type: ignore[arg-type]
     hit = _derived_meta(n, raw)
     if hit is not None:
         return hit
-    inputs = [as_frame(r) for r in raw]
+    frames = [as_frame(r) for r in raw]
     try:
-        return _meta_from_inputs(n, inputs)
+        return _meta_from_inputs(n, frames)
     except (KeyError, IndexError, AttributeError, NameError):
         raise  # about labels and structure: the same on the real data; no execution
     except Exception:
@@ -192,7 +145,7 @@ def _replaced(n: Node) -> Node | None:
 
 def _known_input_metas(n: Node) -> list[Any] | None:
     out = []
-    for c in _inputs(n):
+    for c in inputs(n):
         kid = _META.get(id(c))
         if kid is None or kid[0]() is not c:
             return None
@@ -299,14 +252,8 @@ def _meta_from_inputs(n: Relation, inputs: list[Any]) -> Any:
     """
     if isinstance(n, _ROW_SUBSETS):
         return inputs[0]
-    params = tuple(
-        _param_key(getattr(n, f))
-        for f in n.__match_args__
-        if not isinstance(getattr(n, f), Relation)
-        and not (
-            isinstance(getattr(n, f), tuple) and any(isinstance(x, Relation) for x in getattr(n, f))
-        )
-    )
+    ins = n._inputs
+    params = tuple(_param_key(getattr(n, f)) for f in n.__match_args__ if f not in ins)
     key = (type(n), params, tuple(_frame_signature(i) for i in inputs))
     hit = _BY_SHAPE.get(key)
     if hit is None:

@@ -180,35 +180,43 @@ def test_method_names_outside_the_allow_lists_are_refused(
 
 
 @pytest.mark.parametrize(
-    ("build", "edit"),
+    ("build", "field", "index", "bad"),
     [
-        (lambda g: g.sum(), lambda spec: spec["$tuple"].__setitem__(1, "pipe")),
-        (lambda g: g.agg(m=("a", "sum")), lambda spec: _set_named(spec, "eval")),
-        (lambda g: g.agg({"a": ["sum", "max"]}), lambda spec: _set_dict(spec, "to_csv")),
-        (lambda g: g.agg(["sum", "mean"]), lambda spec: _set_funcs(spec, "apply")),
-        (lambda g: g.agg("sum"), lambda spec: spec["$tuple"].__setitem__(1, "transform")),
+        (lambda g: g.sum(), "functions", 0, "pipe"),
+        (lambda g: g.sum(), "measures", 1, "pipe"),
+        (lambda g: g.agg(m=("a", "sum")), "measures", 0, "eval"),
+        (lambda g: g.agg({"a": ["sum", "max"]}), "measures", 1, "to_csv"),
+        (lambda g: g.agg(["sum", "mean"]), "functions", 0, "apply"),
+        (lambda g: g.agg(["sum", "mean"]), "measures", 3, "apply"),
+        (lambda g: g.agg("sum"), "functions", 0, "transform"),
     ],
 )
-def test_aggregate_spec_functions_outside_the_allow_list_are_refused(
-    build: Callable[[Any], Any], edit: Callable[[Any], None]
+def test_aggregate_functions_outside_the_allow_list_are_refused(
+    build: Callable[[Any], Any], field: str, index: int, bad: str
 ) -> None:
+    """Every function name of an Aggregate (its call's and each measure's) is checked."""
     doc = _doc(build(frame(litsdf)[["k", "a", "n"]].groupby("k")))
     i, fields = _find(doc, "Aggregate")
-    edit(fields["spec"])
-    with pytest.raises(UntrustedPlanError, match=rf"node {i} \(Aggregate\), field 'spec'"):
+    item = fields[field]["$tuple"][index]
+    if field == "measures":
+        item["$measure"][2] = bad
+    else:
+        fields[field]["$tuple"][index] = bad
+    with pytest.raises(
+        UntrustedPlanError, match=rf"node {i} \(Aggregate\), field '{field}'.*{bad!r}"
+    ):
         from_json(json.dumps(doc))
 
 
-def _set_named(spec: Any, func: str) -> None:
-    spec["$tuple"][1]["$tuple"][0]["$tuple"][2] = func
-
-
-def _set_dict(spec: Any, func: str) -> None:
-    spec["$tuple"][1]["$tuple"][0]["$tuple"][1]["$list"][1] = func
-
-
-def _set_funcs(spec: Any, func: str) -> None:
-    spec["$tuple"][1]["$list"][0] = func
+def test_aggregate_measures_must_be_measures() -> None:
+    doc = _doc(frame(litsdf)[["k", "a"]].groupby("k").sum())
+    i, fields = _find(doc, "Aggregate")
+    fields["measures"] = {"$tuple": [{"$tuple": ["a", "a", "sum", {"$tuple": []}]}]}
+    with pytest.raises(UntrustedPlanError, match=rf"node {i} .*'measures'.*is not a measure"):
+        from_json(json.dumps(doc))
+    fields["measures"] = {"$tuple": [{"$measure": ["a", "a"]}]}
+    with pytest.raises(PlanFormatError, match="a measure must be a list of 4 values"):
+        from_json(json.dumps(doc))
 
 
 @pytest.mark.parametrize(
@@ -233,11 +241,17 @@ def test_forbidden_keyword_names_and_non_data_values_are_refused(
         from_json(json.dumps(doc))
 
 
-def test_groupby_engine_keyword_is_refused() -> None:
+@pytest.mark.parametrize("field", ["arguments", "measures"])
+def test_groupby_engine_keyword_is_refused(field: str) -> None:
     doc = _doc(frame(litsdf)[["k", "a"]].groupby("k").sum())
     i, fields = _find(doc, "Aggregate")
-    fields["spec"]["$tuple"][2] = _pairs(engine="numba")
-    with pytest.raises(UntrustedPlanError, match=rf"node {i} \(Aggregate\).*'engine'"):
+    if field == "arguments":
+        fields["arguments"] = _pairs(engine="numba")
+    else:
+        fields["measures"]["$tuple"][0]["$measure"][3] = _pairs(engine="numba")
+    with pytest.raises(
+        UntrustedPlanError, match=rf"node {i} \(Aggregate\), field '{field}'.*'engine'"
+    ):
         from_json(json.dumps(doc))
 
 
@@ -419,7 +433,7 @@ def test_kernels_refuse_names_outside_the_allow_lists_for_in_process_plans(
             rel.ScalarResult(s._rel, Reduce("sum", Ufunc("savetxt", (s._expr,)))), "pandas"
         )
     with pytest.raises(UntrustedPlanError, match="'to_csv'"):
-        engine.execute(rel.Aggregate(source, ("a",), ("funcs", "to_csv")), "pandas")
+        engine.execute(rel.Aggregate(source, ("a",), (), "agg", ("to_csv",)), "pandas")
     assert not marker.exists()
 
 

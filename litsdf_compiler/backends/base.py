@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from ..ir.base import Node, children
-from ..ir.relations import Source
+from ..ir.base import Node, walk
 
-__all__ = ["Backend", "BackendDeclined", "Verdict", "executed_nodes"]
+__all__ = ["Backend", "BackendDeclined", "Verdict"]
 
 
 class BackendDeclined(NotImplementedError):
     """The backend asked for cannot run this plan exactly as pandas would (the message says
     why): the one way a backend declines."""
-
-
-def executed_nodes(plan: Node) -> Iterator[Node]:
-    """Every distinct node of ``plan`` that runs: a ``Source``'s lineage (the history of a
-    fallback's input, kept for ``explain``) is not descended into."""
-    seen: set[int] = set()
-    stack = [plan]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        yield n
-        if not isinstance(n, Source):
-            stack.extend(children(n))
 
 
 class Verdict(NamedTuple):
@@ -59,9 +42,8 @@ class Backend(ABC):
         return Verdict(True)
 
     def supports(self, plan: Node) -> Verdict:
-        """Whether every node of ``plan`` can be executed exactly as pandas would (a Source's
-        lineage, which never runs, is not asked about)."""
-        for n in executed_nodes(plan):
+        """Whether every node of ``plan`` can be executed exactly as pandas would."""
+        for n in walk(plan):
             kind = type(n).__name__
             if getattr(self, f"visit_{kind}", None) is None:
                 return Verdict(False, f"{self.name} has no lowering for {kind}")

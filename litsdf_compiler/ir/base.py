@@ -7,6 +7,8 @@ fields; the hash is computed once and cached, so plans can be dictionary keys ch
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 import weakref
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -20,8 +22,10 @@ __all__ = [
     "node",
     "NODE_TYPES",
     "children",
+    "inputs",
     "walk",
     "replace_children",
+    "replace_inputs",
     "FrozenList",
     "FrozenDict",
     "freeze",
@@ -36,20 +40,49 @@ _T = TypeVar("_T")
 
 @dataclass_transform(frozen_default=True, eq_default=False)
 def node(cls: type[_T]) -> type[_T]:
-    """Class decorator: make ``cls`` a frozen, slotted, structurally hashed plan node."""
+    """Class decorator: make ``cls`` a frozen, slotted, structurally hashed plan node.
+
+    It also declares the node's children once, from the field annotations (see
+    :attr:`Node._children`): a field annotated as a node class, a ``tuple[<node>, ...]`` or a
+    ``tuple[tuple[<label>, <node>], ...]`` holds children; the fields named in the class's
+    ``_non_child`` are data although their annotation names nodes. Any other annotation that
+    mentions a node class is refused (say which it is).
+    """
     out = dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
+    _declare_children(out)  # type: ignore[arg-type]
     NODE_TYPES[out.__name__] = out  # type: ignore[assignment]
     return out
 
 
+_ONE, _SEQ, _PAIRS = 0, 1, 2
+"""How a child field holds its children: one node, a tuple of nodes, ``(label, node)`` pairs."""
+
+
 class Node:
-    """Base of relational and expression nodes (holds data only, never executes)."""
+    """Base of relational and expression nodes (holds data only, never executes).
+
+    Every concrete class (made by :func:`node`) declares which fields hold its children:
+    :func:`children`, :func:`walk`, :func:`replace_children` and :func:`inputs` read those
+    fields only, never the others (a ``Source``'s ``lineage``, for one, is explain-only data).
+    """
 
     __slots__ = ("__weakref__", "_hash")
     __match_args__: ClassVar[tuple[str, ...]] = ()
     _interned: ClassVar[bool] = False
     """Whether construction returns the one live node equal to the new one (see
     :class:`Interned`)."""
+    _relational: ClassVar[bool] = False
+    """Whether nodes of this class are relations (their fields are a node's *inputs*)."""
+    _non_child: ClassVar[tuple[str, ...]] = ()
+    """Fields whose annotation names nodes but which hold data, not children (explicit)."""
+    _children: ClassVar[tuple[str, ...]] = ()
+    """The fields that hold child nodes (relations and expressions), in field order."""
+    _inputs: ClassVar[tuple[str, ...]] = ()
+    """The child fields that hold relations (the relation inputs), in field order."""
+    _child_fields: ClassVar[tuple[tuple[str, int], ...]] = ()
+    """``(field, how)`` per child field (``_ONE``, ``_SEQ`` or ``_PAIRS``)."""
+    _input_fields: ClassVar[tuple[tuple[str, int], ...]] = ()
+    """``(field, how)`` per relation-input field."""
 
     def __hash__(self) -> int:
         h = getattr(self, "_hash", None)  # (cheaper than catching the unset slot's error)
@@ -186,23 +219,99 @@ def _values_equal(x: Any, y: Any, seen: set[tuple[int, int]]) -> bool:
     return bool(_key(x) == _key(y))
 
 
-def _child_nodes(value: tuple[Any, ...], out: list[Node]) -> None:
-    for v in value:
-        if isinstance(v, Node):
-            out.append(v)
-        elif isinstance(v, tuple):
-            _child_nodes(v, out)
+def _declare_children(cls: type[Node]) -> None:
+    """Set ``cls``'s child declarations from its field annotations (see :func:`node`)."""
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception as err:  # (an annotation naming something undefined)
+        raise TypeError(f"cannot resolve the field annotations of {cls.__name__}: {err}") from err
+    fields = cls.__match_args__
+    unknown = set(cls._non_child) - set(fields)
+    if unknown:
+        raise TypeError(f"{cls.__name__}._non_child names no field: {sorted(unknown)}")
+    kids: list[tuple[str, int]] = []
+    ins: list[tuple[str, int]] = []
+    for f in fields:
+        if f in cls._non_child:
+            continue
+        kind = _child_kind(hints[f])
+        if kind is None:
+            if _mentions_node(hints[f]):
+                raise TypeError(
+                    f"{cls.__name__}.{f}: the annotation {hints[f]!r} mentions a node class but "
+                    "is not a node, a tuple of nodes or (label, node) pairs; declare it as "
+                    "one of those or list it in _non_child"
+                )
+            continue
+        how, elem = kind
+        kids.append((f, how))
+        if elem._relational:
+            ins.append((f, how))
+    cls._child_fields = tuple(kids)
+    cls._input_fields = tuple(ins)
+    cls._children = tuple(f for f, _ in kids)
+    cls._inputs = tuple(f for f, _ in ins)
+
+
+def _node_class(tp: Any) -> type[Node] | None:
+    return tp if isinstance(tp, type) and issubclass(tp, Node) else None
+
+
+def _child_kind(tp: Any) -> tuple[int, type[Node]] | None:
+    """``(how, element class)`` when annotation ``tp`` declares children, else ``None``."""
+    elem = _node_class(tp)
+    if elem is not None:
+        return _ONE, elem
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):  # ``X | None``: an optional child
+        inner = [a for a in args if a is not type(None)]
+        elem = _node_class(inner[0]) if len(inner) == 1 else None
+        return (_ONE, elem) if elem is not None else None
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = args[0]
+        elem = _node_class(item)
+        if elem is not None:
+            return _SEQ, elem
+        sub = typing.get_args(item)
+        if typing.get_origin(item) is tuple and len(sub) == 2 and not _mentions_node(sub[0]):
+            elem = _node_class(sub[1])
+            if elem is not None:
+                return _PAIRS, elem
+    return None
+
+
+def _mentions_node(tp: Any) -> bool:
+    return _node_class(tp) is not None or any(_mentions_node(a) for a in typing.get_args(tp))
 
 
 def children(n: Node) -> list[Node]:
-    """Direct child nodes of ``n`` (relations and expressions), in field order."""
+    """Direct child nodes of ``n`` (relations and expressions), in field order: what its
+    declared child fields hold (:attr:`Node._children`)."""
     out: list[Node] = []
-    for f in n.__match_args__:
+    for f, how in n._child_fields:
         v = getattr(n, f)
-        if isinstance(v, Node):
-            out.append(v)
-        elif isinstance(v, tuple):
-            _child_nodes(v, out)
+        if how == _ONE:
+            if v is not None:
+                out.append(v)
+        elif how == _SEQ:
+            out.extend(v)
+        else:
+            out.extend([e for _, e in v])
+    return out
+
+
+def inputs(n: Node) -> list[Node]:
+    """The relation inputs of ``n`` (its children that are relations), in field order."""
+    out: list[Node] = []
+    for f, how in n._input_fields:
+        v = getattr(n, f)
+        if how == _ONE:
+            if v is not None:
+                out.append(v)
+        elif how == _SEQ:
+            out.extend(v)
+        else:
+            out.extend([e for _, e in v])
     return out
 
 
@@ -220,27 +329,6 @@ def walk(root: Node) -> Iterator[Node]:
         if kids:
             kids.reverse()
             stack.extend(kids)
-
-
-def _map_tuple(value: tuple[Any, ...], fn: Callable[[Node], Node]) -> tuple[Any, ...]:
-    """``value`` with ``fn`` applied to the nodes in it; the very same object when ``fn``
-    returned every node unchanged (so callers compare by identity, not deeply)."""
-    items: list[Any] | None = None
-    for i, v in enumerate(value):
-        new: Any
-        if isinstance(v, Node):
-            new = fn(v)
-        elif isinstance(v, tuple) and v:
-            new = _map_tuple(v, fn)
-        else:
-            continue
-        if new is not v:
-            if items is None:
-                items = list(value)
-            items[i] = new
-    if items is None:
-        return value
-    return tuple(items) if type(value) is tuple else type(value)(items)
 
 
 def _rebuild(n: _NodeT, changes: dict[str, Any]) -> _NodeT:
@@ -280,16 +368,28 @@ def _set_attribute(obj: Any, value: Any, name: str) -> None:
 
 def replace_children(n: _NodeT, fn: Callable[[Node], Node]) -> _NodeT:
     """Return ``n`` with every child replaced by ``fn(child)``; ``n`` itself if none changed."""
+    return _replace(n, n._child_fields, fn)
+
+
+def replace_inputs(n: _NodeT, fn: Callable[[Node], Node]) -> _NodeT:
+    """Return ``n`` with every relation input replaced by ``fn(input)`` (expressions are left
+    alone); ``n`` itself if none changed."""
+    return _replace(n, n._input_fields, fn)
+
+
+def _replace(n: _NodeT, fields: tuple[tuple[str, int], ...], fn: Callable[[Node], Node]) -> _NodeT:
     changes: dict[str, Any] | None = None
-    for f in n.__match_args__:
+    for f, how in fields:
         old = getattr(n, f)
         new: Any
-        if isinstance(old, Node):
+        if how == _ONE:
+            if old is None:
+                continue
             new = fn(old)
-        elif isinstance(old, tuple) and old:
-            new = _map_tuple(old, fn)
+        elif how == _SEQ:
+            new = _map_seq(old, fn)
         else:
-            continue
+            new = _map_pairs(old, fn)
         if new is not old:
             if changes is None:
                 changes = {}
@@ -297,6 +397,31 @@ def replace_children(n: _NodeT, fn: Callable[[Node], Node]) -> _NodeT:
     if changes is None:
         return n
     return _rebuild(n, changes)
+
+
+def _map_seq(value: tuple[Node, ...], fn: Callable[[Node], Node]) -> tuple[Node, ...]:
+    """``value`` with ``fn`` applied to each node; the very same tuple when nothing changed."""
+    new = [fn(v) for v in value]
+    if all(a is b for a, b in zip(new, value, strict=True)):
+        return value
+    return tuple(new) if type(value) is tuple else type(value)(new)
+
+
+def _map_pairs(
+    value: tuple[tuple[Any, Node], ...], fn: Callable[[Node], Node]
+) -> tuple[tuple[Any, Node], ...]:
+    """``(label, node)`` pairs with ``fn`` applied to the nodes; the same tuple if unchanged."""
+    items: list[Any] | None = None
+    for i, pair in enumerate(value):
+        e = pair[1]
+        new = fn(e)
+        if new is not e:
+            if items is None:
+                items = list(value)
+            items[i] = (pair[0], new)
+    if items is None:
+        return value
+    return tuple(items) if type(value) is tuple else type(value)(items)
 
 
 _NodeT = TypeVar("_NodeT", bound=Node)

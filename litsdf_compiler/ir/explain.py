@@ -6,9 +6,9 @@ from typing import Any
 
 from pandas.api.extensions import no_default
 
-from .base import FrozenDict, FrozenList, Node
+from .base import FrozenDict, FrozenList, Node, inputs
 from .expressions import Alias, BinaryOp, Col, Expr, Lit, UnaryOp
-from .relations import DataRef, Relation, Source
+from .relations import DataRef, Measure, Relation, Source
 
 __all__ = ["render_expr", "render_plan", "plan_dict", "fallback_sources"]
 
@@ -34,6 +34,10 @@ _UNARY = {"neg": "-", "pos": "+", "invert": "~"}
 
 
 def _value(v: Any) -> str:
+    if isinstance(v, Measure):  # ``'out': sum('col', min_count=1)``
+        args = "".join(f", {k}={_value(x)}" for k, x in v.arguments)
+        inner = "" if v.input is None else repr(v.input)
+        return f"{v.output!r}: {v.function}({inner}{args})"
     if isinstance(v, Node):
         return render_expr(v) if isinstance(v, Expr) else type(v).__name__
     if isinstance(v, FrozenDict):
@@ -78,11 +82,9 @@ def _params(n: Relation) -> str:
         return f"{n.origin} {shape[0]}x{shape[1]} [{shown}]"
     parts = []
     for f in n.__match_args__:
-        v = getattr(n, f)
-        if isinstance(v, Relation) or (
-            isinstance(v, tuple) and v and all(isinstance(x, Relation) for x in v)
-        ):
+        if f in n._inputs:
             continue
+        v = getattr(n, f)
         if f == "expressions":
             parts.append(", ".join(f"{k}={render_expr(x)}" for k, x in v))
         elif f == "condition" or isinstance(v, Expr):
@@ -109,17 +111,9 @@ def render_plan(plan: Node, indent: int = 0) -> str:
             return
         assert isinstance(n, Relation)
         lines.append(f"{pad}{prefix}{type(n).__name__} {_params(n)}".rstrip())
-        if isinstance(n, Source):
-            for parent in n.lineage:
-                visit(parent, depth + 1, "<- ")
-        for f in n.__match_args__:
-            v = getattr(n, f)
-            if isinstance(v, Relation):
-                visit(v, depth + 1)
-            elif isinstance(v, tuple) and f != "lineage":
-                for x in v:
-                    if isinstance(x, Relation):
-                        visit(x, depth + 1)
+        below = "<- " if isinstance(n, Source) else ""
+        for parent in explained_inputs(n):
+            visit(parent, depth + 1, below)
 
     visit(plan, indent)
     return "\n".join(lines)
@@ -130,14 +124,16 @@ def plan_dict(n: Node) -> dict[str, Any]:
     if isinstance(n, Expr):
         return {"expr": render_expr(n)}
     assert isinstance(n, Relation)
-    out: dict[str, Any] = {"op": type(n).__name__, "params": _params(n), "inputs": []}
-    for f in n.__match_args__:
-        v = getattr(n, f)
-        if isinstance(v, Relation):
-            out["inputs"].append(plan_dict(v))
-        elif isinstance(v, tuple) and f != "lineage":
-            out["inputs"].extend(plan_dict(x) for x in v if isinstance(x, Relation))
-    return out
+    inputs_ = [plan_dict(x) for x in inputs(n)]  # (a Source's lineage: in the text only)
+    return {"op": type(n).__name__, "params": _params(n), "inputs": inputs_}
+
+
+def explained_inputs(n: Relation) -> list[Relation]:
+    """The relations shown below ``n`` in an explain tree: its inputs, or for a ``Source``
+    the plans its data was computed from by a fallback (``lineage``: history, not input)."""
+    if isinstance(n, Source):
+        return list(n.lineage)
+    return inputs(n)  # type: ignore[return-value]
 
 
 def fallback_sources(plan: Node) -> list[Source]:

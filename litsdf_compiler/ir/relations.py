@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, NamedTuple
 
 from pandas.api.extensions import no_default
 
@@ -34,6 +34,10 @@ __all__ = [
     "SortIndex",
     "TopK",
     "Aggregate",
+    "Measure",
+    "AGG_FORMS",
+    "AGG_SELECTIONS",
+    "AGG_SHAPES",
     "FrameReduce",
     "ScalarResult",
     "Join",
@@ -95,13 +99,25 @@ GROUP_REDUCTIONS = (
     "all",
     "sem",
 )
-"""GroupBy methods traced as ``Aggregate(spec=("method", name, kwargs))``."""
+"""GroupBy methods traced as ``Aggregate(form="method")``: ``gb.<name>(**kwargs)``."""
+
+AGG_FORMS = ("method", "agg", "agg_list", "agg_dict", "agg_named")
+"""How ``Aggregate`` called pandas: ``gb.<f>(**arguments)``, ``gb.agg(f)``,
+``gb.agg([f, ...])``, ``gb.agg({column: f or [f, ...]})``, ``gb.agg(out=(column, f))``."""
+
+AGG_SELECTIONS = ("all", "frame", "series")
+"""``Aggregate.selection``: ``gb``, ``gb[[labels]]`` or ``gb[label]``."""
+
+AGG_SHAPES = ("series", "frame", "multi")
+"""``Aggregate.shape``: a Series (named ``measures[0].output``), a frame with one column per
+measure (flat labels), or a frame whose columns are a ``(column, function)`` MultiIndex."""
 
 
 class Relation(Node):
     """Base of relational nodes (each produces a pandas-shaped table)."""
 
     __slots__ = ()
+    _relational = True
 
 
 class DataRef:
@@ -129,7 +145,14 @@ class DataRef:
 
 @node
 class Source(Relation):
-    """An in-memory pandas DataFrame. ``origin`` says where it came from (e.g. a fallback)."""
+    """An in-memory pandas DataFrame. ``origin`` says where it came from (e.g. a fallback).
+
+    ``lineage`` is data, not input: the plans a fallback computed this frame from, kept for
+    ``explain`` only. A Source has no children (walks, rewrites and backends never see the
+    lineage); JSON round-trips it and checks its nodes like any others.
+    """
+
+    _non_child = ("lineage",)
 
     data: DataRef
     origin: str = "DataFrame"
@@ -284,23 +307,43 @@ class SeriesMethod(Relation):
     kwargs: tuple[tuple[str, Any], ...] = ()
 
 
+class Measure(NamedTuple):
+    """One aggregated value per group: ``function`` of column ``input`` with ``arguments``.
+
+    ``output`` is the label pandas gives it (a column label, ``(column, function)`` under a
+    MultiIndex, or the name of a Series result); ``input`` is ``None`` for ``size``.
+    """
+
+    output: Hashable
+    input: Hashable | None
+    function: str
+    arguments: tuple[tuple[str, Any], ...] = ()
+
+
 @node
 class Aggregate(Relation):
-    """``input.groupby(keys, as_index, sort, dropna)[selection].<spec>``.
+    """``input.groupby(keys, as_index, sort, dropna)[selection]`` aggregated into
+    ``measures``, one per result column (or the one value of a Series result), in pandas'
+    order.
 
-    ``spec`` is one of ``("method", name, kwargs)`` — ``gb.sum()``, ``gb.size()``, ...;
-    ``("named", ((out, column, func), ...))`` — ``gb.agg(out=(column, func))``;
-    ``("dict", ((column, func_or_funcs), ...))`` — ``gb.agg({column: func})``;
-    ``("funcs", (func, ...))`` — ``gb.agg([func, ...])`` or ``gb.agg(func)``.
-    ``selection`` is ``None`` (all columns), ``("frame", labels)`` for ``gb[[...]]`` or
-    ``("series", label)`` for ``gb[label]``. ``key_list`` tells ``groupby(["a"])`` from
-    ``groupby("a")`` (pandas shapes their results differently).
+    Built by :func:`litsdf_compiler.ir.aggregate.aggregate`, which decodes pandas' call forms
+    once. The fields a backend reads: ``keys``, ``measures``, the flags and ``shape`` (see
+    ``AGG_SHAPES``). What remains of the call, for pandas' exact result: ``form`` (one of
+    ``AGG_FORMS``), the ``functions`` and ``arguments`` of a call over every selected column
+    (``method`` / ``agg`` / ``agg_list``: ``measures`` is their expansion, empty when no
+    column is left), ``selection`` (one of ``AGG_SELECTIONS``) with the ``selected`` labels,
+    and ``key_list`` (``groupby(["a"])`` and ``groupby("a")`` shape results differently).
     """
 
     input: Relation
     keys: tuple[Hashable, ...]
-    spec: tuple[Any, ...]
-    selection: Any = None
+    measures: tuple[Measure, ...]
+    form: str = "method"
+    functions: tuple[str, ...] = ()
+    arguments: tuple[tuple[str, Any], ...] = ()
+    selection: str = "all"
+    selected: tuple[Hashable, ...] = ()
+    shape: str = "frame"
     key_list: bool = True
     as_index: bool = True
     sort: bool = True

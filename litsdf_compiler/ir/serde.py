@@ -20,7 +20,7 @@ import pandas as pd
 from pandas.api.extensions import no_default
 
 from .base import NODE_TYPES, FrozenDict, FrozenList, Node
-from .relations import DataRef
+from .relations import DataRef, Measure
 from .schema import dtype_from_json, dtype_to_json
 from .trust import PlanFormatError, Trust, UntrustedPlanError, check_dtype_text, check_node
 from .udf import PyFunc
@@ -36,7 +36,13 @@ __all__ = [
 ]
 
 FORMAT = "litsdf-plan"
-VERSION = 1
+VERSION = 2
+"""2: ``Aggregate`` holds explicit keys and measures (version 1 held pandas' call forms)."""
+
+_OLD_VERSIONS = {
+    1: "version 1 plans store groupby aggregations in a form this litsdf no longer reads; "
+    "trace the program again and save its plan with this version"
+}
 
 
 def _is_dtype(value: Any) -> bool:
@@ -68,6 +74,8 @@ class _Writer:
             return {"$list": [self.value(x) for x in v]}
         if isinstance(v, FrozenDict):
             return {"$dict": [[self.value(k), self.value(x)] for k, x in v]}
+        if isinstance(v, Measure):
+            return {"$measure": [self.value(x) for x in v]}
         if isinstance(v, tuple):
             return {"$tuple": [self.value(x) for x in v]}
         if v is no_default:
@@ -183,6 +191,14 @@ class _Reader:
             return FrozenDict((self.value(k), self.value(x)) for k, x in v["$dict"])
         if "$tuple" in v:
             return tuple(self.value(x) for x in v["$tuple"])
+        if "$measure" in v:
+            items = v["$measure"]
+            if not isinstance(items, list) or len(items) != len(Measure._fields):
+                raise PlanFormatError(
+                    f"a measure must be a list of {len(Measure._fields)} values "
+                    f"({', '.join(Measure._fields)}), got {items!r}"
+                )
+            return Measure(*(self.value(x) for x in items))
         if "$no_default" in v:
             return no_default
         if "$na" in v:
@@ -272,6 +288,21 @@ def read_document(
     return doc
 
 
+def _older_version(text: str, err: PlanFormatError) -> None:
+    """Raise a clearer :class:`PlanFormatError` than ``err`` when ``text`` is a plan of an
+    older format version (what changed, what to do)."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError:
+        return
+    version = doc.get("version") if isinstance(doc, dict) else None
+    if isinstance(doc, dict) and doc.get("format") == FORMAT and version in _OLD_VERSIONS:
+        raise PlanFormatError(
+            f"litsdf plan format version {version} is not supported (expected {VERSION}): "
+            f"{_OLD_VERSIONS[version]}"
+        ) from err
+
+
 def from_json(
     text: str,
     allow_pickle: bool = False,
@@ -311,7 +342,11 @@ def from_json(
         that is not allowed; the message names the node index, its kind and the field.
     """
     trust = Trust.of(allow_io, allow_paths)
-    doc = read_document(text, FORMAT, VERSION, "litsdf plan")
+    try:
+        doc = read_document(text, FORMAT, VERSION, "litsdf plan")
+    except PlanFormatError as err:
+        _older_version(text, err)
+        raise
     if not isinstance(doc.get("nodes"), list) or "root" not in doc:
         raise PlanFormatError("a litsdf plan needs a 'nodes' list and a 'root' node index")
     return _Reader(doc["nodes"], allow_pickle, trust).node(doc["root"])

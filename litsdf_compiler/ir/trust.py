@@ -101,10 +101,10 @@ FRAME_REDUCE_FUNCS = frozenset({*ex.COLUMN_REDUCTIONS, "value_counts"})
 """``FrameReduce.func``: the DataFrame reductions and ``value_counts``."""
 
 GROUP_METHODS = frozenset(rel.GROUP_REDUCTIONS)
-"""The ``("method", name, kwargs)`` form of ``Aggregate.spec``: ``gb.<name>(**kwargs)``."""
+"""Function names of an ``Aggregate`` of the ``method`` form: ``gb.<name>(**arguments)``."""
 
 AGG_FUNCS = frozenset({*rel.GROUP_REDUCTIONS, "idxmax", "idxmin", "skew", "kurt", "quantile"})
-"""Function names inside ``Aggregate.spec``'s named / dict / funcs forms."""
+"""Function names of an ``Aggregate`` of the ``agg*`` forms (``gb.agg``)."""
 
 INPLACE_METHODS = frozenset({"fillna", "where", "mask", "clip", "replace"})
 """``InplaceCall.method``: the Series methods traced in their ``inplace=True`` form."""
@@ -151,7 +151,7 @@ SERIES_METHOD_KWARGS: dict[str, frozenset[str]] = {
 """``SeriesMethod`` keyword arguments by method (one entry per ``SERIES_METHODS``)."""
 
 GROUP_KWARGS = frozenset({"numeric_only", "min_count", "skipna", "ddof", "dropna"})
-"""Keyword arguments of ``Aggregate``'s ``("method", name, kwargs)`` form (no ``engine``)."""
+"""Keyword arguments of an ``Aggregate``'s method / measures (no ``engine``)."""
 
 STR_KWARGS = frozenset(
     {
@@ -352,51 +352,39 @@ def _names_in(allowed: Collection[str]) -> Check:
     return check
 
 
-def _agg_funcs_problem(f: Any) -> str | None:
-    funcs = f if isinstance(f, tuple) else (f,)
-    for x in funcs:
-        if not isinstance(x, str) or x not in AGG_FUNCS:
-            return f"aggregation {_show(x)} is not allowed; allowed: {_names(AGG_FUNCS)}"
+def _agg_function(name: Any, fields: Mapping[str, Any]) -> str | None:
+    """``name`` is allowed for the ``Aggregate``'s form (a method, or a ``gb.agg`` name)."""
+    allowed = GROUP_METHODS if fields.get("form", "method") == "method" else AGG_FUNCS
+    if isinstance(name, str) and name in allowed:
+        return None
+    return f"aggregation {_show(name)} is not allowed; allowed: {_names(allowed)}"
+
+
+def _agg_functions(value: Any, fields: Mapping[str, Any], trust: Trust) -> str | None:
+    if not isinstance(value, tuple):
+        return f"{_show(value)} is not a tuple of function names"
+    return next((p for f in value if (p := _agg_function(f, fields))), None)
+
+
+def _agg_arguments(value: Any, fields: Mapping[str, Any], trust: Trust) -> str | None:
+    return _kwargs_problem(value, GROUP_KWARGS, "a groupby aggregation")
+
+
+def _measures(value: Any, fields: Mapping[str, Any], trust: Trust) -> str | None:
+    """A tuple of measures: data labels, an allowed function, allowed keyword arguments."""
+    if not isinstance(value, tuple):
+        return f"{_show(value)} is not a tuple of measures"
+    for m in value:
+        if not isinstance(m, rel.Measure):
+            return f"{_show(m)} is not a measure (output, input, function, arguments)"
+        problem = (
+            _data_problem((m.output, m.input))
+            or _agg_function(m.function, fields)
+            or _agg_arguments(m.arguments, fields, trust)
+        )
+        if problem is not None:
+            return f"measure {_show(m.output)}: {problem}"
     return None
-
-
-def _agg_spec(value: Any, fields: Mapping[str, Any], trust: Trust) -> str | None:
-    """``("method", name, kwargs)``, ``("named", ((out, col, func), ...))``,
-    ``("dict", ((col, func_or_funcs), ...))`` or ``("funcs", func_or_funcs)``."""
-    kind = value[0] if isinstance(value, tuple) and value else None
-    if kind == "method" and len(value) == 3:
-        if not isinstance(value[1], str) or value[1] not in GROUP_METHODS:
-            return (
-                f"groupby method {_show(value[1])} is not allowed; allowed: {_names(GROUP_METHODS)}"
-            )
-        return _kwargs_problem(value[2], GROUP_KWARGS, f"GroupBy.{value[1]}")
-    if kind == "named" and len(value) == 2 and isinstance(value[1], tuple):
-        for item in value[1]:
-            if not (isinstance(item, tuple) and len(item) == 3):
-                return f"named aggregation {_show(item)} is not (out, column, func)"
-            problem = _data_problem(item[:2]) or _agg_funcs_problem(item[2])
-            if problem is not None:
-                return problem
-        return None
-    if kind == "dict" and len(value) == 2 and isinstance(value[1], tuple):
-        for item in value[1]:
-            if not (isinstance(item, tuple) and len(item) == 2):
-                return f"dict aggregation {_show(item)} is not (column, funcs)"
-            problem = _data_problem(item[0]) or _agg_funcs_problem(item[1])
-            if problem is not None:
-                return problem
-        return None
-    if kind == "funcs" and len(value) == 2:
-        return _agg_funcs_problem(value[1])
-    return f"{_show(value)} is not an aggregation spec (method, named, dict or funcs form)"
-
-
-def _selection(value: Any, fields: Mapping[str, Any], trust: Trust) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, tuple) and len(value) == 2 and value[0] in ("frame", "series"):
-        return _data_problem(value[1])
-    return f"{_show(value)} is not None, ('frame', labels) or ('series', label)"
 
 
 def _replace_arg(value: Any, fields: Mapping[str, Any], trust: Trust) -> str | None:
@@ -483,8 +471,13 @@ POLICIES: dict[type[Node], Policy] = {
     rel.Aggregate: {
         "input": relation,
         "keys": data,
-        "spec": _agg_spec,
-        "selection": _selection,
+        "measures": _measures,
+        "form": one_of(rel.AGG_FORMS),
+        "functions": _agg_functions,
+        "arguments": _agg_arguments,
+        "selection": one_of(rel.AGG_SELECTIONS),
+        "selected": data,
+        "shape": one_of(rel.AGG_SHAPES),
         **dict.fromkeys(("key_list", "as_index", "sort", "dropna"), data),
     },
     rel.FrameReduce: {

@@ -49,7 +49,6 @@ from ..ir.relations import (
     Slice,
     Sort,
     SortIndex,
-    Source,
     Tail,
     TopK,
     WithColumns,
@@ -75,9 +74,7 @@ _PASS_THROUGH = (Filter, Head, Tail, Slice, SortIndex)
 
 
 def relation_children(n: Node) -> list[Relation]:
-    """Relations that ``n`` computes from (a ``Source``'s explain-only lineage excluded)."""
-    if isinstance(n, Source):
-        return []
+    """Relations that ``n`` computes from (its relation inputs)."""
     return relation_inputs(n)
 
 
@@ -122,19 +119,10 @@ def _plain_kwargs(method: str, kwargs: tuple[tuple[str, Any], ...]) -> bool:
 
 
 def _aggregate_needs(n: Aggregate) -> Need:
-    keys = frozenset(n.keys)
-    spec_kind = n.spec[0]
-    if n.selection is not None:
-        kind, labels = n.selection
-        selected = frozenset([labels]) if kind == "series" else frozenset(labels)
-        return keys | selected
-    if spec_kind == "named":
-        if any(col is None for _, col, _ in n.spec[1]):
-            return None
-        return keys | frozenset(col for _, col, _ in n.spec[1])
-    if spec_kind == "dict":
-        return keys | frozenset(col for col, _ in n.spec[1])
-    return None  # gb.sum(), gb.agg([...]) over every column
+    if n.selection == "all" and n.form in ("method", "agg", "agg_list"):
+        return None  # gb.sum(), gb.agg([...]): one result column per input column
+    used = [m.input for m in n.measures if m.input is not None]
+    return frozenset(n.keys) | frozenset(n.selected) | frozenset(used)
 
 
 def suffixed(label: Hashable, suffix: Any) -> Hashable:
@@ -382,8 +370,8 @@ def rewrite_with(plan: Node, fn: Callable[[Relation, Relation], Relation]) -> No
     """Rebuild ``plan`` bottom-up, calling ``fn(original, rebuilt)`` on every relation.
 
     ``original`` is the node of ``plan`` (so an :class:`Analysis` of ``plan`` can be looked
-    up by identity), ``rebuilt`` the same node over already rewritten inputs. A ``Source``'s
-    lineage is not visited. Returns ``plan`` itself when ``fn`` changes nothing.
+    up by identity), ``rebuilt`` the same node over already rewritten inputs. Returns
+    ``plan`` itself when ``fn`` changes nothing.
     """
     memo: dict[int, Node] = {}
 
@@ -392,8 +380,7 @@ def rewrite_with(plan: Node, fn: Callable[[Relation, Relation], Relation]) -> No
             return n
         hit = memo.get(id(n))
         if hit is None:
-            rebuilt = n if isinstance(n, Source) else rebuild_inputs(n, visit)
-            hit = fn(n, rebuilt)
+            hit = fn(n, rebuild_inputs(n, visit))
             memo[id(n)] = hit
         return hit
 

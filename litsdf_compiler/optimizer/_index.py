@@ -23,7 +23,7 @@ A node shared by several parents is observed if *any* parent observes it.
 
 Example (:func:`render_index_analysis`; ``+`` observed, ``-`` not; parameters abridged)::
 
-    + Aggregate keys=['k'] spec=['method', 'sum', []] ...
+    + Aggregate keys=['k'] measures=[...] functions=['sum'] ...
     -   Filter (x > 1)
     -     Join how='inner' on=['k'] ...
     -       Source DataFrame 4x2 [k, x]
@@ -64,7 +64,6 @@ from ..ir.relations import (
     Slice,
     Sort,
     SortIndex,
-    Source,
     Tail,
     TopK,
     WithColumns,
@@ -103,8 +102,8 @@ class IndexAnalysis:
     Attributes
     ----------
     observed : dict
-        ``id(node) -> bool`` for every relation reachable from the root (a ``Source``'s
-        explain-only lineage excluded).
+        ``id(node) -> bool`` for every relation reachable from the root through relation
+        inputs.
     """
 
     __slots__ = ("nodes", "observed")
@@ -119,8 +118,6 @@ class IndexAnalysis:
 
 
 def _relation_children(n: Node) -> list[Relation]:
-    if isinstance(n, Source):
-        return []  # the lineage only documents where the data came from
     return relation_inputs(n)
 
 
@@ -142,26 +139,11 @@ def _all_columns(labels: Iterable[Hashable], rel: Relation) -> bool:
     return cols is not None and all(label in cols for label in labels)
 
 
-def _func_names(spec: Any) -> Iterable[Any]:
-    """Aggregation function names in an ``Aggregate`` ``funcs``/``dict``/``named`` spec."""
-    kind = spec[0]
-    if kind == "named":
-        return [f for _, _, f in spec[1]]
-    if kind == "dict":
-        out: list[Any] = []
-        for _, f in spec[1]:
-            out.extend(f if isinstance(f, tuple) else [f])
-        return out
-    f = spec[1]
-    return list(f) if isinstance(f, tuple) else [f]
-
-
 def _aggregate_observes(n: Aggregate) -> bool:
     if not _all_columns(n.keys, n.input):
         return True  # a key names an index level
-    if n.spec[0] == "method":
-        return n.spec[1] not in _GROUP_REDUCTIONS
-    return not all(isinstance(f, str) and f in _GROUP_REDUCTIONS for f in _func_names(n.spec))
+    names = (*n.functions, *(m.function for m in n.measures))
+    return not all(isinstance(f, str) and f in _GROUP_REDUCTIONS for f in names)
 
 
 def _kwargs(pairs: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
@@ -305,7 +287,7 @@ def render_index_analysis(plan: Node) -> str:
 
     Used by golden tests; lines are those of :func:`~litsdf_compiler.ir.explain.render_plan`.
     """
-    from ..ir.explain import render_plan
+    from ..ir.explain import explained_inputs, render_plan
 
     analysis = index_analysis(plan)
     lines = render_plan(plan).split("\n")
@@ -314,17 +296,8 @@ def render_index_analysis(plan: Node) -> str:
     def visit(n: Node) -> None:
         assert isinstance(n, Relation)
         marks.append("+" if analysis.is_observed(n) else "-")
-        if isinstance(n, Source):
-            for parent in n.lineage:
-                visit(parent)
-        for f in n.__match_args__:
-            v = getattr(n, f)
-            if isinstance(v, Relation):
-                visit(v)
-            elif isinstance(v, tuple) and f != "lineage":
-                for x in v:
-                    if isinstance(x, Relation):
-                        visit(x)
+        for parent in explained_inputs(n):
+            visit(parent)
 
     visit(plan)
     return "\n".join(f"{m} {line}" for m, line in zip(marks, lines, strict=True))

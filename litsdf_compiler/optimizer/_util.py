@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
-from ..ir.base import Node, _map_tuple, _rebuild, replace_children, walk
+from ..ir.base import Node, inputs, replace_children, replace_inputs, walk
 from ..ir.expressions import Col, Expr
-from ..ir.relations import Relation, Source
-from ..meta import derive_meta, input_fields, same_meta
+from ..ir.relations import Relation
+from ..meta import derive_meta, same_meta
 
 __all__ = [
     "rebuild_inputs",
@@ -53,16 +53,8 @@ def rewrite_up(plan: Node, fn: Callable[[Node], Node]) -> Node:
 
 
 def relation_inputs(n: Node) -> list[Relation]:
-    """The relations held by ``n``'s fields, in field order (``children(n)`` without the
-    expressions: a field holds a relation or a tuple of them, and expressions hold none)."""
-    out: list[Relation] = []
-    for f in input_fields(type(n)):
-        v = getattr(n, f)
-        if isinstance(v, Relation):
-            out.append(v)
-        elif type(v) is tuple and v and isinstance(v[0], Relation):
-            out.extend(v)
-    return out
+    """The relation inputs of ``n``, in field order (its declared input fields)."""
+    return inputs(n)  # type: ignore[return-value]
 
 
 def rebuild_inputs(n: _RelT, fn: Callable[[Relation], Node]) -> _RelT:
@@ -70,24 +62,9 @@ def rebuild_inputs(n: _RelT, fn: Callable[[Relation], Node]) -> _RelT:
     (expressions are left alone). A rebuilt node has ``n``'s parameters, which
     :func:`..meta.derive_meta` is told (its metadata is ``n``'s when its inputs keep their
     schemas)."""
-    changes: dict[str, Any] | None = None
-    for f in input_fields(type(n)):
-        old = getattr(n, f)
-        new: Any
-        if isinstance(old, Relation):
-            new = fn(old)
-        elif type(old) is tuple and old and isinstance(old[0], Relation):
-            new = _map_tuple(old, fn)  # type: ignore[arg-type]
-        else:
-            continue
-        if new is not old:
-            if changes is None:
-                changes = {}
-            changes[f] = new
-    if changes is None:
-        return n
-    rebuilt = _rebuild(n, changes)
-    derive_meta(rebuilt, n)
+    rebuilt = replace_inputs(n, fn)  # type: ignore[arg-type]
+    if rebuilt is not n:
+        derive_meta(rebuilt, n)
     return rebuilt
 
 
@@ -95,8 +72,7 @@ def rewrite_relations(plan: Node, fn: Callable[[Relation], Node]) -> Node:
     """Apply ``fn`` to every *relation* bottom-up (inputs first), sharing rewritten sub-plans.
 
     Expressions are not descended into (``fn`` rewrites a node's expressions itself if it
-    wants to), nor is a ``Source``'s lineage (history, not input). Returns ``plan`` itself
-    when ``fn`` changes nothing anywhere.
+    wants to). Returns ``plan`` itself when ``fn`` changes nothing anywhere.
     """
     memo: dict[int, Node] = {}
 
@@ -106,8 +82,7 @@ def rewrite_relations(plan: Node, fn: Callable[[Relation], Node]) -> Node:
         key = id(n)
         hit = memo.get(key)
         if hit is None:
-            rebuilt = n if isinstance(n, Source) else rebuild_inputs(n, visit)
-            hit = fn(rebuilt)
+            hit = fn(rebuild_inputs(n, visit))
             memo[key] = hit
         return hit
 
@@ -143,7 +118,7 @@ def rewrite_relations_saturated(
         hit = memo.get(id(n))
         if hit is not None:
             return hit[1]
-        cur: Node = n if isinstance(n, Source) else rebuild_inputs(n, visit)
+        cur: Node = rebuild_inputs(n, visit)
         changes = 0
         unchanged = 0  # rewrites in a row that returned ``cur`` itself
         i = 0
@@ -163,7 +138,7 @@ def rewrite_relations_saturated(
                     )
                 if name not in fired:
                     fired.append(name)
-                if isinstance(new, Relation) and not isinstance(new, Source):
+                if isinstance(new, Relation):
                     new = rebuild_inputs(new, visit)
                 memo[id(new)] = (new, new)  # (visited: its inputs are rewritten)
                 cur, unchanged = new, 0
@@ -183,7 +158,7 @@ def rewrite_relations_saturated(
 
 def walk_relations(plan: Node) -> list[Relation]:
     """Every distinct relation reachable from ``plan`` through relation inputs (not through
-    expressions, nor a ``Source``'s lineage)."""
+    expressions)."""
     out: list[Relation] = []
     seen: set[int] = set()
     stack = [plan]
@@ -193,14 +168,7 @@ def walk_relations(plan: Node) -> list[Relation]:
             continue
         seen.add(id(n))
         out.append(n)
-        if isinstance(n, Source):
-            continue
-        for f in input_fields(type(n)):
-            v = getattr(n, f)
-            if isinstance(v, Relation):
-                stack.append(v)
-            elif isinstance(v, tuple):
-                stack.extend(x for x in v if isinstance(x, Relation))
+        stack.extend(inputs(n))
     return out
 
 

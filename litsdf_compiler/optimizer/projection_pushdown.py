@@ -2,13 +2,13 @@
 
 Before::
 
-    Aggregate keys=['k'] spec=['method', 'sum', []] selection=['series', 'v'] ...
+    Aggregate keys=['k'] measures=['v': sum('v')] selection='series' ...
       Filter (x > 1)
         ReadParquet /data/t.parquet
 
 After::
 
-    Aggregate keys=['k'] spec=['method', 'sum', []] selection=['series', 'v'] ...
+    Aggregate keys=['k'] measures=['v': sum('v')] selection='series' ...
       Filter (x > 1)
         ReadParquet /data/t.parquet columns=['k', 'v', 'x']
 

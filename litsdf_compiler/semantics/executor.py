@@ -7,10 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..ir.base import Node, children
+from ..ir.base import Node, children, inputs
 from ..ir.expressions import Col, Expr, Lit
 from ..ir.frames import as_frame
-from ..ir.relations import Relation, Source, WithColumns
+from ..ir.relations import WithColumns
 from .expressions import ExpressionKernels
 from .relations import RelationKernels
 
@@ -78,14 +78,8 @@ class Executor(RelationKernels, ExpressionKernels):
         if hit is None and isinstance(n, WithColumns):
             hit = memo[n] = self._run_assignments(n, memo)
         if hit is None:
-            inputs = (
-                []
-                if isinstance(n, Source)
-                else [  # a Source's lineage is not input
-                    as_frame(self._run(c, memo)) for c in children(n) if isinstance(c, Relation)
-                ]
-            )
-            hit = self.kernel(n)(n, *inputs)
+            frames = [as_frame(self._run(c, memo)) for c in inputs(n)]
+            hit = self.kernel(n)(n, *frames)
             memo[n] = hit
         return hit
 

@@ -9,6 +9,7 @@ from pandas.api.extensions import no_default
 
 from ..files import verify
 from ..ir import relations as rel
+from ..ir.aggregate import call_pandas
 from ..ir.base import thaw
 from ..ir.trust import (
     AGG_FUNCS,
@@ -22,23 +23,12 @@ __all__ = ["RelationKernels"]
 
 
 def _check_aggregations(n: rel.Aggregate) -> None:
-    """The groupby method or aggregation names of ``n.spec`` are ones litsdf traces."""
-    kind, body = n.spec[0], n.spec[1]
-    if kind == "method":
-        names: Any = (body,)
-        allowed = GROUP_METHODS
-    else:
-        allowed = AGG_FUNCS
-        if kind == "named":
-            names = [f for _, _, f in body]
-        elif kind == "dict":
-            names = [f for _, fs in body for f in (fs if isinstance(fs, tuple) else (fs,))]
-        else:
-            names = body if isinstance(body, tuple) else (body,)
-    for name in names:
+    """The groupby method or aggregation names of ``n`` are ones litsdf traces."""
+    allowed = GROUP_METHODS if n.form == "method" else AGG_FUNCS
+    for name in (*n.functions, *(m.function for m in n.measures)):
         if name not in allowed:
             raise UntrustedPlanError(
-                f"Aggregate.spec: {name!r} is not an allowed aggregation; allowed: "
+                f"Aggregate: {name!r} is not an allowed aggregation; allowed: "
                 f"{', '.join(sorted(allowed))}"
             )
 
@@ -127,25 +117,8 @@ class RelationKernels:
         return method(n.n, list(n.columns), keep=n.keep)
 
     def visit_Aggregate(self, n: rel.Aggregate, df: pd.DataFrame) -> Any:
-        keys = list(n.keys) if n.key_list else n.keys[0]
-        gb: Any = df.groupby(keys, as_index=n.as_index, sort=n.sort, dropna=n.dropna)
-        if n.selection is not None:
-            kind, labels = n.selection
-            gb = gb[labels] if kind == "series" else gb[list(labels)]
-        kind = n.spec[0]
         _check_aggregations(n)
-        if kind == "method":
-            return getattr(gb, n.spec[1])(**thaw(dict(n.spec[2])))
-        if kind == "named":
-            return gb.agg(
-                **{
-                    out: thaw(f) if col is None else pd.NamedAgg(col, thaw(f))
-                    for out, col, f in n.spec[1]
-                }
-            )
-        if kind == "dict":
-            return gb.agg({col: thaw(f) for col, f in n.spec[1]})
-        return gb.agg(thaw(n.spec[1]))
+        return call_pandas(n, df)
 
     def visit_FrameReduce(self, n: rel.FrameReduce, df: pd.DataFrame) -> Any:
         if n.func not in FRAME_REDUCE_FUNCS:

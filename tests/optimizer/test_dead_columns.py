@@ -53,14 +53,14 @@ def test_a_chain_of_dead_columns_goes_in_one_call() -> None:
         dead_columns,
         out._rel,
         """
-        Aggregate keys=['k'] spec=['method', 'sum', []] selection=['series', 'b'] key_list=False as_index=True sort=True dropna=True
+        Aggregate keys=['k'] measures=['b': sum('b')] form='method' functions=['sum'] selection='series' selected=['b'] shape='series' key_list=False as_index=True sort=True dropna=True
           WithColumns e=(c + b)
             Filter (k > 1)
               WithColumns c=(a * 2)
                 Source DataFrame 4x4 [k, a, b, s]
         """,
         """
-        Aggregate keys=['k'] spec=['method', 'sum', []] selection=['series', 'b'] key_list=False as_index=True sort=True dropna=True
+        Aggregate keys=['k'] measures=['b': sum('b')] form='method' functions=['sum'] selection='series' selected=['b'] shape='series' key_list=False as_index=True sort=True dropna=True
           Filter (k > 1)
             Source DataFrame 4x4 [k, a, b, s]
         """,
@@ -100,12 +100,12 @@ def test_unused_replacement_of_an_existing_column_is_dropped() -> None:
         dead_columns,
         out._plan,
         """
-        Aggregate keys=['k'] spec=['method', 'sum', []] selection=['frame', ['b']] key_list=False as_index=False sort=True dropna=True
+        Aggregate keys=['k'] measures=['b': sum('b')] form='method' functions=['sum'] selection='frame' selected=['b'] shape='frame' key_list=False as_index=False sort=True dropna=True
           WithColumns s=round(a, decimals=0)
             Source DataFrame 4x4 [k, a, b, s]
         """,
         """
-        Aggregate keys=['k'] spec=['method', 'sum', []] selection=['frame', ['b']] key_list=False as_index=False sort=True dropna=True
+        Aggregate keys=['k'] measures=['b': sum('b')] form='method' functions=['sum'] selection='frame' selected=['b'] shape='frame' key_list=False as_index=False sort=True dropna=True
           Source DataFrame 4x4 [k, a, b, s]
         """,
     )

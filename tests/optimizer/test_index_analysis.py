@@ -12,7 +12,8 @@ import textwrap
 
 import litsdf as pd
 from litsdf_compiler.ir import expressions as ex
-from litsdf_compiler.ir.relations import Aggregate, ScalarResult
+from litsdf_compiler.ir.aggregate import aggregate
+from litsdf_compiler.ir.relations import ScalarResult
 from litsdf_compiler.optimizer._index import index_analysis, render_index_analysis
 
 
@@ -49,7 +50,7 @@ def test_groupby_on_columns_does_not_observe():
     check(
         _filtered_join().groupby("k").sum()._plan,
         """
-        + Aggregate keys=['k'] spec=['method', 'sum', []] key_list=False as_index=True sort=True dropna=True
+        + Aggregate keys=['k'] measures=['x': sum('x'), 'y': sum('y')] form='method' functions=['sum'] selection='all' shape='frame' key_list=False as_index=True sort=True dropna=True
         -   Filter (x > 1)
         -     Join how='inner' on=['k'] left_index=False right_index=False suffixes=['_x', '_y'] sort=False indicator=False
         -       Source DataFrame 4x2 [k, x]
@@ -61,11 +62,12 @@ def test_groupby_on_columns_does_not_observe():
 def test_groupby_on_an_index_level_observes():
     a, _ = _frames()
     df = a.set_index("k", append=True)
-    plan = Aggregate(df[df["x"] > 1]._plan, ("k",), ("method", "sum", ()), key_list=False)
+    rows = df[df["x"] > 1]
+    plan = aggregate(rows._plan, rows._meta, ("k",), method="sum", key_list=False)
     check(
         plan,
         """
-        + Aggregate keys=['k'] spec=['method', 'sum', []] key_list=False as_index=True sort=True dropna=True
+        + Aggregate keys=['k'] measures=['x': sum('x')] form='method' functions=['sum'] selection='all' shape='frame' key_list=False as_index=True sort=True dropna=True
         +   Filter (x > 1)
         +     SetIndex keys=['k'] drop=True append=True
         +       Source DataFrame 4x2 [k, x]

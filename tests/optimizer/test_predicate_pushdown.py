@@ -183,14 +183,14 @@ def test_left_join_filters_only_the_left_side():
         predicate_pushdown,
         f.groupby("k").sum()._plan,
         f"""
-        Aggregate keys=['k'] spec=['method', 'sum', []] key_list=False as_index=True sort=True dropna=True
+        Aggregate keys=['k'] measures=['x': sum('x'), 'y_x': sum('y_x'), 'y_y': sum('y_y'), 'z': sum('z')] form='method' functions=['sum'] selection='all' shape='frame' key_list=False as_index=True sort=True dropna=True
           Filter ((x > 1) & (z != 'p'))
             Join how='left' on=['k'] {JOIN}
               Source DataFrame 5x3 [k, x, y]
               Source DataFrame 4x3 [k, y, z]
         """,
         f"""
-        Aggregate keys=['k'] spec=['method', 'sum', []] key_list=False as_index=True sort=True dropna=True
+        Aggregate keys=['k'] measures=['x': sum('x'), 'y_x': sum('y_x'), 'y_y': sum('y_y'), 'z': sum('z')] form='method' functions=['sum'] selection='all' shape='frame' key_list=False as_index=True sort=True dropna=True
           Filter (z != 'p')
             Join how='left' on=['k'] {JOIN}
               Filter (x > 1)

@@ -71,12 +71,12 @@ def test_parquet_reads_only_filter_and_aggregate_columns(parquet: str) -> None:
         projection_pushdown,
         out._rel,
         f"""
-        Aggregate keys=['k'] spec=['method', 'sum', []] selection=['series', 'b'] key_list=False as_index=True sort=True dropna=True
+        Aggregate keys=['k'] measures=['b': sum('b')] form='method' functions=['sum'] selection='series' selected=['b'] shape='series' key_list=False as_index=True sort=True dropna=True
           Filter (a > 1)
             ReadParquet path={parquet!r}
         """,
         f"""
-        Aggregate keys=['k'] spec=['method', 'sum', []] selection=['series', 'b'] key_list=False as_index=True sort=True dropna=True
+        Aggregate keys=['k'] measures=['b': sum('b')] form='method' functions=['sum'] selection='series' selected=['b'] shape='series' key_list=False as_index=True sort=True dropna=True
           Filter (a > 1)
             ReadParquet path={parquet!r} columns=['k', 'a', 'b']
         """,

@@ -79,7 +79,8 @@ def fusable_chain(n: rel.Aggregate, done: Any) -> tuple[tuple[rel.Relation, ...]
 def compile_fused(n: rel.Aggregate, chain: tuple[rel.Relation, ...], below: Any) -> Fused:
     """Compile ``chain`` (possibly empty) + ``n`` into one loop; :class:`Unsupported` if
     some part has no fused form (the caller then runs them one after the other)."""
-    key = (chain_key(chain, below), n.keys, n.spec, n.selection, n.as_index, n.sort, n.dropna)
+    key: tuple[Any, ...] = (chain_key(chain, below), n.keys, n.measures, n.form, n.selection)
+    key = (*key, n.as_index, n.sort, n.dropna, n.functions, n.arguments, n.selected, n.shape)
     hit = _CACHE.get(key)
     if hit is None:
         try:

@@ -38,30 +38,20 @@ def measures(n: rel.Aggregate, frame: pd.DataFrame) -> list[Measure]:
         raise Unsupported("groupby on several keys or not on a column")
     if not frame.columns.is_unique:
         raise Unsupported("duplicate column labels")
-    key = n.keys[0]
-    kind = n.spec[0]
-    if kind == "method":
-        func, kwargs = n.spec[1], thaw(dict(n.spec[2]))
+    if n.form == "method":
+        func, kwargs = n.functions[0], thaw(dict(n.arguments))
         if func not in _FUNCS or set(kwargs) - _KWARGS.get(func, set()):
             raise Unsupported(f"groupby {func} with {sorted(kwargs)}")
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in kwargs.values()):
             raise Unsupported("non-integer groupby arguments")
         if func == "size":
             return [(None, "size", {})]
-        if n.selection is None:
-            cols = [c for c in frame.columns if c != key]
-        elif n.selection[0] == "series":
-            cols = [n.selection[1]]
-        else:
-            cols = list(n.selection[1])
-        return [(c, func, kwargs) for c in cols]
-    if kind == "named":
-        items = [(col, f) for _, col, f in n.spec[1]]
-    elif kind == "dict":
-        items = list(n.spec[1])
-    else:
-        raise Unsupported(f"groupby agg form {kind}")
-    if any(col is None or not isinstance(f, str) or f not in _FUNCS for col, f in items):
+        return [(m.input, func, kwargs) for m in n.measures]
+    if n.form not in ("agg_named", "agg_dict"):
+        raise Unsupported(f"groupby agg form {n.form}")
+    items = [(m.input, m.function) for m in n.measures]
+    series_named = n.form == "agg_named" and n.selection == "series"
+    if series_named or n.shape == "multi" or any(f not in _FUNCS for _, f in items):
         raise Unsupported("groupby agg with a function numba doesn't implement")
     return [(col, f, {}) for col, f in items]
 
