@@ -22,8 +22,7 @@ import numpy as np
 import pandas
 
 from litsdf_compiler import engine
-from litsdf_compiler.backends.base import executed_nodes
-from litsdf_compiler.ir.base import Node
+from litsdf_compiler.ir.base import Node, walk
 from litsdf_compiler.ir.expressions import Reduce
 from litsdf_compiler.ir.relations import Aggregate, Describe, FrameReduce, SeriesMethod
 
@@ -66,18 +65,6 @@ def executed_plans() -> Iterator[list[Node]]:
         engine.execute = real  # type: ignore[assignment]
 
 
-def _names(value: Any) -> Iterator[str]:
-    """The strings inside ``value`` (tuples and mappings searched, nodes not)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, (tuple, list)):
-        for v in value:
-            yield from _names(v)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _names(v)
-
-
 def float_reduction(n: Node) -> bool:
     """Whether the node ``n`` reduces values in an order-dependent way (see
     ``FLOAT_REDUCTIONS``): a ``Reduce``, ``FrameReduce`` or ``Aggregate`` calling one of them,
@@ -85,7 +72,8 @@ def float_reduction(n: Node) -> bool:
     if isinstance(n, (Reduce, FrameReduce)):
         return n.func in FLOAT_REDUCTIONS
     if isinstance(n, Aggregate):
-        return any(name in FLOAT_REDUCTIONS for name in _names(n.spec))
+        names = [*n.functions, *(m.function for m in n.measures)]
+        return any(name in FLOAT_REDUCTIONS for name in names)
     if isinstance(n, SeriesMethod):
         return n.method == "describe"
     return isinstance(n, Describe)
@@ -93,7 +81,7 @@ def float_reduction(n: Node) -> bool:
 
 def has_float_reduction(plans: Iterable[Node]) -> bool:
     """Whether a node that runs in one of ``plans`` is a :func:`float_reduction`."""
-    return any(float_reduction(n) for plan in plans for n in executed_nodes(plan))
+    return any(float_reduction(n) for plan in plans for n in walk(plan))
 
 
 def assert_matches(got: Any, expected: Any, plans: Iterable[Node]) -> None:

@@ -15,7 +15,7 @@ import pandas
 import pytest
 
 import litsdf
-from litsdf_compiler.backends.base import executed_nodes
+from litsdf_compiler.ir.base import walk
 
 from .comparison import (
     assert_matches,
@@ -115,7 +115,7 @@ def test_the_plans_that_ran_are_recorded():
         df["a"].std()
     assert len(plans) == 2
     assert [has_float_reduction([p]) for p in plans] == [True, True]
-    assert any(float_reduction(n) for n in executed_nodes(plans[0]))
+    assert any(float_reduction(n) for n in walk(plans[0]))
     with executed_plans() as plans:
         (_frame(litsdf)["a"] * 2).to_pandas()
     assert len(plans) == 1 and not has_float_reduction(plans)
