@@ -232,7 +232,7 @@ def option_context(**settings: Any) -> Iterator[Options]:
     Examples
     --------
     >>> import litsdf
-    >>> with litsdf.option_context(backend="pandas", fallback="raise"):
+    >>> with litsdf.option_context(optimize=False, fallback="raise"):
     ...     pass
     """
     old = {k: getattr(options, k) for k in settings}

@@ -93,7 +93,12 @@ class Setting:
             ok = False
         if not ok:
             what = "integer" if integral else "number"
-            bound = f"a non-negative {what}" if self.minimum == 0 else f"a {what} >= {self.minimum}"
+            article = "an" if integral else "a"
+            bound = (
+                f"a non-negative {what}"
+                if self.minimum == 0
+                else f"{article} {what} >= {self.minimum}"
+            )
             raise ValueError(
                 f"backend {backend!r} setting {self.name!r} must be {bound}; got {value!r}"
             )
