@@ -113,7 +113,9 @@ def select(plan: Node, requested: str = "auto", rows: int | None = -1) -> tuple[
         avail = backend.available()
         verdict = backend.supports(plan) if avail else avail
         if verdict:
-            why = wish.reason if wish is not None else "no preference stated; next in priority order"
+            why = (
+                wish.reason if wish is not None else "no preference stated; next in priority order"
+            )
             if passed:
                 why = f"{why}; preferred first: {'; '.join(passed)}"
             return backend, Decision(backend.name, why, declined=tuple(declined))

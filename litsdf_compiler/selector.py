@@ -45,7 +45,7 @@ PROFILE_FORMAT = "litsdf-profile"
 PROFILE_VERSION = 2
 USER = "set by the user"
 
-_PROFILE: list[dict[str, dict[str, Any]]] = []
+_PROFILE: list[dict[str, Settings]] = []
 """The profile's settings by backend name, read once (``reset_settings`` reads it again)."""
 _CURRENT: dict[str, Settings] = {}
 """The settings in force by backend name (built lazily from the profile and the defaults)."""
@@ -161,9 +161,9 @@ def save_profile(
     return p
 
 
-def _profile() -> dict[str, dict[str, Any]]:
+def _profile() -> dict[str, Settings]:
     if not _PROFILE:
-        found: dict[str, Any] = {}
+        found: dict[str, Settings] = {}
         if profile_path().exists():
             try:
                 found = load_profile()

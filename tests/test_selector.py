@@ -132,9 +132,11 @@ def test_options_expose_backend_settings_generically():
 
 
 def test_options_validate_backend_settings():
-    with pytest.raises(ValueError, match="'rows' setting 'max_rows' must be a non-negative integer"):
+    with pytest.raises(
+        ValueError, match="'rows' setting 'max_rows' must be a non-negative integer"
+    ):
         litsdf.options.rows_max_rows = -1
-    with pytest.raises(ValueError, match="non-negative integer; got 1.5"):
+    with pytest.raises(ValueError, match=r"non-negative integer; got 1\.5"):
         litsdf.options.numba_min_rows = 1.5  # type: ignore[assignment]
     with pytest.raises(ValueError, match="non-negative integer; got True"):
         litsdf.options.backend_settings("rows").max_rows = True
@@ -266,7 +268,9 @@ def test_cli_calibrate_dry_run_saves_nothing(tmp_path, capsys):
 
 
 def test_pipeline_runs_the_selected_backends_program_and_says_why():
-    pipe = litsdf.compile(lambda df: df.assign(y=df["x"] * 2.0), example=pandas.DataFrame({"x": [1.0]}))
+    pipe = litsdf.compile(
+        lambda df: df.assign(y=df["x"] * 2.0), example=pandas.DataFrame({"x": [1.0]})
+    )
     frame = pandas.DataFrame({"x": [1.0, 2.5]})
     expected = frame.assign(y=frame["x"] * 2.0)
     pandas.testing.assert_frame_equal(pipe(frame), expected)

@@ -100,9 +100,9 @@ class Backend(ABC):
         """
         return None
 
-    def calibrate(self, quick: bool = False, report: Callable[[str], Any] = print) -> (
-        Calibration | None
-    ):
+    def calibrate(
+        self, quick: bool = False, report: Callable[[str], Any] = print
+    ) -> Calibration | None:
         """Measure this backend's settings on this machine (``litsdf calibrate``); ``None``
         when it has nothing to measure (the default). ``report`` receives one line of text per
         measurement; ``quick`` measures fewer, smaller inputs."""

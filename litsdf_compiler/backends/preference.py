@@ -266,8 +266,12 @@ def time_plans(
         if not backend.supports(plan):
             out[n] = None
             continue
+
+        def run(p: Any = plan) -> Any:
+            return backend.execute(p)
+
         try:
-            out[n] = median_seconds(lambda p=plan: backend.execute(p), budget)
+            out[n] = median_seconds(run, budget)
         except NotImplementedError:
             out[n] = None
     return out

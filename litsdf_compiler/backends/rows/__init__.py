@@ -26,8 +26,8 @@ from ...ir import strings as st
 from ...ir import temporal as tm
 from ...ir.base import Node
 from ..base import Backend, BackendDeclined, Verdict
-from .selection import RowsSelection
 from .codegen import RELATIONS, Generated, PlanGen, generate, sources_of
+from .selection import RowsSelection
 from .values import Decline
 
 __all__ = ["BACKEND", "RowsBackend", "RowProgram", "compile_rows"]
