@@ -225,8 +225,11 @@ class Pipeline:
         """Run on one pandas frame through the compiled program of the backend the engine
         selects for its size, when that backend offers one (no plan rebuilt); otherwise
         ``_NO_PROGRAM`` (the caller substitutes the data and executes the plan)."""
+        requested = options.backend
+        if requested != "auto" and requested in self._programs and not self._programs[requested]:
+            return _NO_PROGRAM  # (known to offer none: no second selection)
         try:
-            backend, decision = engine.select(self._plan, options.backend, len(frame))
+            backend, decision = engine.select(self._plan, requested, len(frame))
         except engine.BackendDeclined:
             return _NO_PROGRAM  # (the plan with the data raises it, or another backend runs)
         name = backend.name

@@ -283,6 +283,21 @@ def test_pipeline_runs_the_selected_backends_program_and_says_why():
     assert "ran on rows (requested explicitly)" in pipe.explain()
 
 
+def test_pipeline_without_a_program_runs_the_plan_on_the_preferred_backend_and_says_why():
+    pytest.importorskip("numba")
+    pipe = litsdf.compile(lambda df: df[df["x"] > 1.0], example=pandas.DataFrame({"x": [1.0]}))
+    frame = pandas.DataFrame({"x": [1.0, 2.5, 3.0]})
+    with litsdf.option_context(rows_max_rows=1, numba_min_rows=3):
+        pandas.testing.assert_frame_equal(pipe(frame), frame[frame["x"] > 1.0])
+    assert "last pipe(df) ran on numba (3 rows >= numba_min_rows=3 (settings: set by" in (
+        pipe.explain()
+    )
+    with litsdf.option_context(backend="numba"):  # (numba offers no program: the plan runs)
+        pandas.testing.assert_frame_equal(pipe(frame), frame[frame["x"] > 1.0])
+        pandas.testing.assert_frame_equal(pipe(frame.iloc[:1]), frame.iloc[:0])
+    assert "last pipe(df) ran on numba (requested explicitly)" in pipe.explain()
+
+
 def test_pipeline_explain_before_a_run_shows_the_choice_by_size():
     pipe = litsdf.compile(lambda df: df[df["x"] > 1.0], example=pandas.DataFrame({"x": [1.0]}))
     text = pipe.explain()
