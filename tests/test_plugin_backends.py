@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -183,7 +184,8 @@ def test_a_broken_or_missing_backend_folder_is_named(tmp_path):
     (broken / "__init__.py").write_text("import a_module_that_does_not_exist\n")
     (tmp_path / "helpers").mkdir()  # a folder without __init__.py is not a package: ignored
     with pytest.raises(
-        ImportError, match=f"importing the backend package {broken} failed: ModuleNotFoundError"
+        ImportError,
+        match=re.escape(f"importing the backend package {broken} failed: ModuleNotFoundError"),
     ):
         backends._from_path(str(tmp_path))
     assert not [m for m in sys.modules if m.startswith("_litsdf_backend_broken")]
