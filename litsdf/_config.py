@@ -1,4 +1,4 @@
-"""``litsdf.options``: the default backend, the fallback policy and the size thresholds."""
+"""``litsdf.options``: the default backend, the fallback policy and each backend's settings."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["Options", "options", "option_context"]
+__all__ = ["Options", "BackendSettings", "options", "option_context"]
 
 _FALLBACK_MODES = ("warn", "raise", "silent")
 
@@ -25,12 +25,11 @@ class Options:
     optimize : bool
         Run the plan optimizer before executing (default True); ``False`` runs the plan as
         traced.
-    rows_max_rows : int
-        Under ``backend="auto"``, inputs of at most this many rows run on the generated row
-        kernel (``rows``) when it supports the plan. Measured by ``litsdf calibrate``.
-    numba_min_rows : int
-        Under ``backend="auto"``, inputs of at least this many rows run on ``numba`` when it
-        supports the plan; sizes in between run on pandas. Measured by ``litsdf calibrate``.
+    <backend>_<setting> : int or float
+        Every setting of every backend (see :meth:`backend_settings`) is also an option
+        spelled ``<backend>_<setting>``, so that ``option_context`` can set it for a block;
+        the backends' own settings decide which backend ``backend="auto"`` tries first for an
+        input size (measured by ``litsdf calibrate``).
     narrow_csv_reads : bool
         Let the optimizer read only the columns and leading rows a program uses from the CSV
         files read while this is set (``usecols=``, ``nrows=``). Default False: that is exact
@@ -43,6 +42,8 @@ class Options:
     >>> import litsdf
     >>> litsdf.options.fallback = "raise"
     >>> litsdf.options.fallback = "warn"
+    >>> name = litsdf.backends()[0].name
+    >>> settings = litsdf.options.backend_settings(name)
     """
 
     __slots__ = ("_backend", "_fallback", "_narrow_csv_reads", "_optimize")
@@ -96,37 +97,129 @@ class Options:
             raise ValueError(f"options.fallback must be one of {_FALLBACK_MODES}; got {value!r}")
         self._fallback = value
 
-    @property
-    def rows_max_rows(self) -> int:
-        from litsdf_compiler import selector
+    def backend_settings(self, backend: str) -> BackendSettings:
+        """The settings of ``backend``, read and set as attributes.
 
-        return selector.thresholds().rows_max_rows
+        Parameters
+        ----------
+        backend : str
+            A backend name from :func:`litsdf.backends`.
 
-    @rows_max_rows.setter
-    def rows_max_rows(self, value: int) -> None:
-        from litsdf_compiler import selector
+        Returns
+        -------
+        BackendSettings
+            A live view: reading an attribute gives the value in force (set in this process,
+            else the profile saved by ``litsdf calibrate``, else the backend's default);
+            setting one validates it and applies it to this process.
 
-        selector.set_thresholds(rows_max_rows=value)
+        Raises
+        ------
+        ValueError
+            An unknown backend (naming the known ones).
 
-    @property
-    def numba_min_rows(self) -> int:
-        from litsdf_compiler import selector
+        Examples
+        --------
+        >>> import litsdf
+        >>> view = litsdf.options.backend_settings(litsdf.backends()[0].name)
+        >>> values = view.as_dict()  # {setting: value in force}
+        """
+        from litsdf_compiler.backends import get_backend
 
-        return selector.thresholds().numba_min_rows
+        get_backend(backend)  # (an unknown name fails here, naming the known ones)
+        return BackendSettings(backend)
 
-    @numba_min_rows.setter
-    def numba_min_rows(self, value: int) -> None:
-        from litsdf_compiler import selector
+    def __getattr__(self, name: str) -> Any:
+        backend, setting = _setting_option(name)
+        return getattr(BackendSettings(backend), setting)
 
-        selector.set_thresholds(numba_min_rows=value)
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_") or hasattr(type(self), name):
+            object.__setattr__(self, name, value)
+            return
+        backend, setting = _setting_option(name)
+        setattr(BackendSettings(backend), setting, value)
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *(f"{b}_{s}" for b, s in _setting_options())})
 
     def __repr__(self) -> str:
+        settings = "".join(
+            f"{b}_{s}={getattr(BackendSettings(b), s)!r}, " for b, s in _setting_options()
+        )
         return (
             f"Options(backend={self.backend!r}, fallback={self.fallback!r}, "
-            f"optimize={self.optimize!r}, rows_max_rows={self.rows_max_rows}, "
-            f"numba_min_rows={self.numba_min_rows}, "
+            f"optimize={self.optimize!r}, {settings}"
             f"narrow_csv_reads={self.narrow_csv_reads!r})"
         )
+
+
+class BackendSettings:
+    """The settings of one backend as attributes (from :meth:`Options.backend_settings`).
+
+    Attributes
+    ----------
+    backend : str
+        The backend's name.
+    source : str
+        Where the values in force come from (``"built-in defaults"``, ``"profile <path>"``,
+        ``"set by the user"``).
+    """
+
+    __slots__ = ("backend",)
+
+    def __init__(self, backend: str) -> None:
+        object.__setattr__(self, "backend", backend)
+
+    @property
+    def source(self) -> str:
+        from litsdf_compiler import selector
+
+        return selector.settings(self.backend).source
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{setting: value in force}``."""
+        from litsdf_compiler import selector
+
+        return dict(selector.settings(self.backend))
+
+    def describe(self) -> dict[str, str]:
+        """``{setting: what it means}``."""
+        from litsdf_compiler.backends import get_backend
+
+        return {s.name: s.doc for s in get_backend(self.backend).settings}
+
+    def __getattr__(self, name: str) -> Any:
+        from litsdf_compiler import selector
+
+        return getattr(selector.settings(self.backend), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        from litsdf_compiler import selector
+
+        selector.set_settings(self.backend, **{name: value})
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self.as_dict()})
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items())
+        return f"<{self.backend} settings: {values or 'none'} ({self.source})>"
+
+
+def _setting_options() -> list[tuple[str, str]]:
+    """``(backend, setting)`` for every setting of every backend, in registry order."""
+    from litsdf_compiler.backends import registry
+
+    return [(name, s.name) for name, b in registry().items() for s in b.settings]
+
+
+def _setting_option(option: str) -> tuple[str, str]:
+    """The ``(backend, setting)`` an option ``<backend>_<setting>`` names."""
+    if not option.startswith("__"):
+        for backend, setting in _setting_options():
+            if option == f"{backend}_{setting}":
+                return backend, setting
+    raise AttributeError(f"unknown option {option!r}")
 
 
 options = Options()
@@ -139,7 +232,7 @@ def option_context(**settings: Any) -> Iterator[Options]:
     Examples
     --------
     >>> import litsdf
-    >>> with litsdf.option_context(backend="pandas", fallback="raise"):
+    >>> with litsdf.option_context(optimize=False, fallback="raise"):
     ...     pass
     """
     old = {k: getattr(options, k) for k in settings}

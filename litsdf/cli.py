@@ -147,7 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--rows", type=int, default=200_000)
     sub.add_parser("backends", help="list the backends and their availability")
     cal = sub.add_parser(
-        "calibrate", help="measure the backend size thresholds here and save them as a profile"
+        "calibrate",
+        help="measure each backend's selection settings here and save them as a profile",
     )
     cal.add_argument("--quick", action="store_true", help="fewer, smaller sizes")
     cal.add_argument("--profile", default=None, help="where to write the profile")

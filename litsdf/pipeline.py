@@ -1,8 +1,10 @@
 """``litsdf.compile``: trace a pandas-API function once into a plan; run it on frames or rows.
 
 A :class:`Pipeline` holds the optimized plan of ``fn`` over placeholder inputs (empty frames
-with the input schema). ``pipe(df)`` substitutes the data and runs the plan on the backend the
-selector picks for its size; ``transform_row`` / ``transform_rows`` run the generated row kernel
+with the input schema). ``pipe(df)`` runs the plan on the backend the engine selects for the
+input's size: through that backend's compiled program for same-shaped input when it offers one
+(:meth:`~litsdf_compiler.backends.base.Backend.program`: no plan rebuilt), else with the data
+substituted into the plan. ``transform_row`` / ``transform_rows`` run the generated row kernel
 of the ``rows`` backend on dicts, never building a pandas object.
 """
 
@@ -24,7 +26,6 @@ from litsdf_compiler.ir.schema import dtype_from_json, dtype_to_json
 from litsdf_compiler.ir.serde import PlanFormatError, from_json, read_document, to_json
 from litsdf_compiler.ir.trust import UntrustedPlanError, check_dtype_text
 from litsdf_compiler.meta import meta_of
-from litsdf_compiler.selector import thresholds
 
 from ._config import options
 from ._core import TraceError, tracing
@@ -37,6 +38,8 @@ __all__ = ["compile", "Pipeline", "TraceError"]
 PIPELINE_FORMAT = "litsdf-pipeline"
 PIPELINE_VERSION = 1
 _INPUT_ORIGIN = "pipeline input"
+_NO_PROGRAM = object()
+"""What ``Pipeline._run_program`` returns when the selected backend offers no program."""
 
 
 def _schema_frame(example: Any, schema: Any, position: int) -> pd.DataFrame:
@@ -157,6 +160,7 @@ class Pipeline:
         self._series_name = series_name
         self._rules = rules
         self._rows: Any = None  # the compiled row program (lazily), or the decline
+        self._programs: dict[str, Any] = {}  # backend name -> its program for this plan, or None
         self._last: engine.Decision | None = None
 
     @classmethod
@@ -207,47 +211,36 @@ class Pipeline:
             )
         lazy = any(isinstance(f, DataFrame) for f in frames)
         if not lazy and len(frames) == 1 and isinstance(frames[0], pd.DataFrame):
-            fast = self._run_rows(frames[0])
-            if fast is not None:
+            fast = self._run_program(frames[0])
+            if fast is not _NO_PROGRAM:
                 return fast
         bound = [self._bind(i, f) for i, f in enumerate(frames)]
         plan = self._substitute(bound)
         if lazy:
             return self._wrap(plan)
-        rows = max(len(p.data.data) for p in bound if isinstance(p, Source))
-        raw, self._last = engine.execute(plan, self._backend(plan, rows), optimize=False)
+        raw, self._last = engine.execute(plan, options.backend, optimize=False)
         return self._finish(raw)
 
-    def _run_rows(self, frame: pd.DataFrame) -> Any:
-        """The row kernel on a small pandas frame (no plan rebuilt, no selection walk): used
-        when ``rows`` is requested, or under ``auto`` for at most ``rows_max_rows`` rows."""
-        backend = options.backend
-        if backend != "rows":
-            if backend != "auto":
-                return None
-            th = thresholds()
-            if len(frame) > th.rows_max_rows:
-                return None
+    def _run_program(self, frame: pd.DataFrame) -> Any:
+        """Run on one pandas frame through the compiled program of the backend the engine
+        selects for its size, when that backend offers one (no plan rebuilt); otherwise
+        ``_NO_PROGRAM`` (the caller substitutes the data and executes the plan)."""
+        requested = options.backend
+        if requested != "auto" and requested in self._programs and not self._programs[requested]:
+            return _NO_PROGRAM  # (known to offer none: no second selection)
         try:
-            program = self._row_program()
-        except NotImplementedError as why:
-            if backend == "rows":
-                raise engine.BackendDeclined(f"backend 'rows' declined the plan: {why}") from why
-            return None
-        if not program.frame_verdict:
-            if backend == "rows":
-                raise engine.BackendDeclined(
-                    f"backend 'rows' declined the plan: {program.frame_verdict.reason}"
-                )
-            return None
-        data = self._checked(frame)
-        raw = program.run_frame(data)
-        if backend == "rows":
-            self._last = engine.Decision("rows", "requested explicitly")
+            backend, decision = engine.select(self._plan, requested, len(frame))
+        except engine.BackendDeclined:
+            return _NO_PROGRAM  # (the plan with the data raises it, or another backend runs)
+        name = backend.name
+        if name in self._programs:
+            program = self._programs[name]
         else:
-            self._last = engine.Decision(
-                "rows", f"{len(frame)} rows <= rows_max_rows={th.rows_max_rows} ({th.source})"
-            )
+            program = self._programs[name] = backend.program(self._plan, self._inputs)
+        if program is None:
+            return _NO_PROGRAM
+        raw = program(self._checked(frame))
+        self._last = decision
         return self._finish(raw)
 
     def _checked(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -259,12 +252,6 @@ class Pipeline:
         bound = self._bind(0, frame)
         assert isinstance(bound, Source)
         return bound.data.data
-
-    def _backend(self, plan: Relation, rows: int) -> str:
-        if options.backend != "auto":
-            return options.backend
-        chosen, _ = engine.select(plan, "auto", rows)
-        return chosen.name
 
     def _bind(self, i: int, frame: Any) -> Relation:
         """Input ``i`` as a plan: the frame's columns checked against the schema and put in
@@ -393,10 +380,22 @@ class Pipeline:
         lines += [rows["source"] if rows["ok"] else f"  not available: {rows['reason']}"]
         lines += ["== backend =="]
         if last is None:
-            lines.append("  pipe(df) not run yet; auto picks by size: " + _size_rule())
+            lines.append("  pipe(df) not run yet; under backend='auto':")
+            lines += [f"    {line}" for line in self._auto_choices()]
         else:
             lines.append(f"  last pipe(df) ran on {last.backend} ({last.reason})")
         return "\n".join(lines)
+
+    def _auto_choices(self, sizes: Sequence[int] = (1, 100_000)) -> list[str]:
+        """Which backend ``backend="auto"`` picks for inputs of ``sizes`` rows, and why."""
+        lines = []
+        for rows in sizes:
+            try:
+                _, decision = engine.select(self._plan, "auto", rows)
+                lines.append(f"{rows:,} rows: {decision.backend} ({decision.reason})")
+            except engine.BackendDeclined as err:
+                lines.append(f"{rows:,} rows: {err}")
+        return lines
 
     def to_json(self) -> str:
         """The pipeline as versioned JSON (plan, inputs, output kind)."""
@@ -518,11 +517,3 @@ def _unlabel(v: Any) -> Any:
     if isinstance(v, dict):
         raise PlanFormatError(f"column label {v.get('$repr')} cannot be restored from JSON")
     return v
-
-
-def _size_rule() -> str:
-    th = thresholds()
-    return (
-        f"rows for <= {th.rows_max_rows} rows, numba for >= {th.numba_min_rows} rows, pandas "
-        f"in between ({th.source})"
-    )

@@ -8,7 +8,7 @@ import weakref
 from typing import Any
 
 from . import selector
-from .backends import Backend, get_backend, registry
+from .backends import Backend, get_backend
 from .backends.base import BackendDeclined
 from .files import verify
 from .ir.base import Node, replace_children, walk
@@ -89,11 +89,12 @@ def verify_files(plan: Node) -> None:
 
 
 def select(plan: Node, requested: str = "auto", rows: int | None = -1) -> tuple[Backend, Decision]:
-    """Pick the backend for ``plan``: the one requested, or under ``"auto"`` by input size.
+    """Pick the backend for ``plan``: the one requested, or under ``"auto"`` by preference.
 
-    Under ``"auto"`` the backends that :func:`~litsdf_compiler.selector.preference` names for
-    the plan's input size (``rows``; estimated from the plan when -1) are tried first, then the
-    others in priority order; the first available one whose ``supports(plan)`` holds runs it.
+    Under ``"auto"`` every backend states its preference for the plan and its input size
+    (``rows``; estimated from the plan when -1), see :func:`~litsdf_compiler.selector.ranked`;
+    the first available one in that order whose ``supports(plan)`` holds runs it, and the
+    decision's reason is the preference it stated.
     """
     if requested != "auto":
         backend = get_backend(requested)
@@ -106,20 +107,21 @@ def select(plan: Node, requested: str = "auto", rows: int | None = -1) -> tuple[
         return backend, Decision(requested, "requested explicitly")
     if rows == -1:
         rows = selector.estimate_rows(plan) if isinstance(plan, Relation) else None
-    preferred, why = selector.preference(rows)
-    backends = registry()
-    order = [b for b in preferred if b in backends] + [b for b in backends if b not in preferred]
     declined: list[tuple[str, str]] = []
-    for name in order:
-        backend = backends[name]
+    passed: list[str] = []  # the preferences of the backends tried before, that declined
+    for backend, wish in selector.ranked(plan, rows):
         avail = backend.available()
-        if not avail:
-            declined.append((name, f"unavailable: {avail.reason}"))
-            continue
-        verdict = backend.supports(plan)
+        verdict = backend.supports(plan) if avail else avail
         if verdict:
-            return backend, Decision(name, why, declined=tuple(declined))
-        declined.append((name, verdict.reason))
+            why = (
+                wish.reason if wish is not None else "no preference stated; next in priority order"
+            )
+            if passed:
+                why = f"{why}; preferred first: {'; '.join(passed)}"
+            return backend, Decision(backend.name, why, declined=tuple(declined))
+        declined.append((backend.name, verdict.reason if avail else f"unavailable: {avail.reason}"))
+        if wish is not None:
+            passed.append(f"{backend.name} ({wish.reason})")
     raise BackendDeclined(f"no backend supports this plan: {declined}")
 
 

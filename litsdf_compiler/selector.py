@@ -1,64 +1,54 @@
-"""Size-based backend selection: row-count thresholds, measured defaults, a calibrated profile.
+"""Backend selection under ``backend="auto"``: each backend states its own preference.
 
-Under ``backend="auto"`` the plan's input size decides which backend is *tried first*: the
-generated row kernel (``rows``) for small inputs, ``numba`` for large batches, ``pandas`` in
-between and whenever the preferred backend declines the plan. The thresholds come from
-``litsdf calibrate`` (a JSON profile, see :func:`profile_path`) or built-in defaults measured on
-the development machine (2-core x86-64, pandas 3.1): ``litsdf calibrate`` found the row kernel
-faster than pandas up to ~1,000-4,000 rows (so ``rows_max_rows=1000``) and numba's compiled
-kernels faster from ~1,000 rows on; the default ``numba_min_rows=10_000`` keeps a 10x margin
-because a plan numba has not seen before pays a one-time compile (about a second; cached on
-disk afterwards), which the steady-state calibration does not count.
+The selector names no backend. For a plan and its input size it asks every backend of the
+registry for a :class:`~litsdf_compiler.backends.preference.Preference` (given the backend's
+settings in force); those that state one are tried first, by rank and then priority, the
+others follow in priority order (the engine runs the first that supports the plan).
+
+A backend's settings (its :attr:`~litsdf_compiler.backends.base.Backend.settings`) come from,
+in this order: values set in this process (:func:`set_settings`, ``litsdf.options``), the
+profile written by ``litsdf calibrate`` (:func:`profile_path`), the backend's defaults.
+
+The profile is JSON: ``{"format": "litsdf-profile", "version": 2, "backends": {<name>:
+{"settings": {...}, "measured": {...}}}}``. A version 1 profile (``"thresholds":
+{"<backend>_<setting>": value}``) is read too, each value migrated to its backend's section.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .ir.base import walk
+from .backends import Backend, get_backend, registry
+from .backends.preference import Calibration, Preference, Settings
+from .ir.base import Node, walk
 from .ir.relations import ReadCsv, ReadParquet, Relation, Source
 
 __all__ = [
-    "Thresholds",
     "PROFILE_FORMAT",
+    "PROFILE_VERSION",
     "profile_path",
     "load_profile",
     "save_profile",
-    "thresholds",
-    "set_thresholds",
+    "settings",
+    "set_settings",
+    "reset_settings",
     "estimate_rows",
-    "preference",
+    "ranked",
 ]
 
 PROFILE_FORMAT = "litsdf-profile"
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2
+USER = "set by the user"
 
-
-@dataclasses.dataclass(frozen=True)
-class Thresholds:
-    """Row counts at which the selector switches backends.
-
-    Attributes
-    ----------
-    rows_max_rows : int
-        Inputs of at most this many rows try the ``rows`` backend first (0 disables it).
-    numba_min_rows : int
-        Inputs of at least this many rows try the ``numba`` backend first.
-    source : str
-        Where the values come from (defaults, a profile path, or "set by the user").
-    """
-
-    rows_max_rows: int = 1_000
-    numba_min_rows: int = 10_000
-    source: str = "built-in defaults"
-
-
-_CURRENT: list[Thresholds] = []
+_PROFILE: list[dict[str, Settings]] = []
+"""The profile's settings by backend name, read once (``reset_settings`` reads it again)."""
+_CURRENT: dict[str, Settings] = {}
+"""The settings in force by backend name (built lazily from the profile and the defaults)."""
 
 
 def profile_path() -> Path:
@@ -69,10 +59,58 @@ def profile_path() -> Path:
     return Path(os.path.expanduser("~")) / ".cache" / "litsdf" / "profile.json"
 
 
-def load_profile(path: str | os.PathLike[str] | None = None) -> Thresholds:
-    """Read the thresholds of a profile written by :func:`save_profile`.
+def _sections_v1(p: Path, doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A version 1 profile's flat ``<backend>_<setting>`` thresholds, by backend."""
+    values = doc.get("thresholds")
+    if not isinstance(values, dict):
+        raise ValueError(f"{p}: 'thresholds' must be an object of non-negative integers")
+    sections: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{p}: threshold {key!r} must be a non-negative integer")
+        owner = [n for n in registry() if key.startswith(f"{n}_")]
+        if not owner:
+            continue  # a backend that is not installed here
+        name = max(owner, key=len)
+        sections.setdefault(name, {})[key[len(name) + 1 :]] = value
+    return sections
 
-    Raises ``ValueError`` naming the file and what is wrong with it.
+
+def _sections_v2(p: Path, doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    backends = doc.get("backends")
+    if not isinstance(backends, dict):
+        raise ValueError(f"{p}: 'backends' must be an object (backend name -> section)")
+    sections = {}
+    for name, section in backends.items():
+        values = section.get("settings") if isinstance(section, dict) else None
+        if not isinstance(values, dict):
+            raise ValueError(f"{p}: backend {name!r}: 'settings' must be an object")
+        sections[name] = values
+    return sections
+
+
+def load_profile(path: str | os.PathLike[str] | None = None) -> dict[str, Settings]:
+    """The settings a profile written by :func:`save_profile` holds, by backend name.
+
+    Backends the profile names that are not installed here are left out; backends it does not
+    name are not in the result.
+
+    Parameters
+    ----------
+    path : path, optional
+        The profile (default :func:`profile_path`).
+
+    Returns
+    -------
+    dict of str to Settings
+
+    Raises
+    ------
+    OSError
+        The file cannot be read.
+    ValueError
+        Naming the file and what is wrong with it (not JSON, not a profile, an unknown
+        version, an unknown setting or a value its setting does not accept).
     """
     p = Path(path) if path is not None else profile_path()
     try:
@@ -81,65 +119,104 @@ def load_profile(path: str | os.PathLike[str] | None = None) -> Thresholds:
         raise ValueError(f"{p}: not a litsdf profile (invalid JSON: {err})") from err
     if not isinstance(doc, dict) or doc.get("format") != PROFILE_FORMAT:
         raise ValueError(f"{p}: not a litsdf profile (missing format {PROFILE_FORMAT!r})")
-    if doc.get("version") != PROFILE_VERSION:
-        raise ValueError(f"{p}: profile version {doc.get('version')!r} is not {PROFILE_VERSION}")
-    values = doc.get("thresholds")
-    fields = ("rows_max_rows", "numba_min_rows")
-    if not isinstance(values, dict) or not all(
-        isinstance(values.get(f), int) and values[f] >= 0 for f in fields
-    ):
-        raise ValueError(f"{p}: 'thresholds' must hold non-negative integers {fields}")
-    return Thresholds(values["rows_max_rows"], values["numba_min_rows"], f"profile {p}")
+    version = doc.get("version")
+    if version == 1:
+        sections = _sections_v1(p, doc)
+    elif version == PROFILE_VERSION:
+        sections = _sections_v2(p, doc)
+    else:
+        raise ValueError(f"{p}: profile version {version!r} is not 1 or {PROFILE_VERSION}")
+    backends = registry()
+    found = {}
+    for name, values in sections.items():
+        if name not in backends:
+            continue
+        try:
+            found[name] = Settings(name, backends[name].settings, values, f"profile {p}")
+        except (KeyError, ValueError) as err:
+            raise ValueError(f"{p}: {err.args[0]}") from err
+    return found
 
 
 def save_profile(
-    found: Thresholds, measured: dict[str, Any], path: str | os.PathLike[str] | None = None
+    found: Mapping[str, Calibration], path: str | os.PathLike[str] | None = None
 ) -> Path:
-    """Write ``found`` (and the measurements behind it) as the profile; returns its path."""
+    """Write the calibrations of ``found`` (backend name -> :class:`Calibration`) as the
+    profile (version 2, replacing the file in one step) and return its path; the selector
+    reads it again on next use."""
     p = Path(path) if path is not None else profile_path()
     p.parent.mkdir(parents=True, exist_ok=True)
     doc = {
         "format": PROFILE_FORMAT,
         "version": PROFILE_VERSION,
-        "thresholds": {
-            "rows_max_rows": found.rows_max_rows,
-            "numba_min_rows": found.numba_min_rows,
+        "backends": {
+            name: {"settings": dict(c.settings), "measured": c.measured}
+            for name, c in sorted(found.items())
         },
-        "measured": measured,
     }
     tmp = p.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, indent=1))
     tmp.replace(p)  # never leave a half-written profile
-    _CURRENT.clear()
+    reset_settings()
     return p
 
 
-def thresholds() -> Thresholds:
-    """The thresholds in force: set by the user, else the saved profile, else the defaults.
-
-    A profile that cannot be read is reported with a warning and the defaults are used.
-    """
-    if not _CURRENT:
-        found = Thresholds()
+def _profile() -> dict[str, Settings]:
+    if not _PROFILE:
+        found: dict[str, Settings] = {}
         if profile_path().exists():
             try:
                 found = load_profile()
             except (OSError, ValueError) as err:
-                warnings.warn(f"ignoring the litsdf profile: {err}", stacklevel=2)
-        _CURRENT.append(found)
-    return _CURRENT[0]
+                warnings.warn(f"ignoring the litsdf profile: {err}", stacklevel=4)
+        _PROFILE.append(found)
+    return _PROFILE[0]
 
 
-def set_thresholds(**values: int) -> Thresholds:
-    """Override thresholds for this process (``rows_max_rows=...``, ``numba_min_rows=...``)."""
-    for key, value in values.items():
-        if key not in ("rows_max_rows", "numba_min_rows"):
-            raise AttributeError(f"unknown threshold {key!r}")
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ValueError(f"{key} must be a non-negative integer; got {value!r}")
-    current = dataclasses.replace(thresholds(), **values, source="set by the user")  # type: ignore[arg-type]
-    _CURRENT[:] = [current]
-    return current
+def settings(backend: str) -> Settings:
+    """The settings in force of ``backend``: set by the user, else the saved profile's, else
+    its defaults. A profile that cannot be read is reported with a warning and ignored.
+
+    Raises
+    ------
+    ValueError
+        An unknown backend name (listing the known ones).
+    """
+    hit = _CURRENT.get(backend)
+    return hit if hit is not None else _settings_of(get_backend(backend))
+
+
+def _settings_of(backend: Backend) -> Settings:
+    hit = _CURRENT.get(backend.name)
+    if hit is None:
+        hit = _profile().get(backend.name) or Settings(backend.name, backend.settings)
+        _CURRENT[backend.name] = hit
+    return hit
+
+
+def set_settings(backend: str, **values: Any) -> Settings:
+    """Set settings of ``backend`` for this process (validated); returns them.
+
+    Raises
+    ------
+    ValueError
+        An unknown backend, or a value its setting does not accept.
+    AttributeError
+        A setting the backend does not have (naming the ones it has).
+    """
+    current = settings(backend)
+    try:
+        new = current.replace(values, USER)
+    except KeyError as err:
+        raise AttributeError(err.args[0]) from None
+    _CURRENT[backend] = new
+    return new
+
+
+def reset_settings() -> None:
+    """Forget the values set in this process and read the profile again on next use."""
+    _CURRENT.clear()
+    _PROFILE.clear()
 
 
 _PARQUET_ROWS: dict[tuple[str, float], int] = {}
@@ -174,16 +251,34 @@ def estimate_rows(plan: Relation) -> int | None:
     return largest
 
 
-def preference(rows: int | None, th: Thresholds | None = None) -> tuple[tuple[str, ...], str]:
-    """Backends to try first for an input of ``rows`` rows, and why."""
-    th = th or thresholds()
-    where = f"thresholds from {th.source}"
-    if rows is None:
-        return ("pandas",), "input size unknown before reading: pandas"
-    if rows <= th.rows_max_rows:
-        return ("rows", "pandas"), f"{rows} rows <= rows_max_rows={th.rows_max_rows} ({where})"
-    if rows >= th.numba_min_rows:
-        return ("numba", "pandas"), (f"{rows} rows >= numba_min_rows={th.numba_min_rows} ({where})")
-    return ("pandas",), (
-        f"{th.rows_max_rows} < {rows} rows < {th.numba_min_rows} ({where}): pandas"
-    )
+def ranked(
+    plan: Node, rows: int | None, backends: Mapping[str, Backend] | None = None
+) -> list[tuple[Backend, Preference | None]]:
+    """The order in which ``backend="auto"`` tries the backends for ``plan`` on an input of
+    ``rows`` rows (``None``: unknown), each with its stated preference.
+
+    Parameters
+    ----------
+    plan : Node
+        The plan to run.
+    rows : int or None
+        Its input size in rows.
+    backends : mapping of str to Backend, optional
+        The candidates in priority order (default: the registry).
+
+    Returns
+    -------
+    list of (Backend, Preference or None)
+        The backends that state a preference, by rank (ties in priority order), then the
+        others in priority order.
+    """
+    stated: list[tuple[Backend, Preference]] = []
+    rest: list[tuple[Backend, Preference | None]] = []
+    for backend in (registry() if backends is None else backends).values():
+        wish = backend.preference(plan, rows, _settings_of(backend))
+        if wish is None:
+            rest.append((backend, None))
+        else:
+            stated.append((backend, wish))
+    stated.sort(key=lambda pair: pair[1].rank)  # (stable: ties keep the priority order)
+    return [*stated, *rest]

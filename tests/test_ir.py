@@ -542,9 +542,10 @@ def test_options_defaults_and_repr():
     assert litsdf.options.backend == "auto"
     assert litsdf.options.fallback == "warn"
     assert litsdf.options.optimize is True
-    assert repr(litsdf.options).startswith(
-        "Options(backend='auto', fallback='warn', optimize=True, rows_max_rows="
-    )
+    text = repr(litsdf.options)
+    assert text.startswith("Options(backend='auto', fallback='warn', optimize=True, ")
+    # every backend setting, spelled <backend>_<setting>
+    assert "rows_max_rows=1000, " in text and "numba_min_rows=10000, " in text
     with pytest.raises(ValueError, match="optimize"):
         litsdf.options.optimize = "yes"
 

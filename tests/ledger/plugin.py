@@ -4,7 +4,7 @@ Tests run a backend inside :func:`declines` (the ``compare`` fixture does): a
 ``BackendDeclined`` raised there is recorded for the running test and the test is skipped with
 the backend's reason. At the end of the session the outcomes of the cases that ran are compared
 with the committed ledger, one file per compiled backend (``<backend>.txt``: sorted lines
-``node id :: reason``):
+``node id :: reason``; ``--ledger-dir DIR`` reads and writes them in ``DIR``):
 
 - a case declined now but not in the ledger fails the run (a backend declines more);
 - a ledger entry whose case ran and was not declined fails the run too (coverage grew: the
@@ -38,6 +38,7 @@ Outcomes = dict[tuple[str, str], "str | None"]
 
 SEPARATOR = " :: "
 OPTION = "--update-ledger"
+DIR_OPTION = "--ledger-dir"
 _HEX = re.compile(r"0x[0-9a-fA-F]{4,}")
 _SHOWN = 40  # cases listed per kind in the terminal summary
 
@@ -327,17 +328,28 @@ _PLUGIN = "decline-ledger"
 
 
 def add_option(parser: pytest.Parser) -> None:
-    """Add ``--update-ledger`` (call from ``pytest_addoption``)."""
+    """Add ``--update-ledger`` and ``--ledger-dir`` (call from ``pytest_addoption``)."""
     parser.addoption(
         OPTION,
         action="store_true",
         default=False,
         help="rewrite the decline ledger entries of the cases that ran (tests/ledger/)",
     )
+    parser.addoption(
+        DIR_OPTION,
+        default=None,
+        metavar="DIR",
+        help="read and write the decline ledger files in DIR instead of tests/ledger/ (e.g. "
+        "for a backend outside the source tree, which has no committed ledger)",
+    )
 
 
 def install(config: pytest.Config, directory: Path, backends: Iterable[str]) -> None:
-    """Register the ledger plugin (call from ``pytest_configure``)."""
+    """Register the ledger plugin (call from ``pytest_configure``); ``--ledger-dir`` replaces
+    ``directory``."""
+    chosen = config.getoption(DIR_OPTION)
+    if chosen is not None:
+        directory = Path(chosen)
     if not config.pluginmanager.has_plugin(_PLUGIN):
         config.pluginmanager.register(DeclineLedger(config, directory, backends), _PLUGIN)
 

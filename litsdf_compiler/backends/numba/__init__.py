@@ -23,6 +23,7 @@ from ...meta import meta_of
 from ..base import Backend, Verdict
 from ..pandas import BACKEND as PANDAS
 from .emit import Unsupported
+from .selection import NumbaSelection
 
 __all__ = ["NumbaBackend", "BACKEND"]
 
@@ -70,7 +71,7 @@ def _in_stage(self: Any, n: Node, *args: Any) -> Any:
     raise NotImplementedError(type(n).__name__)
 
 
-class NumbaBackend(Backend):
+class NumbaBackend(NumbaSelection, Backend):
     """Fused numba loops for numeric expressions and filters, numba groupby kernels."""
 
     name = "numba"

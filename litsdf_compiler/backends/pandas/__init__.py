@@ -9,11 +9,12 @@ from __future__ import annotations
 from ...ir.frames import as_frame
 from ...semantics import Executor
 from ..base import Backend
+from .selection import PandasSelection
 
 __all__ = ["PandasBackend", "BACKEND", "as_frame"]
 
 
-class PandasBackend(Executor, Backend):
+class PandasBackend(PandasSelection, Executor, Backend):
     """Executes plans with pandas itself; every node has a kernel replaying its pandas call."""
 
     name = "pandas"

@@ -27,6 +27,7 @@ from ...ir import temporal as tm
 from ...ir.base import Node
 from ..base import Backend, BackendDeclined, Verdict
 from .codegen import RELATIONS, Generated, PlanGen, generate, sources_of
+from .selection import RowsSelection
 from .values import Decline
 
 __all__ = ["BACKEND", "RowsBackend", "RowProgram", "compile_rows"]
@@ -174,7 +175,7 @@ def _structure(plan: Node) -> Verdict:
     return Backend.supports(BACKEND, plan)  # (rows has no ``check_<Node>`` methods)
 
 
-class RowsBackend(Backend):
+class RowsBackend(RowsSelection, Backend):
     """Generated Python row code; ``visit_<Node>`` is the code generator of node ``<Node>``."""
 
     name = "rows"
