@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from ..ir.base import Node, children
+from ..ir.frames import as_frame
 from ..ir.relations import Source
+from ..lower import (
+    Finalize,
+    PandasCall,
+    Physical,
+    Scan,
+    Table,
+    finalize,
+    lower,
+    physical_nodes,
+    table_from_pandas,
+)
+from ..semantics import REFERENCE
 
-__all__ = ["Backend", "BackendDeclined", "Verdict", "executed_nodes"]
+__all__ = ["Backend", "BackendDeclined", "Claim", "Verdict", "executed_nodes"]
 
 
 class BackendDeclined(NotImplementedError):
@@ -42,12 +54,14 @@ class Verdict(NamedTuple):
         return self.ok
 
 
-class Backend(ABC):
-    """One execution layout. Subclasses implement ``visit_<Node>`` kernels.
+class Backend:
+    """One execution layout: ``visit_<Node>`` methods over the physical plan
+    (:mod:`litsdf_compiler.lower`), each returning a :class:`~litsdf_compiler.lower.Table`.
 
-    ``supports(plan)`` is *derived*: a plan is supported when every node in it has a
-    ``visit_<NodeName>`` method and the optional ``check_<NodeName>(node)`` accepts it, so it
-    cannot claim support for a node it cannot run.
+    The base owns the driver: ``supports(plan)`` is *derived* (every physical node has a
+    ``visit_<Node>`` and the optional ``check_<Node>(node)`` accepts it, so a backend cannot
+    claim support for a node it cannot run) and ``execute(plan)`` is one memoized walk over
+    the physical plan ending in the shared finalize, which builds pandas' exact object.
     """
 
     name: str = ""
@@ -59,8 +73,37 @@ class Backend(ABC):
         return Verdict(True)
 
     def supports(self, plan: Node) -> Verdict:
-        """Whether every node of ``plan`` can be executed exactly as pandas would (a Source's
-        lineage, which never runs, is not asked about)."""
+        """Whether this backend runs ``plan`` exactly as pandas would: derived from its
+        methods, over the plan's physical form (:func:`~litsdf_compiler.lower.lower`): every
+        physical node has a ``visit_<Node>`` and the optional ``check_<Node>(node)``
+        accepts it (the root :class:`~litsdf_compiler.lower.Finalize` is the driver's own).
+        """
+        try:
+            root = lower(plan)  # type: ignore[arg-type]
+        except Exception as err:  # pandas rejects the plan's metadata: pandas alone runs it
+            return Verdict(False, f"{self.name}: the plan has no physical form: {_why(err)}")
+        return self.supports_physical(root)
+
+    def supports_physical(self, root: Physical) -> Verdict:
+        """:meth:`supports` of a lowered plan ``root``."""
+        for n in physical_nodes(root):
+            if isinstance(n, Finalize):
+                continue
+            kind = type(n).__name__
+            if getattr(self, f"visit_{kind}", None) is None:
+                what = f" ({type(n.node).__name__})" if isinstance(n, PandasCall) else ""
+                return Verdict(False, f"{self.name} has no lowering for {kind}{what}")
+            check = getattr(self, f"check_{kind}", None)
+            if check is not None:
+                verdict: Verdict = check(n)
+                if not verdict:
+                    return verdict
+        return Verdict(True)
+
+    def supports_logical(self, plan: Node) -> Verdict:
+        """The derivation over the *logical* plan (``visit_<LogicalNode>`` and
+        ``check_<LogicalNode>`` methods), for a backend that runs the logical plan itself
+        (``pandas``, the reference)."""
         for n in executed_nodes(plan):
             kind = type(n).__name__
             if getattr(self, f"visit_{kind}", None) is None:
@@ -72,6 +115,65 @@ class Backend(ABC):
                     return verdict
         return Verdict(True)
 
-    @abstractmethod
+    def claim(self, node: Physical) -> Claim | None:
+        """Hook for a backend that runs a whole chain at once (rows compiles the plan into one
+        function, numba fuses Compute/Filter/Select chains into one loop): a :class:`Claim`
+        to run ``node`` *and the nodes under it down to the claim's inputs*, which the driver
+        then does not visit (their ``visit_``/``check_`` methods still declare support).
+        ``None`` (the default): ``node`` is visited on its own."""
+        return None
+
     def execute(self, plan: Node) -> Any:
-        """Run ``plan`` and return a pandas DataFrame (or a scalar for a scalar plan)."""
+        """Run ``plan``: lower it, walk the physical plan once (each node's value computed
+        once: ``visit_<Node>(node, *input_values)`` or a :meth:`claim`), and build pandas'
+        exact result with the shared :func:`~litsdf_compiler.lower.finalize`."""
+        return self.run_physical(lower(plan))  # type: ignore[arg-type]
+
+    def run_physical(self, root: Physical) -> Any:
+        """The value of the physical plan ``root`` (a pandas object for a Finalize)."""
+        memo: dict[int, Any] = {}
+        return self._value(root, memo)
+
+    def _value(self, n: Physical, memo: dict[int, Any]) -> Any:
+        hit = memo.get(id(n), memo)
+        if hit is not memo:
+            return hit
+        if isinstance(n, Finalize):
+            out = finalize(n, self._value(n.input, memo))
+        else:
+            claimed = self.claim(n)
+            if claimed is not None:
+                out = claimed.run(*[self._value(c, memo) for c in claimed.inputs])
+            else:
+                visit = getattr(self, f"visit_{type(n).__name__}", None)
+                if visit is None:
+                    raise BackendDeclined(f"{self.name} has no lowering for {type(n).__name__}")
+                out = visit(n, *[self._value(c, memo) for c in n.inputs])
+        memo[id(n)] = out
+        return out
+
+    # shared implementations a backend may use --------------------------------------------------
+    def pandas_call(self, n: PandasCall, *operands: Any) -> Table:
+        """The island ``n`` run by pandas' reference kernel on its operands' pandas values
+        (a backend opts in with ``visit_PandasCall = Backend.pandas_call``)."""
+        node = n.node
+        result = REFERENCE.kernel(node)(node, *[as_frame(o) for o in operands])
+        return table_from_pandas(result, n.schema)
+
+    def scan_table(self, n: Scan) -> Table:
+        """The table of the leaf ``n`` reads (a Source's frame; a file read by pandas)."""
+        source = n.source
+        frame = source.data.data if isinstance(source, Source) else REFERENCE.kernel(source)(source)
+        return table_from_pandas(frame, n.schema)
+
+
+class Claim(NamedTuple):
+    """What :meth:`Backend.claim` returns: the nodes whose values ``run`` takes (evaluated by
+    the driver, memoized) and ``run(*values) -> Table``."""
+
+    inputs: tuple[Physical, ...]
+    run: Callable[..., Any]
+
+
+def _why(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}".splitlines()[0][:300]

@@ -35,11 +35,20 @@ _T = TypeVar("_T")
 
 
 @dataclass_transform(frozen_default=True, eq_default=False)
-def node(cls: type[_T]) -> type[_T]:
-    """Class decorator: make ``cls`` a frozen, slotted, structurally hashed plan node."""
-    out = dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
-    NODE_TYPES[out.__name__] = out  # type: ignore[assignment]
-    return out
+def node(cls: type[_T] | None = None, *, register: bool = True) -> Any:
+    """Class decorator: make ``cls`` a frozen, slotted, structurally hashed plan node.
+
+    ``@node(register=False)`` leaves the class out of :data:`NODE_TYPES`, so the JSON reader
+    never builds it (the physical plan of :mod:`litsdf_compiler.lower` is never serialized).
+    """
+
+    def make(c: type[_T]) -> type[_T]:
+        out = dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)(c)
+        if register:
+            NODE_TYPES[out.__name__] = out  # type: ignore[assignment]
+        return out
+
+    return make if cls is None else make(cls)
 
 
 class Node:

@@ -171,7 +171,7 @@ def _structure(plan: Node) -> Verdict:
     sources = sources_of(plan)
     if len(sources) != 1:
         return Verdict(False, f"rows: the plan reads {len(sources)} inputs (it takes one)")
-    return Backend.supports(BACKEND, plan)  # (rows has no ``check_<Node>`` methods)
+    return BACKEND.supports_logical(plan)  # (rows has no ``check_<Node>`` methods)
 
 
 class RowsBackend(Backend):
