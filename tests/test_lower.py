@@ -270,3 +270,23 @@ def _chain(top: Any, bottom: Any) -> Any:
     while n is not bottom:
         yield n
         n = n.input
+
+
+def test_lowering_and_rows_programs_keep_no_dropped_plan_alive() -> None:
+    import gc
+    import weakref
+
+    from litsdf_compiler.backends.rows import BACKEND as ROWS
+
+    df = litsdf.DataFrame({"a": np.arange(3.0)})
+    plan = df.assign(b=df["a"] * 2)._plan
+    assert ROWS.supports(plan)
+    pandas.testing.assert_frame_equal(
+        ROWS.execute(plan), pandas.DataFrame({"a": np.arange(3.0), "b": np.arange(3.0) * 2})
+    )
+    ref = weakref.ref(df._plan.data.data)  # the frame the plan reads
+    del df, plan
+    for k in range(20):  # (the lowering memo holds the last few plans only)
+        lower(litsdf.DataFrame({"x": [k]})._plan)
+    gc.collect()
+    assert ref() is None

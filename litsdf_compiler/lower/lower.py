@@ -12,6 +12,7 @@ form does not apply: duplicate labels, an unknown column) becomes a
 from __future__ import annotations
 
 import weakref
+from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
@@ -40,13 +41,16 @@ __all__ = ["lower", "LEAVES"]
 LEAVES = (rel.Source, rel.ReadCsv, rel.ReadParquet)
 """Logical leaves: each lowers to a :class:`Scan`."""
 
-_LOWERED: dict[int, tuple[weakref.ref[Node], Finalize]] = {}
-_LIMIT = 4096
+_LOWERED: OrderedDict[int, tuple[weakref.ref[Node], Finalize]] = OrderedDict()
+_LIMIT = 16
+"""The last lowerings, by plan identity. Small on purpose: a physical plan holds its
+logical leaves (their data), so a large memo would keep frames alive that the user dropped;
+a plan is asked about a few times in a row (``supports`` of each backend, then ``execute``)."""
 
 
 def lower(plan: rel.Relation) -> Finalize:
     """The physical plan of logical ``plan``: its root :class:`Finalize` (memoized by the
-    plan's identity while it is alive).
+    plan's identity for the last few plans).
 
     Raises
     ------
@@ -54,14 +58,15 @@ def lower(plan: rel.Relation) -> Finalize:
         pandas' own error when the plan's metadata can't be computed (an unknown column, an
         incompatible dtype): the plan can't be lowered, and runs nowhere but in pandas.
     """
-    entry = _LOWERED.get(id(plan))
+    key = id(plan)
+    entry = _LOWERED.get(key)
     if entry is not None and entry[0]() is plan:
+        _LOWERED.move_to_end(key)
         return entry[1]
     out = _Lowering().lower(plan)
-    if len(_LOWERED) >= _LIMIT:
-        _LOWERED.clear()
-    key = id(plan)
-    _LOWERED[key] = (weakref.ref(plan, lambda _: _LOWERED.pop(key, None)), out)
+    _LOWERED[key] = (weakref.ref(plan), out)
+    while len(_LOWERED) > _LIMIT:
+        _LOWERED.popitem(last=False)
     return out
 
 

@@ -144,7 +144,7 @@ def _compile(plan: Node) -> RowProgram | Decline:
         key = _shape(spec)
         hit = _BY_SHAPE.get(key)
         if hit is None:
-            hit = _generate(spec)
+            hit = _generate(key)  # (from the data-free shape: a program keeps no frame)
             if len(_BY_SHAPE) >= _SHAPE_LIMIT:
                 _BY_SHAPE.clear()
             _BY_SHAPE[key] = hit
