@@ -23,6 +23,7 @@ from litsdf_compiler.lower import (
     Compute,
     Filter,
     Finalize,
+    GroupAgg,
     Limit,
     PandasCall,
     Scan,
@@ -50,17 +51,16 @@ class TinyBackend(Backend):
         return self.scan_table(n)
 
     def _frame(self, t: Table) -> pandas.DataFrame:
-        return pandas.DataFrame(dict(t.columns), copy=False)
+        return pandas.DataFrame(dict(t.columns), index=t.rows.index(), copy=False)
 
     def visit_Compute(self, n: Compute, t: Table) -> Table:
         self.visited.append("Compute")
         frame = self._frame(t)
         cols = dict(t.columns)
         for name, e in n.expressions:
-            value = REFERENCE.ev(e, frame)
-            cols[name] = (
-                value._values if isinstance(value, pandas.Series) else np.full(len(t), value)
-            )
+            holder = frame[[]].copy()
+            holder["v"] = REFERENCE.ev(e, frame)  # (pandas' own assignment: broadcast, dtype)
+            cols[name] = holder["v"]._values
         return Table({name: cols[name] for name in n.names()}, t.rows)
 
     def visit_Filter(self, n: Filter, t: Table) -> Table:
@@ -77,6 +77,7 @@ class TinyBackend(Backend):
         return t.slice(slice(n.start, n.stop, n.step))
 
     visit_PandasCall = Backend.pandas_call
+    visit_GroupAgg = Backend.group_agg
 
 
 def _check(program: Any, kinds: set[str]) -> TinyBackend:
@@ -165,7 +166,7 @@ def test_islands_run_pandas_and_feed_physical_nodes() -> None:
 
     backend = _check(program, {"PandasCall", "Compute", "Filter"})
     assert "Compute" in backend.visited and "PandasCall" not in backend.visited  # (an alias)
-    _check(lambda pd: _frame(pd).groupby("s").sum(), {"PandasCall"})
+    _check(lambda pd: _frame(pd).groupby("s").agg({"a": "sum"}), {"PandasCall"})
     _check(lambda pd: _frame(pd)["s"].value_counts(), {"PandasCall"})
 
 
@@ -290,3 +291,69 @@ def test_lowering_and_rows_programs_keep_no_dropped_plan_alive() -> None:
         lower(litsdf.DataFrame({"x": [k]})._plan)
     gc.collect()
     assert ref() is None
+
+
+def test_finalize_converts_arrow_arrays_to_the_fields_dtypes() -> None:
+    import pyarrow as pa
+
+    from litsdf_compiler.lower import Rows
+
+    expected = pandas.DataFrame({"a": [1, 2], "s": ["x", None]})
+    root = lower(litsdf.DataFrame(expected.copy())._plan)
+    a, s = root.fields
+    table = Table({a: pa.array([1, 2]), s: pa.chunked_array([["x", None]])}, Rows(None, 2))
+    got = finalize(root, table)
+    pandas.testing.assert_frame_equal(got, expected, check_index_type=True)
+    assert got["s"].dtype == expected["s"].dtype
+
+
+def _keyed(pd: Any) -> Any:
+    return pd.DataFrame(
+        {
+            "k": ["b", "a", None, "b", "a", "c"],
+            "j": [2, 1, 1, 2, 1, 1],
+            "x": [1.0, 2.0, 3.0, None, 5.0, 6.0],
+            "n": [1, 2, 3, 4, 5, 6],
+            "s": list("pqrstu"),
+        }
+    )
+
+
+def _filtered_min(pd: Any) -> Any:
+    df = _keyed(pd)
+    return df[df["n"] > 1].groupby("j")[["s"]].min()
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        lambda pd: _keyed(pd).groupby("k").sum(),
+        lambda pd: _keyed(pd).groupby(["k", "j"])[["x", "n"]].mean(),
+        lambda pd: _keyed(pd).groupby("k", sort=False).max(),
+        lambda pd: _keyed(pd).groupby("k", dropna=False).count(),
+        lambda pd: _keyed(pd).groupby("k")["x"].first(),
+        lambda pd: _keyed(pd).groupby(["j", "k"], sort=False, dropna=False).size(),
+        _filtered_min,
+    ],
+)
+def test_groupby_reductions_lower_to_group_agg(program: Any) -> None:
+    backend = _check(program, {"GroupAgg"})
+    assert "PandasCall" not in backend.visited
+
+
+def test_group_agg_decodes_only_exact_forms() -> None:
+    df = _keyed(litsdf)
+    for plan in (
+        df.groupby("k").agg(total=("n", "sum"))._plan,  # (named: not decoded yet)
+        df.groupby("k", as_index=False).sum()._plan,
+        df.groupby("k").sum(numeric_only=True)._plan,
+        df.assign(k=df["k"].astype("category")).groupby("k").sum()._plan,
+    ):
+        kinds = {type(n).__name__ for n in physical_nodes(lower(plan))}
+        assert "GroupAgg" not in kinds and "PandasCall" in kinds
+    root = lower(df.groupby(["k", "j"], sort=False).sum()._plan)
+    agg = root.input
+    assert isinstance(agg, GroupAgg) and not agg.sort and agg.dropna
+    assert [f.role for f in agg.schema][:2] == ["index", "index"]
+    assert root.index[0] == "levels" and root.index[2] == ("k", "j")
+    assert [m[2] for m in agg.measures] == ["sum", "sum", "sum"]

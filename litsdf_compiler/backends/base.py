@@ -10,8 +10,10 @@ from ..ir.frames import as_frame
 from ..ir.relations import Source
 from ..lower import (
     Finalize,
+    GroupAgg,
     PandasCall,
     Physical,
+    Rows,
     Scan,
     Table,
     finalize,
@@ -159,6 +161,27 @@ class Backend:
         node = n.node
         result = REFERENCE.kernel(node)(node, *[as_frame(o) for o in operands])
         return table_from_pandas(result, n.schema)
+
+    def group_agg(self, n: GroupAgg, t: Table) -> Table:
+        """The groups of ``n`` computed by pandas' groupby over the table's arrays (the shared
+        implementation: ``visit_GroupAgg = Backend.group_agg``; a native one replaces it)."""
+        import pandas as pd
+
+        used = dict.fromkeys([*n.keys, *(m[1] for m in n.measures if m[1] is not None)])
+        frame = pd.DataFrame({k: t.columns[k] for k in used}, copy=False)
+        gb = frame.groupby(list(n.keys), sort=n.sort, dropna=n.dropna)
+        values = {}
+        index = None
+        for out, column, func, args in n.measures:
+            result = gb.size() if column is None else getattr(gb[column], func)(**dict(args))
+            values[out] = result._values
+            index = result.index
+        assert index is not None
+        names = [f.name for f in n.schema]
+        keys = names[: len(n.keys)]
+        cols = {name: index.get_level_values(i)._values for i, name in enumerate(keys)}
+        cols.update(values)
+        return Table({name: cols[name] for name in names}, Rows(None, len(index)))
 
     def scan_table(self, n: Scan) -> Table:
         """The table of the leaf ``n`` reads (a Source's frame; a file read by pandas)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..ir.explain import render_expr
-from .nodes import Compute, Filter, Finalize, Limit, PandasCall, Physical, Scan, Select
+from .nodes import Compute, Filter, Finalize, GroupAgg, Limit, PandasCall, Physical, Scan, Select
 
 __all__ = ["render_physical"]
 
@@ -35,6 +35,10 @@ def _params(n: Physical) -> str:
             + ("" if n.step is None else f":{n.step}")
             + "]"
         )
+    if isinstance(n, GroupAgg):
+        measures = ", ".join(f"{out}={func}({col or ''})" for out, col, func, _ in n.measures)
+        order = "sorted" if n.sort else "first appearance"
+        return f"by {', '.join(n.keys)}: {measures} ({order}, dropna={n.dropna})"
     if isinstance(n, PandasCall):
         return f"pandas {type(n.node).__name__}"
     if isinstance(n, Finalize):

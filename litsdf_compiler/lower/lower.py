@@ -22,12 +22,15 @@ from ..ir import expressions as ex
 from ..ir import relations as rel
 from ..ir.base import Node, replace_children
 from ..meta import meta_of
+from .aggregate import decode_aggregate
 from .nodes import (
     COLUMN,
+    INDEX,
     Compute,
     Field,
     Filter,
     Finalize,
+    GroupAgg,
     Labels,
     Limit,
     PandasCall,
@@ -266,6 +269,56 @@ class _Lowering:
         if inp.kind != "frame" or inp.index != ("rows",) or len(meta.columns) != len(inp.fields):
             return None
         return self.finalize_of(inp.input, meta, inp.fields)  # (labels only: no physical step)
+
+    # groupby --------------------------------------------------------------------------------
+    def lower_Aggregate(self, n: rel.Aggregate) -> Finalize | None:
+        inp = self.lower(n.input)
+        layout = self.row_layout(inp)
+        form = None if layout is None else decode_aggregate(n, list(layout))
+        if form is None or layout is None:
+            return None
+        meta = meta_of(n)
+        index = meta.index
+        if index.nlevels != len(form.keys) or form.series != isinstance(meta, pd.Series):
+            return None
+        levels = list(index.dtypes) if isinstance(index, pd.MultiIndex) else [index.dtype]
+        if any(isinstance(d, pd.CategoricalDtype) for d in levels):
+            return None  # (observed / unobserved categories: an island)
+        fields = [
+            Field(self.fresh(label), dtype, INDEX)
+            for label, dtype in zip(form.keys, levels, strict=True)
+        ]
+        if form.series:
+            outputs = [self.fresh(meta.name if meta.name is not None else form.measures[0].func)]
+            fields.append(Field(outputs[0], meta.dtype, COLUMN))
+        else:
+            if list(meta.columns) != [m.output for m in form.measures]:
+                return None
+            outputs = [self.fresh(m.output) for m in form.measures]
+            fields.extend(
+                Field(name, dtype, COLUMN) for name, dtype in zip(outputs, meta.dtypes, strict=True)
+            )
+        node = GroupAgg(
+            input=inp.input,
+            keys=tuple(layout[k] for k in form.keys),
+            measures=tuple(
+                (out, None if m.input is None else layout[m.input], m.func, m.args)
+                for out, m in zip(outputs, form.measures, strict=True)
+            ),
+            sort=n.sort,
+            dropna=n.dropna,
+            schema=tuple(fields),
+        )
+        kind = _kind(meta)
+        return Finalize(
+            input=node,
+            kind=kind,
+            fields=tuple(outputs),
+            columns=Labels(meta.columns) if kind == "frame" else None,
+            name=meta.name if kind == "series" else None,
+            index=("levels", tuple(f.name for f in fields[: len(form.keys)]), tuple(index.names)),
+            schema=node.schema,
+        )
 
     # limits -----------------------------------------------------------------------------------
     def _limit(self, n: Any, start: Any, stop: Any, step: Any) -> Finalize | None:

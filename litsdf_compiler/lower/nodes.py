@@ -38,6 +38,7 @@ __all__ = [
     "Filter",
     "Select",
     "Limit",
+    "GroupAgg",
     "PandasCall",
     "Finalize",
     "physical_nodes",
@@ -162,6 +163,22 @@ class Limit(Physical):
     start: int | None
     stop: int | None
     step: int | None
+    schema: tuple[Field, ...]
+
+
+@node(register=False)
+class GroupAgg(Physical):
+    """Groups of ``input`` by the ``keys`` fields and one reduction per measure
+    ``(output, input, func, args)`` (``input`` ``None`` for ``size``). Groups come in key
+    order when ``sort``, else in order of first appearance; ``dropna`` drops groups with a
+    missing key. The output is the key fields (role ``index``, one row per group) and the
+    measures, in ``schema`` order."""
+
+    input: Physical
+    keys: tuple[str, ...]
+    measures: tuple[tuple[str, str | None, str, tuple[tuple[str, Any], ...]], ...]
+    sort: bool
+    dropna: bool
     schema: tuple[Field, ...]
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import weakref
 from collections.abc import Hashable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from ...ir import expressions as ex
 from ...ir import relations as rel
@@ -117,17 +117,18 @@ _BY_SHAPE: dict[Node, RowProgram | Decline] = {}
 _BY_TOP: weakref.WeakKeyDictionary[Physical, RowProgram] = weakref.WeakKeyDictionary()
 """The program of each compiled plan by the top of its physical chain (what ``claim`` runs)."""
 _SHAPE_LIMIT = 1024
+_P = TypeVar("_P", bound=Physical)
 _SCHEMA_ONLY = rel.Source(rel.DataRef(None, "rows-schema"), origin="schema")
 
 
-def _shape(n: Physical) -> Physical:
+def _shape(n: _P) -> _P:
     """The physical plan ``n`` with its Scan's data left out (the Scan's fields keep the
     labels and dtypes): plans of the same shape on other frames (a served pipeline) share
     one compiled program."""
     if isinstance(n, Scan):
-        return dataclasses.replace(n, source=_SCHEMA_ONLY)
+        return dataclasses.replace(n, source=_SCHEMA_ONLY)  # type: ignore[return-value]
     if isinstance(n, (Finalize, Compute, PFilter, Select)):
-        return dataclasses.replace(n, input=_shape(n.input))
+        return dataclasses.replace(n, input=_shape(n.input))  # type: ignore[return-value]
     return n
 
 
