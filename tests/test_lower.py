@@ -25,6 +25,7 @@ from litsdf_compiler.lower import (
     Finalize,
     GroupAgg,
     Limit,
+    OrderBy,
     PandasCall,
     Scan,
     Select,
@@ -78,6 +79,7 @@ class TinyBackend(Backend):
 
     visit_PandasCall = Backend.pandas_call
     visit_GroupAgg = Backend.group_agg
+    visit_OrderBy = Backend.order_by
 
 
 def _check(program: Any, kinds: set[str]) -> TinyBackend:
@@ -160,7 +162,7 @@ def test_labels_finalize_exactly() -> None:
 
 def test_islands_run_pandas_and_feed_physical_nodes() -> None:
     def program(pd: Any) -> Any:
-        df = _frame(pd).sort_values("b", ascending=False)
+        df = _frame(pd).sort_values("b", ascending=False)  # (quicksort: not stable)
         df["d"] = df["a"] * 10
         return df[df["d"] > 20]
 
@@ -357,3 +359,43 @@ def test_group_agg_decodes_only_exact_forms() -> None:
     assert [f.role for f in agg.schema][:2] == ["index", "index"]
     assert root.index[0] == "levels" and root.index[2] == ("k", "j")
     assert [m[2] for m in agg.measures] == ["sum", "sum", "sum"]
+
+
+def _sortable(pd: Any) -> Any:
+    return pd.DataFrame(
+        {
+            "a": [2, 1, 2, 1, 3, 2],
+            "x": [None, 1.0, 1.0, None, 0.5, 1.0],
+            "s": ["q", "p", "q", "r", "p", "q"],
+            "n": [1, 2, 3, 4, 5, 6],
+        },
+        index=[10, 11, 12, 13, 14, 15],
+    )
+
+
+def _reset_then_filter(pd: Any) -> Any:
+    df = _sortable(pd).sort_values(["s", "a"], ignore_index=True)
+    return df[df["n"] > 2]
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        lambda pd: _sortable(pd).sort_values(["a", "x"], ascending=[False, True]),
+        lambda pd: _sortable(pd).sort_values(["x", "s"], na_position="first"),
+        lambda pd: _sortable(pd).sort_values("a", ascending=False, kind="stable"),
+        lambda pd: _sortable(pd).sort_values("x", kind="mergesort", na_position="first"),
+        _reset_then_filter,
+    ],
+)
+def test_stable_sorts_lower_to_order_by(program: Any) -> None:
+    backend = _check(program, {"OrderBy"})
+    assert "PandasCall" not in backend.visited
+
+
+def test_unstable_single_key_sorts_stay_pandas() -> None:
+    root = lower(_sortable(litsdf).sort_values("a")._plan)  # (quicksort: pandas' own order)
+    kinds = {type(n).__name__ for n in physical_nodes(root)}
+    assert "OrderBy" not in kinds and "PandasCall" in kinds
+    order = lower(_sortable(litsdf).sort_values(["a", "s"], ascending=False)._plan).input
+    assert isinstance(order, OrderBy) and order.keys == (("a", False), ("s", False))

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from ..ir.base import Node, children
 from ..ir.frames import as_frame
 from ..ir.relations import Source
 from ..lower import (
     Finalize,
     GroupAgg,
+    OrderBy,
     PandasCall,
     Physical,
     Rows,
@@ -161,6 +164,22 @@ class Backend:
         node = n.node
         result = REFERENCE.kernel(node)(node, *[as_frame(o) for o in operands])
         return table_from_pandas(result, n.schema)
+
+    def order_by(self, n: OrderBy, t: Table) -> Table:
+        """The rows of ``t`` in ``n``'s order, by pandas' stable sort of the key arrays (the
+        shared implementation: ``visit_OrderBy = Backend.order_by``)."""
+        import pandas as pd
+
+        names = [k for k, _ in n.keys]
+        frame = pd.DataFrame({k: t.columns[k] for k in dict.fromkeys(names)}, copy=False)
+        order = frame.sort_values(
+            by=names,
+            ascending=[a for _, a in n.keys],
+            kind="stable",
+            na_position=n.na_position,
+        ).index.to_numpy(dtype=np.intp)
+        out = t.take(order)
+        return Table(out.columns, out.rows.reset()) if n.ignore_index else out
 
     def group_agg(self, n: GroupAgg, t: Table) -> Table:
         """The groups of ``n`` computed by pandas' groupby over the table's arrays (the shared

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from ..ir.explain import render_expr
-from .nodes import Compute, Filter, Finalize, GroupAgg, Limit, PandasCall, Physical, Scan, Select
+from .nodes import (
+    Compute,
+    Filter,
+    Finalize,
+    GroupAgg,
+    Limit,
+    OrderBy,
+    PandasCall,
+    Physical,
+    Scan,
+    Select,
+)
 
 __all__ = ["render_physical"]
 
@@ -35,6 +46,10 @@ def _params(n: Physical) -> str:
             + ("" if n.step is None else f":{n.step}")
             + "]"
         )
+    if isinstance(n, OrderBy):
+        keys = ", ".join(f"{k} {'asc' if a else 'desc'}" for k, a in n.keys)
+        reset = ", index reset" if n.ignore_index else " (takes the row index)"
+        return f"{keys} stable, nulls {n.na_position}{reset}"
     if isinstance(n, GroupAgg):
         measures = ", ".join(f"{out}={func}({col or ''})" for out, col, func, _ in n.measures)
         order = "sorted" if n.sort else "first appearance"

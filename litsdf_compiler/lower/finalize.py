@@ -39,11 +39,21 @@ class Rows:
 
     def take(self, positions: np.ndarray) -> Rows:
         """The rows at ``positions`` (``intp``), pandas' ``take``."""
-        return Rows(self.base, len(positions), (*self.steps, positions))
+        return Rows(self._base(), len(positions), (*self.steps, positions))
 
     def slice(self, s: slice) -> Rows:
         """The rows ``[s]`` (a positional slice)."""
-        return Rows(self.base, len(range(*s.indices(self.length))), (*self.steps, s))
+        return Rows(self._base(), len(range(*s.indices(self.length))), (*self.steps, s))
+
+    def reset(self) -> Rows:
+        """A fresh ``RangeIndex`` for these rows (``ignore_index=True``)."""
+        return Rows(None, self.length)
+
+    def _base(self) -> pd.Index:
+        if self.base is None:
+            assert not self.steps
+            return pd.RangeIndex(self.length)
+        return self.base
 
     def index(self) -> pd.Index:
         """The pandas index of these rows."""

@@ -33,6 +33,7 @@ from .nodes import (
     GroupAgg,
     Labels,
     Limit,
+    OrderBy,
     PandasCall,
     Physical,
     Scan,
@@ -269,6 +270,30 @@ class _Lowering:
         if inp.kind != "frame" or inp.index != ("rows",) or len(meta.columns) != len(inp.fields):
             return None
         return self.finalize_of(inp.input, meta, inp.fields)  # (labels only: no physical step)
+
+    # sorts ----------------------------------------------------------------------------------
+    def lower_Sort(self, n: rel.Sort) -> Finalize | None:
+        """Stable sorts only: pandas sorts several keys with a stable lexsort whatever
+        ``kind`` says, one key stably only for ``kind`` ``"stable"`` or ``"mergesort"``."""
+        inp = self.lower(n.input)
+        layout = self.row_layout(inp)
+        if layout is None or not n.by or inp.kind != "frame":
+            return None
+        if len(n.by) == 1 and n.kind not in ("stable", "mergesort"):
+            return None
+        if n.na_position not in ("first", "last") or any(b not in layout for b in n.by):
+            return None
+        asc = n.ascending if isinstance(n.ascending, tuple) else (n.ascending,) * len(n.by)
+        if len(asc) != len(n.by) or not all(type(a) is bool for a in asc):
+            return None
+        node = OrderBy(
+            input=inp.input,
+            keys=tuple((layout[b], a) for b, a in zip(n.by, asc, strict=True)),
+            na_position=n.na_position,
+            ignore_index=n.ignore_index,
+            schema=inp.input.schema,
+        )
+        return self.finalize_of(node, meta_of(n), inp.fields)
 
     # groupby --------------------------------------------------------------------------------
     def lower_Aggregate(self, n: rel.Aggregate) -> Finalize | None:

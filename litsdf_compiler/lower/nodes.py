@@ -38,6 +38,7 @@ __all__ = [
     "Filter",
     "Select",
     "Limit",
+    "OrderBy",
     "GroupAgg",
     "PandasCall",
     "Finalize",
@@ -163,6 +164,20 @@ class Limit(Physical):
     start: int | None
     stop: int | None
     step: int | None
+    schema: tuple[Field, ...]
+
+
+@node(register=False)
+class OrderBy(Physical):
+    """The rows of ``input`` in the order of the ``keys`` ``(field, ascending)``: a *stable*
+    sort (ties keep their input order, also for a descending key), missing values first or
+    last (``na_position``). The row index is taken with the rows, or reset to a fresh
+    ``RangeIndex`` when ``ignore_index``."""
+
+    input: Physical
+    keys: tuple[tuple[str, bool], ...]
+    na_position: str
+    ignore_index: bool
     schema: tuple[Field, ...]
 
 
