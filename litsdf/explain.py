@@ -10,13 +10,14 @@ from litsdf_compiler.ir.base import Node
 from litsdf_compiler.ir.explain import fallback_sources, plan_dict, render_plan
 from litsdf_compiler.ir.relations import Relation
 from litsdf_compiler.ir.serde import to_json
+from litsdf_compiler.lower import lower, physical_nodes, render_physical
 
 from . import _core
 from ._config import options
 
 __all__ = ["explain", "STAGES"]
 
-STAGES = ("logical", "optimized", "backend", "fallbacks")
+STAGES = ("logical", "optimized", "physical", "backend", "fallbacks")
 
 
 def _optimized_part(plan: Relation) -> tuple[Node, dict[str, Any]]:
@@ -59,6 +60,17 @@ def _backend_part(plan: Relation, optimized: Node) -> dict[str, Any]:
     }
 
 
+def _physical_part(optimized: Node) -> dict[str, Any]:
+    try:
+        root = lower(optimized)  # type: ignore[arg-type]
+    except Exception as err:  # pandas rejects the plan's metadata: no physical form
+        return {"text": f"  (no physical form: {type(err).__name__}: {err})", "nodes": []}
+    return {
+        "text": render_physical(root, indent=1),
+        "nodes": [type(n).__name__ for n in physical_nodes(root)],
+    }
+
+
 def explain(plan: Relation, stage: str | None = None, format: str = "text") -> Any:
     """Explain ``plan``; see :meth:`litsdf.DataFrame.explain`."""
     if stage is not None and stage not in STAGES:
@@ -72,6 +84,7 @@ def explain(plan: Relation, stage: str | None = None, format: str = "text") -> A
     parts: dict[str, Any] = {
         "logical": plan_dict(plan),
         "optimized": opt,
+        "physical": _physical_part(optimized),
         "backend": _backend_part(plan, optimized),
         "fallbacks": falls,
     }
@@ -85,6 +98,7 @@ def explain(plan: Relation, stage: str | None = None, format: str = "text") -> A
         )
     else:
         text["optimized"] = "== optimized plan ==\n  (optimizer off: options.optimize=False)"
+    text["physical"] = "== physical plan ==\n" + parts["physical"]["text"]
     b = parts["backend"]
     verb = "ran on" if b["ran"] else "would run on"
     lines = [

@@ -136,8 +136,9 @@ class DataFrame(RowMethods):
 
         Parameters
         ----------
-        stage : {None, "logical", "backend", "fallbacks"}
-            Only that part; all parts when None.
+        stage : {None, "logical", "optimized", "physical", "backend", "fallbacks"}
+            Only that part; all parts when None (``"physical"``: the lowered plan, each
+            node with its schema, and the finalize step that builds pandas' object).
         format : {"text", "dict", "json"}
             Readable text, a dict for tools, or the versioned JSON form of the plan.
         """

@@ -425,6 +425,19 @@ Project a=a, c=c
         Source DataFrame 3x2 [a, b]
 == optimized plan ==
   (optimizer off: options.optimize=False)
+== physical plan ==
+  Finalize DataFrame columns=['a', 'c'] of ['a_1', 'c_1'], index=rows
+    Select a_1, c_1
+      -> [a_1: int64, c_1: float64]
+      PandasCall pandas Sort
+        -> [a_1: int64, b_1: float64, c_1: float64]
+        Finalize DataFrame columns=['a', 'b', 'c'] of ['a', 'b', 'c'], index=rows
+          Filter (c > 1) (takes the row index)
+            -> [a: int64, b: float64, c: float64]
+            Compute c=(a * b)
+              -> [a: int64, b: float64, c: float64]
+              Scan Source ['a' AS a, 'b' AS b]
+                -> [a: int64, b: float64]
 == backend ==
 would run on: pandas (requested explicitly); options.backend='pandas'
 == fallbacks ==
@@ -467,8 +480,11 @@ def test_explain_stages():
     assert logical == GOLDEN.split("\n== optimized plan ==")[0]
     assert out.explain(stage="fallbacks") == "== fallbacks ==\n  none"
     assert out.explain(stage="backend").startswith("== backend ==")
+    physical = out.explain(stage="physical")
+    assert physical.startswith("== physical plan ==\n  Finalize DataFrame")
+    assert "Scan Source" in physical and "Filter (c > 1) (takes the row index)" in physical
     with pytest.raises(ValueError, match="stage"):
-        out.explain(stage="physical")
+        out.explain(stage="lowered")
     with pytest.raises(ValueError, match="format"):
         out.explain(format="yaml")
 
@@ -476,7 +492,8 @@ def test_explain_stages():
 def test_explain_dict():
     with litsdf.option_context(backend="pandas"):
         d = _pipeline().explain(format="dict")
-    assert set(d) == {"logical", "optimized", "backend", "fallbacks"}
+    assert set(d) == {"logical", "optimized", "physical", "backend", "fallbacks"}
+    assert d["physical"]["nodes"][0] == "Finalize" and d["physical"]["nodes"][-1] == "Scan"
     ops = []
     node = d["logical"]
     while node:
@@ -603,10 +620,7 @@ def test_backend_supports_is_derived_from_visitors():
     class Partial(Backend):
         name = "partial"
 
-        def visit_Source(self, n: Any) -> Any:
-            raise AssertionError
-
-        def execute(self, plan: Any) -> Any:
+        def visit_Scan(self, n: Any) -> Any:
             raise AssertionError
 
     verdict = Partial().supports(plan)

@@ -1,7 +1,8 @@
 """Layers import only downwards: every import of every module (module- and function-level,
 relative ones resolved) is parsed with ``ast`` and checked against the layering rules.
 
-ir  <-  semantics  <-  meta, optimizer  <-  backends  <-  engine, selector  (litsdf_compiler)
+ir  <-  semantics  <-  meta, optimizer  <-  lower  <-  backends  <-  engine, selector
+(litsdf_compiler)
 litsdf_compiler  <-  litsdf  <-  litmus_automl
 """
 
@@ -77,12 +78,16 @@ def _violations(modules: tuple[str, ...], forbidden: tuple[str, ...]) -> list[st
 RULES = {
     "ir is the bottom layer": (
         (f"{C}.ir",),
-        tuple(f"{C}.{m}" for m in ("semantics", "meta", "optimizer", "backends", "engine"))
+        tuple(f"{C}.{m}" for m in ("semantics", "meta", "optimizer", "lower", "backends", "engine"))
         + (f"{C}.selector",),
     ),
     "meta and the optimizer run no backend": (
         (f"{C}.meta", f"{C}.optimizer"),
-        (f"{C}.backends", f"{C}.engine", f"{C}.selector"),
+        (f"{C}.lower", f"{C}.backends", f"{C}.engine", f"{C}.selector"),
+    ),
+    "lowering runs no backend": (
+        (f"{C}.lower",),
+        (f"{C}.optimizer", f"{C}.backends", f"{C}.engine", f"{C}.selector"),
     ),
     "backends do not call back into the engine": (
         (f"{C}.backends",),
@@ -120,6 +125,19 @@ def test_semantics_imports_only_the_ir():
     assert not bad, "semantics imports outside ir:\n" + "\n".join(bad)
     leaf = [t for _, t in IMPORTS[f"{C}.files"] if _within(t, (C, "litsdf", "litmus_automl"))]
     assert not leaf, f"litsdf_compiler.files must stay a leaf module; it imports {leaf}"
+
+
+def test_lower_imports_only_ir_meta_and_semantics():
+    allowed = (f"{C}.ir", f"{C}.meta", f"{C}.semantics", f"{C}.lower")
+    bad = [
+        f"{module}:{line} imports {target}"
+        for module, targets in sorted(IMPORTS.items())
+        if _within(module, (f"{C}.lower",))
+        for line, target in targets
+        if _within(target, (C,)) and not _within(target, allowed)
+    ]
+    assert f"{C}.lower.lower" in IMPORTS
+    assert not bad, "lower imports outside ir, meta, semantics:\n" + "\n".join(bad)
 
 
 def test_function_level_and_relative_imports_are_seen():

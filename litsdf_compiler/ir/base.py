@@ -39,7 +39,7 @@ _T = TypeVar("_T")
 
 
 @dataclass_transform(frozen_default=True, eq_default=False)
-def node(cls: type[_T]) -> type[_T]:
+def node(cls: type[_T] | None = None, *, register: bool = True) -> Any:
     """Class decorator: make ``cls`` a frozen, slotted, structurally hashed plan node.
 
     It also declares the node's children once, from the field annotations (see
@@ -47,11 +47,19 @@ def node(cls: type[_T]) -> type[_T]:
     ``tuple[tuple[<label>, <node>], ...]`` holds children; the fields named in the class's
     ``_non_child`` are data although their annotation names nodes. Any other annotation that
     mentions a node class is refused (say which it is).
+
+    ``@node(register=False)`` leaves the class out of :data:`NODE_TYPES`, so the JSON reader
+    never builds it (the physical plan of :mod:`litsdf_compiler.lower` is never serialized).
     """
-    out = dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
-    _declare_children(out)  # type: ignore[arg-type]
-    NODE_TYPES[out.__name__] = out  # type: ignore[assignment]
-    return out
+
+    def make(c: type[_T]) -> type[_T]:
+        out = dataclasses.dataclass(frozen=True, slots=True, eq=False, repr=False)(c)
+        _declare_children(out)  # type: ignore[arg-type]
+        if register:
+            NODE_TYPES[out.__name__] = out  # type: ignore[assignment]
+        return out
+
+    return make if cls is None else make(cls)
 
 
 _ONE, _SEQ, _PAIRS = 0, 1, 2

@@ -203,6 +203,10 @@ class NumbaBackend(NumbaSelection, Backend):
         except Mismatch:
             return None
 
+    def supports(self, plan: Node) -> Verdict:
+        """Derived over the logical plan (until numba runs on the physical plan)."""
+        return self.supports_logical(plan)
+
     # execution -------------------------------------------------------------------------------
     def execute(self, plan: Node) -> Any:
         """Run ``plan``: stages fused, other nodes by their kernels, each sub-plan once."""

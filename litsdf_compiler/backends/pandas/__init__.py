@@ -6,9 +6,10 @@ A thin :class:`~litsdf_compiler.backends.base.Backend` over the reference execut
 
 from __future__ import annotations
 
+from ...ir.base import Node
 from ...ir.frames import as_frame
 from ...semantics import Executor
-from ..base import Backend
+from ..base import Backend, Verdict
 from .selection import PandasSelection
 
 __all__ = ["PandasBackend", "BACKEND", "as_frame"]
@@ -19,6 +20,11 @@ class PandasBackend(PandasSelection, Executor, Backend):
 
     name = "pandas"
     priority = 50
+
+    def supports(self, plan: Node) -> Verdict:
+        """Every logical node has its reference kernel (the pandas backend runs the logical
+        plan, not the physical one)."""
+        return self.supports_logical(plan)
 
 
 BACKEND = PandasBackend()

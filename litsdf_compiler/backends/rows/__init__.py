@@ -16,19 +16,20 @@ reason.
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from collections.abc import Hashable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from ...ir import expressions as ex
 from ...ir import relations as rel
-from ...ir import strings as st
-from ...ir import temporal as tm
-from ...ir.base import Node
-from ..base import Backend, BackendDeclined, Verdict
-from .codegen import RELATIONS, Generated, PlanGen, generate, sources_of
+from ...ir.base import Node, walk
+from ...lower import Compute, Finalize, Labels, Physical, Scan, Select, Table, finalize, lower
+from ...lower import Filter as PFilter
+from ..base import Backend, BackendDeclined, Claim, Verdict
+from .codegen import Generated, PlanGen, generate
 from .selection import RowsSelection
-from .values import Decline
+from .values import Decline, Val
 
 __all__ = ["BACKEND", "RowsBackend", "RowProgram", "compile_rows"]
 
@@ -62,7 +63,9 @@ class RowProgram:
         self._row = row
         self._frame = frame
         self.inputs: dict[Hashable, Any] = dict(row.inputs)
-        self.outputs: dict[Hashable, Any] = dict(row.meta.dtypes.items())
+        spec = row.spec
+        labels = list(spec.columns.index) if spec.columns is not None else []
+        self.outputs: dict[Hashable, Any] = dict(zip(labels, row.meta_dtypes, strict=True))
         self.source: str = row.source
         self.transform_row = row.func
         """``transform_row(row: Mapping) -> dict | None``: the output row, or None when a
@@ -83,16 +86,28 @@ class RowProgram:
             return Verdict(False, str(self._frame))
         return Verdict(True)
 
-    def run_frame(self, frame: Any) -> Any:
-        """The plan's pandas result on ``frame`` (a DataFrame with the input's schema).
+    def run_table(self, frame: Any) -> Table:
+        """The plan's table (by internal name, with the row identity) on ``frame``.
 
         Raises ``BackendDeclined`` when only the row form is exact (see ``frame_verdict``).
         """
-        from .frames import run_frame
+        from .frames import run_table
 
         if isinstance(self._frame, Decline):
             raise BackendDeclined(str(self._frame))
-        return run_frame(self._frame, frame)
+        return run_table(self._frame, frame)
+
+    def run_frame(self, frame: Any) -> Any:
+        """The plan's pandas result on ``frame`` (a DataFrame with the input's schema and
+        labels; the columns' names are ``frame``'s, as pandas keeps them)."""
+        assert not isinstance(self._frame, Decline) or self.run_table(frame) is None
+        spec = self._frame.spec  # type: ignore[union-attr]
+        names = frame.columns.names
+        if spec.columns is not None and spec.columns.index.names != names:
+            columns = spec.columns.index
+            if columns.nlevels == frame.columns.nlevels:
+                spec = dataclasses.replace(spec, columns=Labels(columns.set_names(names)))
+        return finalize(spec, self.run_table(frame))
 
     def __repr__(self) -> str:
         return f"<RowProgram {list(self.inputs)} -> {list(self.outputs)}>"
@@ -100,51 +115,59 @@ class RowProgram:
 
 _BY_PLAN: weakref.WeakKeyDictionary[Node, RowProgram | Decline] = weakref.WeakKeyDictionary()
 _BY_SHAPE: dict[Node, RowProgram | Decline] = {}
-_SOURCE: weakref.WeakKeyDictionary[Node, rel.Source] = weakref.WeakKeyDictionary()
+_BY_TOP: weakref.WeakKeyDictionary[Physical, RowProgram] = weakref.WeakKeyDictionary()
+"""The program of each compiled plan by the top of its physical chain (what ``claim`` runs)."""
 _SHAPE_LIMIT = 1024
+_P = TypeVar("_P", bound=Physical)
+_SCHEMA_ONLY = rel.Source(rel.DataRef(None, "rows-schema"), origin="schema")
 
 
-def _shape(plan: Node) -> Node:
-    """``plan`` with its Source replaced by a data-free one naming the input's schema: plans
-    of the same shape on other frames (a served pipeline) share one compiled program."""
-    from ...meta import _frame_signature
-
-    def sub(n: Node) -> Node:
-        if isinstance(n, rel.Source):
-            token = f"rows-schema:{_frame_signature(n.data.data.iloc[:0])!r}"
-            return rel.Source(rel.DataRef(None, token), origin="schema")
-        if not isinstance(n, rel.Relation):
-            return n
-        from ...ir.base import replace_children
-
-        return replace_children(n, sub)
-
-    return sub(plan)
+def _shape(n: _P) -> _P:
+    """The physical plan ``n`` with its Scan's data left out (the Scan's fields keep the
+    labels and dtypes): plans of the same shape on other frames (a served pipeline) share
+    one compiled program."""
+    if isinstance(n, Scan):
+        return dataclasses.replace(n, source=_SCHEMA_ONLY)  # type: ignore[return-value]
+    if isinstance(n, (Finalize, Compute, PFilter, Select)):
+        return dataclasses.replace(n, input=_shape(n.input))  # type: ignore[return-value]
+    return n
 
 
 def _compile(plan: Node) -> RowProgram | Decline:
+    """The program of logical ``plan`` (its physical plan, compiled once per shape)."""
     hit = _BY_PLAN.get(plan)
     if hit is not None:
         return hit
-    key = _shape(plan)
-    hit = _BY_SHAPE.get(key)
-    if hit is None:
-        try:
-            row = generate(plan, frame_mode=False)  # type: ignore[arg-type]
-            try:
-                frame: Generated | Decline = generate(plan, frame_mode=True)  # type: ignore[arg-type]
-            except Decline as why:
-                frame = why
-            hit = RowProgram(row, frame)
-        except Decline as why:
-            hit = why
-        except (KeyError, TypeError, ValueError) as err:  # pandas rejects the plan's meta
-            hit = Decline(f"rows: {type(err).__name__} while compiling: {err}")
-        if len(_BY_SHAPE) >= _SHAPE_LIMIT:
-            _BY_SHAPE.clear()
-        _BY_SHAPE[key] = hit
+    verdict = Backend.supports(BACKEND, plan)  # (derived: visit_/check_ of every node)
+    if not verdict:
+        hit = Decline(verdict.reason)
+    else:
+        spec = lower(plan)  # type: ignore[arg-type]
+        key = _shape(spec)
+        hit = _BY_SHAPE.get(key)
+        if hit is None:
+            hit = _generate(key)  # (from the data-free shape: a program keeps no frame)
+            if len(_BY_SHAPE) >= _SHAPE_LIMIT:
+                _BY_SHAPE.clear()
+            _BY_SHAPE[key] = hit
+        if not isinstance(hit, Decline):
+            _BY_TOP[spec.input] = hit
     _BY_PLAN[plan] = hit
     return hit
+
+
+def _generate(spec: Finalize) -> RowProgram | Decline:
+    try:
+        row = generate(spec, BACKEND, frame_mode=False)
+        try:
+            frame: Generated | Decline = generate(spec, BACKEND, frame_mode=True)
+        except Decline as why:
+            frame = why
+        return RowProgram(row, frame)
+    except Decline as why:
+        return why
+    except (KeyError, TypeError, ValueError) as err:  # pandas rejects a dtype while compiling
+        return Decline(f"rows: {type(err).__name__} while compiling: {err}")
 
 
 def compile_rows(plan: rel.Relation) -> RowProgram:
@@ -156,27 +179,24 @@ def compile_rows(plan: rel.Relation) -> RowProgram:
         With the reason, when the plan is not row-by-row, reads several inputs or uses an
         operation whose pandas semantics the generated code would not reproduce.
     """
-    program = _BY_PLAN.get(plan)
-    if program is None:
-        verdict = _structure(plan)
-        if not verdict:
-            raise BackendDeclined(verdict.reason)
-        program = _compile(plan)
+    program = _compile(plan)
     if isinstance(program, Decline):
         raise BackendDeclined(str(program))
     return program
 
 
-def _structure(plan: Node) -> Verdict:
-    """The derived check: every node (outside Source lineage) has a ``visit_<Node>``."""
-    sources = sources_of(plan)
-    if len(sources) != 1:
-        return Verdict(False, f"rows: the plan reads {len(sources)} inputs (it takes one)")
-    return Backend.supports(BACKEND, plan)  # (rows has no ``check_<Node>`` methods)
+def _expression_kinds(e: ex.Expr) -> Verdict:
+    """Every node of ``e`` has a row code generator (``PlanGen.gen_<Node>``)."""
+    for x in walk(e):
+        if getattr(PlanGen, f"gen_{type(x).__name__}", None) is None:
+            return Verdict(False, f"rows has no row code for {type(x).__name__}")
+    return Verdict(True)
 
 
 class RowsBackend(RowsSelection, Backend):
-    """Generated Python row code; ``visit_<Node>`` is the code generator of node ``<Node>``."""
+    """Generated Python row code over the physical plan: ``visit_<Node>(node, gen)`` emits
+    node ``<Node>``'s code into the generation ``gen``; the backend claims the whole plan
+    (one compiled function) and hands its table to the shared finalize."""
 
     name = "rows"
     priority = 80
@@ -185,48 +205,61 @@ class RowsBackend(RowsSelection, Backend):
 
     def supports(self, plan: Node) -> Verdict:
         """Every node has row code and the whole plan compiles to exact pandas semantics."""
-        program = _BY_PLAN.get(plan)
-        if program is None:
-            verdict = _structure(plan)
-            if not verdict:
-                return verdict
-            program = _compile(plan)
+        program = _compile(plan)
         if isinstance(program, Decline):
             return Verdict(False, str(program))
         return program.frame_verdict
 
     def execute(self, plan: Node) -> Any:
-        """Run ``plan`` on the DataFrame its Source holds (pandas' exact result)."""
-        program = compile_rows(plan)  # type: ignore[arg-type]
-        source = _SOURCE.get(plan)
-        if source is None:
-            (source,) = sources_of(plan)
-            _SOURCE[plan] = source
-        return program.run_frame(source.data.data)
+        """The driver's walk, after compiling ``plan`` (declined when it does not compile)."""
+        compile_rows(plan)  # type: ignore[arg-type]
+        return super().execute(plan)
+
+    def claim(self, node: Physical) -> Claim | None:
+        """The whole row-wise chain under the root Finalize is ONE compiled function: the
+        program compiled for it (by :meth:`supports`) runs on the Scan's frame."""
+        program = _BY_TOP.get(node)
+        if program is None:
+            raise BackendDeclined(f"rows: {type(node).__name__} is not the top of a compiled plan")
+        frame = _source_frame(node)
+        return Claim((), lambda: program.run_table(frame))
+
+    # code generators, one per physical node ------------------------------------------------
+    def check_Scan(self, n: Scan) -> Verdict:
+        if not isinstance(n.source, rel.Source):
+            return Verdict(False, f"rows reads in-memory frames, not {type(n.source).__name__}")
+        if len({label for label, _ in n.columns}) != len(n.columns):
+            return Verdict(False, "rows: the input has duplicate column labels")
+        return Verdict(True)
+
+    def check_Compute(self, n: Compute) -> Verdict:
+        for _, e in n.expressions:
+            verdict = _expression_kinds(e)
+            if not verdict:
+                return verdict
+        return Verdict(True)
+
+    def check_Filter(self, n: PFilter) -> Verdict:
+        return _expression_kinds(n.condition)
+
+    def visit_Scan(self, n: Scan, gen: PlanGen) -> dict[str, Val]:
+        return gen.scan(n)
+
+    def visit_Compute(self, n: Compute, gen: PlanGen) -> dict[str, Val]:
+        return gen.compute(n)
+
+    def visit_Filter(self, n: PFilter, gen: PlanGen) -> dict[str, Val]:
+        return gen.filter(n)
+
+    def visit_Select(self, n: Select, gen: PlanGen) -> dict[str, Val]:
+        return gen.select(n)
 
 
-def _visitor(gen: Any) -> Any:
-    def visit(self: RowsBackend, n: Node) -> Any:
-        return gen
+def _source_frame(spec: Physical) -> Any:
+    n = spec
+    while not isinstance(n, Scan):
+        n = n.input  # type: ignore[attr-defined]
+    return n.source.data.data  # type: ignore[attr-defined]
 
-    visit.__doc__ = f"Row code generator: ``PlanGen.{gen.__name__}``."
-    return visit
-
-
-for _cls in (ex, st, tm):
-    for _name in _cls.__all__:
-        _gen = getattr(PlanGen, f"gen_{_name}", None)
-        if _gen is not None:
-            setattr(RowsBackend, f"visit_{_name}", _visitor(_gen))
-for _name in RELATIONS:
-    setattr(RowsBackend, f"visit_{_name}", _visitor(getattr(PlanGen, f"rel_{_name}")))
-try:
-    from ...ir import udf as _udf
-
-    for _name in ("MapFunc", "RowApply"):
-        if hasattr(_udf, _name):
-            setattr(RowsBackend, f"visit_{_name}", _visitor(getattr(PlanGen, f"gen_{_name}")))
-except ImportError:  # pragma: no cover - the UDF nodes are optional
-    pass
 
 BACKEND = RowsBackend()

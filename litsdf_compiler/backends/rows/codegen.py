@@ -1,8 +1,9 @@
 """The plan -> one Python function generator.
 
-A row-wise plan (a chain ``Source -> Project/WithColumns/Filter/Drop/Rename ...``) becomes one
-function whose body computes every expression inline, in plan order (so pandas' errors and
-value-dependent dtypes see the rows pandas would), with ``return`` at each filter:
+A row-wise physical plan (a chain ``Scan -> Compute/Filter/Select ... -> Finalize``, see
+:mod:`litsdf_compiler.lower`) becomes one function whose body computes every expression
+inline, in plan order (so pandas' errors and value-dependent dtypes see the rows pandas
+would), with ``return`` at each filter:
 
 * *row mode* ``transform_row(r)``: reads and validates the columns from a mapping and returns
   the output row as a dict (``None`` when a filter drops it);
@@ -20,18 +21,15 @@ from typing import Any
 
 from ...ir import expressions as ex
 from ...ir import relations as rel
-from ...ir.base import Node
-from ...meta import meta_of
+from ...lower import Compute, Finalize, Physical, Scan, Select
+from ...lower import Filter as PFilter
 from ._runtime import RUNTIME
 from .expressions import ExprGen
 from .strings import StringGen
 from .udf import UdfGen
 from .values import Decline, Val, kind_of
 
-__all__ = ["Generated", "generate", "RELATIONS", "sources_of"]
-
-RELATIONS = ("Source", "Project", "WithColumns", "Filter", "Drop", "Rename")
-"""Relation nodes with row code (each output row depends on one input row only)."""
+__all__ = ["Generated", "generate"]
 
 _CHECKS = {
     "i": "{v}.__class__ is not int or not -9223372036854775808 <= {v} <= 9223372036854775807",
@@ -51,42 +49,25 @@ class Generated:
     func: Any
     inputs: dict[Hashable, Any]
     """Source columns read (label -> dtype), in the order of the function's parameters."""
-    outputs: list[tuple[Hashable, Val]]
-    """Output columns in order, with their values (``src`` set: an unchanged input column)."""
+    outputs: list[tuple[str, Val]]
+    """Output fields in order, with their values (``src`` set: an unchanged input field)."""
     computed: list[int]
     """Positions in ``outputs`` of the values the frame function returns (in its tuple)."""
     flags: list[tuple[int, Any]]
     """Per dynamic-dtype flag: (the stage it was computed at, its dtype without missing)."""
     filters: int
-    meta: Any
-    positions: dict[Hashable, int] = dataclasses.field(default_factory=dict)
-    """Every Source column's position in the input frame."""
+    spec: Finalize
+    """The physical plan it was generated from (labels: ``spec.columns``)."""
+    positions: dict[str, int] = dataclasses.field(default_factory=dict)
+    """Every Scan field's position in the input frame."""
     meta_dtypes: list[Any] = dataclasses.field(default_factory=list)
     checks: list[tuple[int, int]] = dataclasses.field(default_factory=list)
     """(flag, stage): rows reached the stage, so the flag must have been set."""
+    used: list[str] = dataclasses.field(default_factory=list)
+    """The Scan fields the function reads, in the order of its column parameters."""
     row_names: list[str] = dataclasses.field(default_factory=list)
     """Row-name parameters of the frame function, before the columns (``IX``: the index
     labels as iteration gives them, ``IXE``: as ``index[i]`` gives them)."""
-
-
-def sources_of(plan: Node) -> list[rel.Source]:
-    """The Source nodes the plan reads (a Source's lineage is history, not input)."""
-    found: list[rel.Source] = []
-    seen: set[int] = set()
-    stack: list[Node] = [plan]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        if isinstance(n, rel.Source):
-            found.append(n)
-            continue
-        for f in n.__match_args__:
-            value = getattr(n, f)
-            items = value if isinstance(value, tuple) else (value,)
-            stack.extend(x for x in items if isinstance(x, rel.Relation))
-    return found
 
 
 def _lit(label: Any) -> bool:
@@ -96,8 +77,9 @@ def _lit(label: Any) -> bool:
 class PlanGen(ExprGen, StringGen, UdfGen):
     """State of one generation: emitted lines, constants, flags and the current relation."""
 
-    def __init__(self, frame_mode: bool) -> None:
+    def __init__(self, frame_mode: bool, backend: Any) -> None:
         self.frame_mode = frame_mode
+        self.backend = backend
         self.lines: list[str] = []
         self.consts: dict[str, Any] = {}
         self._const_ids: dict[int, str] = {}
@@ -107,7 +89,8 @@ class PlanGen(ExprGen, StringGen, UdfGen):
         self.n = 0
         self.env: dict[Any, Val] = {}
         self.memo: dict[ex.Expr, Any] = {}
-        self.source_cols: dict[Hashable, tuple[str, Any, str | None]] = {}
+        self.source_cols: dict[str, tuple[str, Any, str | None, Hashable]] = {}
+        """Scan field -> (parameter, dtype, kind, label)."""
         self.row_names: set[str] = set()
 
     # emission ---------------------------------------------------------------------------------
@@ -154,50 +137,40 @@ class PlanGen(ExprGen, StringGen, UdfGen):
             raise Decline(f"rows: column {e.name!r} has dtype {v.dtype}")
         return v
 
-    # relations --------------------------------------------------------------------------------
-    def relation(self, n: Node) -> dict[Any, Val]:
-        kind = type(n).__name__
-        if kind not in RELATIONS:
-            raise Decline(f"rows has no row code for {kind} (not row-by-row)")
-        fn = getattr(self, f"rel_{kind}")
-        env: dict[Any, Val] = fn(n)
+    # relations (physical nodes) ------------------------------------------------------------
+    def relation(self, n: Physical) -> dict[str, Val]:
+        """The values of ``n``'s fields by internal name (``visit_<Node>`` of the backend)."""
+        visit = getattr(self.backend, f"visit_{type(n).__name__}", None)
+        if visit is None:
+            raise Decline(f"rows has no row code for {type(n).__name__} (not row-by-row)")
+        env: dict[str, Val] = visit(n, self)
         return env
 
-    def _evaluate(self, n: Any) -> list[tuple[Hashable, Val]]:
-        self.env = self.relation(n.input)
-        out = []
-        for label, e in n.expressions:
+    def scan(self, n: Scan) -> dict[str, Val]:
+        if not isinstance(n.source, rel.Source):
+            raise Decline(f"rows reads in-memory frames, not {type(n.source).__name__}")
+        env = {}
+        for i, ((label, name), f) in enumerate(zip(n.columns, n.schema, strict=True)):
+            kind = kind_of(f.dtype)
+            param = f"c{i}"
+            env[name] = Val(param, kind or "X", f.dtype, src=name)
+            self.source_cols[name] = (param, f.dtype, kind, label)
+        return env
+
+    def compute(self, n: Compute) -> dict[str, Val]:
+        self.env = env = self.relation(n.input)
+        values: dict[str, Val] = {}
+        for name, e in n.expressions:
             inner = e
             while isinstance(inner, ex.Alias):
                 inner = inner.input
-            if isinstance(inner, ex.Col) and inner.name in self.env:
-                out.append((label, self.env[inner.name]))  # passthrough, any dtype
+            if isinstance(inner, ex.Col) and inner.name in env:
+                values[name] = env[inner.name]  # passthrough, any dtype
             else:
-                out.append((label, self.expr(e)))
-        return out
+                values[name] = self.expr(e)
+        return {f.name: values[f.name] if f.name in values else env[f.name] for f in n.schema}
 
-    def rel_Source(self, n: rel.Source) -> dict[Any, Val]:
-        frame = n.data.data
-        if not frame.columns.is_unique:
-            raise Decline("rows: the input has duplicate column labels")
-        env = {}
-        for i, (label, dtype) in enumerate(frame.dtypes.items()):
-            kind = kind_of(dtype)
-            name = f"c{i}"
-            env[label] = Val(name, kind or "X", dtype, src=label)
-            self.source_cols[label] = (name, dtype, kind)
-        return env
-
-    def rel_Project(self, n: rel.Project) -> dict[Any, Val]:
-        return dict(self._evaluate(n))
-
-    def rel_WithColumns(self, n: rel.WithColumns) -> dict[Any, Val]:
-        values = self._evaluate(n)
-        env = dict(self.env)
-        env.update(values)
-        return env
-
-    def rel_Filter(self, n: rel.Filter) -> dict[Any, Val]:
+    def filter(self, n: PFilter) -> dict[str, Val]:
         self.env = env = self.relation(n.input)
         cond = self.static(n.condition, "a filter")
         if cond.kind != "b":
@@ -206,30 +179,19 @@ class PlanGen(ExprGen, StringGen, UdfGen):
         self.stage += 1
         return env
 
-    def rel_Drop(self, n: rel.Drop) -> dict[Any, Val]:
-        env = dict(self.relation(n.input))
-        for label in n.columns:
-            if label not in env:
-                raise Decline(f"rows: drop of unknown column {label!r}")
-            del env[label]
-        return env
-
-    def rel_Rename(self, n: rel.Rename) -> dict[Any, Val]:
+    def select(self, n: Select) -> dict[str, Val]:
         env = self.relation(n.input)
-        mapping = dict(n.mapping)
-        out = {mapping.get(k, k): v for k, v in env.items()}
-        if len(out) != len(env):
-            raise Decline("rows: rename giving duplicate column labels")
-        return out
+        return {name: env[name] for name in n.names()}
 
     # assembly ---------------------------------------------------------------------------------
-    def finish(self, plan: rel.Relation) -> Generated:
-        env = self.relation(plan)
-        meta = meta_of(plan)
-        if list(meta.columns) != list(env):
-            raise Decline("rows: the generated columns differ from pandas' (labels or order)")
-        outputs = list(env.items())
-        for (label, v), dtype in zip(outputs, meta.dtypes, strict=True):
+    def finish(self, spec: Finalize) -> Generated:
+        if spec.kind != "frame" or spec.index != ("rows",) or spec.columns is None:
+            raise Decline(f"rows builds frames indexed by their rows, not a {spec.kind}")
+        env = self.relation(spec.input)
+        outputs = [(name, env[name]) for name in spec.fields]
+        dtypes = [spec.input.field(name).dtype for name in spec.fields]
+        labels = list(spec.columns.index)
+        for label, (_, v), dtype in zip(labels, outputs, dtypes, strict=True):
             if v.kind in ("X", "L") and (v.src is None or not self.frame_mode):
                 raise Decline(f"rows: output column {label!r} of dtype {dtype}")
             if self.frame_mode and v.kind == "O" and v.stage != self.stage:
@@ -239,13 +201,13 @@ class PlanGen(ExprGen, StringGen, UdfGen):
         computed = [i for i, (_, v) in enumerate(outputs) if v.src is None or not self.frame_mode]
         body = "\n".join(self.lines)
         used = [
-            label
-            for label, (name, _, _) in self.source_cols.items()
+            field
+            for field, (name, _, _, _) in self.source_cols.items()
             if re.search(rf"\b{name}\b", body) or any(outputs[i][1].code == name for i in computed)
         ]
         head: list[str] = []
-        for label in used:
-            name, dtype, kind = self.source_cols[label]
+        for field in used:
+            name, dtype, kind, label = self.source_cols[field]
             key = repr(label) if _lit(label) else self.const(label)
             if self.frame_mode:
                 if kind == "s":
@@ -257,7 +219,7 @@ class PlanGen(ExprGen, StringGen, UdfGen):
             check = _CHECKS[kind or ""].format(v=name)
             head.append(f"    if {check}: {name} = {_CHECKERS[kind or '']}({name}, {where})")
         if self.frame_mode:
-            names = [self.source_cols[label][0] for label in used]
+            names = [self.source_cols[field][0] for field in used]
             sig = ", ".join(["F", *sorted(self.row_names), *names])
             ret = "".join(f"{outputs[i][1].code}, " for i in computed)
             tail = f"    return ({ret})"
@@ -265,7 +227,7 @@ class PlanGen(ExprGen, StringGen, UdfGen):
         else:
             sig = "r"
             items = []
-            for label, v in outputs:
+            for label, (_, v) in zip(labels, outputs, strict=True):
                 key = repr(label) if _lit(label) else self.const(label)
                 missing = v.kind == "s" and not (v.is_lit and v.literal is not None)
                 code = f"NAN if {v.code} is None else {v.code}" if missing else v.code
@@ -279,22 +241,21 @@ class PlanGen(ExprGen, StringGen, UdfGen):
         return Generated(
             source=source,
             func=namespace[fname],
-            inputs={label: self.source_cols[label][1] for label in used},
+            inputs={self.source_cols[f][3]: self.source_cols[f][1] for f in used},
             outputs=outputs,
             computed=computed,
             flags=self.flags,
             filters=self.stage,
-            meta=meta,
-            positions={label: i for i, label in enumerate(self.source_cols)},
-            meta_dtypes=list(meta.dtypes),
+            spec=spec,
+            positions={field: i for i, field in enumerate(self.source_cols)},
+            meta_dtypes=dtypes,
             checks=self.checks,
+            used=used,
             row_names=sorted(self.row_names),
         )
 
 
-def generate(plan: rel.Relation, frame_mode: bool) -> Generated:
-    """Generate and compile the row function of ``plan``; :class:`Decline` if not possible."""
-    sources = sources_of(plan)
-    if len(sources) != 1:
-        raise Decline(f"rows: the plan reads {len(sources)} inputs (the rows backend takes one)")
-    return PlanGen(frame_mode).finish(plan)
+def generate(spec: Finalize, backend: Any, frame_mode: bool) -> Generated:
+    """Generate and compile the row function of the physical plan ``spec`` (its ``visit_``
+    methods are ``backend``'s); :class:`Decline` if not possible."""
+    return PlanGen(frame_mode, backend).finish(spec)

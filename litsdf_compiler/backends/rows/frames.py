@@ -1,6 +1,6 @@
-"""Running a generated row function over a pandas frame and building pandas' exact result:
-dtypes (value-dependent ones from the flags the code raised), index (pandas' own ``take`` per
-filter, so a RangeIndex stays one where pandas keeps it) and column labels (from the meta)."""
+"""Running a generated row function over a pandas frame: the plan's table, with pandas'
+dtypes (value-dependent ones from the flags the code raised) and the row index's takes (one
+per filter that drops rows); labels and the index are built by the shared finalize."""
 
 from __future__ import annotations
 
@@ -12,16 +12,12 @@ import pandas as pd
 import pyarrow as pa
 from pandas._libs import lib
 
+from ...lower import Rows, Table
 from ._runtime import _expanding, _Row
 from .codegen import Generated
 from .values import BOOL, F64, I64, STR
 
-__all__ = ["run_frame"]
-
-try:  # pandas' internal frame constructor (skips eager block consolidation)
-    from pandas.core.internals.construction import arrays_to_mgr as _arrays_to_mgr
-except ImportError:  # pragma: no cover - another pandas layout
-    _arrays_to_mgr = None
+__all__ = ["run_table"]
 
 _STR_ARRAY = STR.construct_array_type()
 _ARROW_STR = getattr(STR, "storage", None) == "pyarrow"
@@ -45,24 +41,25 @@ def _str_array(values: Any) -> Any:
     return _STR_ARRAY._from_sequence(values, dtype=STR)
 
 
-def _index(index: pd.Index, results: list[Any], filters: int) -> tuple[pd.Index, list[int]]:
-    """The index pandas gives after the filters (each a ``take`` unless it kept every row)
-    and the positions of the surviving rows."""
+def _steps(results: list[Any], filters: int) -> tuple[tuple[np.ndarray, ...], list[int]]:
+    """The takes pandas applies to the row index at the filters (one per filter that drops
+    rows: a RangeIndex stays one where pandas keeps it) and the surviving rows' positions."""
     n = len(results)
     keep = [i for i in range(n) if results[i].__class__ is tuple]
     if filters == 0 or len(keep) == n:
-        return index, keep
+        return (), keep
     if filters == 1:
-        return index.take(np.asarray(keep, dtype=np.intp)), keep
+        return (np.asarray(keep, dtype=np.intp),), keep
+    steps = []
     rows = list(range(n))
     for stage in range(filters):
         alive = [
             j for j, i in enumerate(rows) if results[i].__class__ is tuple or results[i] > stage
         ]
         if len(alive) != len(rows):
-            index = index.take(np.asarray(alive, dtype=np.intp))
+            steps.append(np.asarray(alive, dtype=np.intp))
             rows = [rows[j] for j in alive]
-    return index, keep
+    return tuple(steps), keep
 
 
 def _reached(results: list[Any], stage: int) -> bool:
@@ -99,12 +96,13 @@ def _array(values: Any, dtype: Any) -> Any:
     return pd.array(list(values), dtype=dtype)
 
 
-def run_frame(gen: Generated, frame: pd.DataFrame) -> pd.DataFrame:
-    """``gen``'s frame function over every row of ``frame``: pandas' result for the plan."""
+def run_table(gen: Generated, frame: pd.DataFrame) -> Table:
+    """``gen``'s frame function over every row of ``frame``: the plan's table (arrays of
+    pandas' dtypes by internal name, the row index's takes), for the shared finalize."""
     n = len(frame)
     flags = [0] * len(gen.flags)
     get = frame._get_column_array  # by position: the Series wrappers cost more than the rows
-    columns = [_pylist(get(gen.positions[label])) for label in gen.inputs]
+    columns = [_pylist(get(gen.positions[field])) for field in gen.used]
     if gen.row_names:
         index = frame.index
         names = {"IX": lambda: list(index), "IXE": lambda: [index[i] for i in range(n)]}
@@ -113,15 +111,17 @@ def run_frame(gen: Generated, frame: pd.DataFrame) -> pd.DataFrame:
     for flag, stage in gen.checks:
         if not flags[flag] and _reached(results, stage):
             raise AttributeError("Can only use .str accessor with string values, not floating")
-    index, keep = _index(frame.index, results, gen.filters)
+    steps, keep = _steps(results, gen.filters)
     rows = results if len(keep) == n else [results[i] for i in keep]
     cols = list(zip(*rows, strict=True)) if rows else [()] * len(gen.computed)
     position = {p: j for j, p in enumerate(gen.computed)}
     meta_dtypes = gen.meta_dtypes
     arrays = []
-    for i, (_, v) in enumerate(gen.outputs):
+    fields = []
+    for i, (name, v) in enumerate(gen.outputs):
+        fields.append(name)
         if i not in position:  # an input column, unchanged
-            values = get(gen.positions[v.src])
+            values = get(gen.positions[str(v.src)])
             arrays.append(
                 values if len(keep) == n else values.take(np.asarray(keep, dtype=np.intp))
             )
@@ -143,19 +143,4 @@ def run_frame(gen: Generated, frame: pd.DataFrame) -> pd.DataFrame:
         else:
             dtype = meta_dtypes[i]
         arrays.append(_array(values, dtype))
-    columns = gen.meta.columns  # from the schema: pandas keeps the input's column names
-    if frame.columns.names != columns.names and frame.columns.nlevels == columns.nlevels:
-        columns = columns.set_names(frame.columns.names)
-    return _frame(arrays, columns, index)
-
-
-def _frame(arrays: list[Any], columns: pd.Index, index: pd.Index) -> pd.DataFrame:
-    """The DataFrame of ``arrays`` without consolidating its blocks first (pandas
-    consolidates lazily when an operation needs it); ~10 us less on a one-row result."""
-    if _arrays_to_mgr is not None:
-        try:
-            mgr = _arrays_to_mgr(arrays, columns, index, verify_integrity=False, consolidate=False)
-            return pd.DataFrame._from_mgr(mgr, axes=mgr.axes)
-        except (TypeError, AttributeError):  # pragma: no cover - another pandas layout
-            pass
-    return pd.DataFrame._from_arrays(arrays, columns=columns, index=index, verify_integrity=False)
+    return Table(dict(zip(fields, arrays, strict=True)), Rows(frame.index, len(keep), steps))

@@ -5,10 +5,11 @@ registry discovers it (no file of litsdf is edited), ``litsdf.backends()`` lists
 differential suite runs on it (``tests/test_plugin_backends.py``) and ``backend="auto"`` picks
 it for the input sizes its preference names.
 
-It runs Source / Filter / Project / WithColumns over simple numeric expressions (columns of
-int64, float64 and bool; int and float literals; ``+ - * /``, comparisons, ``& |``, unary
-minus) with NumPy arrays, and declines every other plan with the reason. It is not registered
-in the normal test run (it would run the whole suite once more).
+It runs the physical nodes Scan / Compute / Filter / Select (``litsdf_compiler.lower``) over
+simple numeric expressions (columns of int64, float64 and bool; int and float literals;
+``+ - * /``, comparisons, ``& |``, unary minus) with NumPy arrays on the base's driver, and
+declines every other plan with the reason. It is not registered in the normal test run (it
+would run the whole suite once more).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from litsdf_compiler.backends.preference import Preference, Setting, Settings
 from litsdf_compiler.ir import expressions as ex
 from litsdf_compiler.ir import relations as rel
 from litsdf_compiler.ir.base import Node
-from litsdf_compiler.meta import meta_of
+from litsdf_compiler.lower import Compute, Filter, Physical, Scan, Select, Table
 
 __all__ = ["BACKEND", "ToyBackend"]
 
@@ -89,26 +90,26 @@ def _dtype(e: ex.Expr, schema: pd.Series) -> Any:
     raise _Declined(f"expression {type(e).__name__}")
 
 
-def _column(e: ex.Expr, frame: pd.DataFrame) -> Any:
-    """The value of an output column: a column as it is (the pandas Series, any dtype), or
-    the NumPy array of an expression."""
-    return frame[e.name] if isinstance(e, ex.Col) else _evaluate(e, frame)
-
-
-def _evaluate(e: ex.Expr, frame: pd.DataFrame) -> Any:
-    """``e`` on ``frame`` with NumPy: an array (or a literal's scalar)."""
+def _evaluate(e: ex.Expr, t: Table) -> Any:
+    """``e`` on the table ``t`` (``Col`` names are internal names) with NumPy: an array (or a
+    literal's scalar)."""
     if isinstance(e, ex.Col):
-        return frame[e.name].to_numpy()
+        return np.asarray(t.columns[e.name])
     if isinstance(e, ex.Lit):
         return e.value
     if isinstance(e, ex.Alias):
-        return _evaluate(e.input, frame)
+        return _evaluate(e.input, t)
     if isinstance(e, ex.UnaryOp):
-        return np.negative(_evaluate(e.input, frame))
+        return np.negative(_evaluate(e.input, t))
     assert isinstance(e, ex.BinaryOp)
     ufunc = {**_ARITHMETIC, **_COMPARISONS, **_LOGIC}[e.op]
     with np.errstate(all="ignore"):  # (x / 0 is inf or nan, silently, as in pandas)
-        return ufunc(_evaluate(e.left, frame), _evaluate(e.right, frame))
+        return ufunc(_evaluate(e.left, t), _evaluate(e.right, t))
+
+
+def _schema(n: Physical) -> pd.Series:
+    """A physical node's field dtypes by internal name."""
+    return pd.Series({f.name: f.dtype for f in n.schema}, dtype=object)
 
 
 class ToyBackend(Backend):
@@ -129,84 +130,51 @@ class ToyBackend(Backend):
             f"{rows} rows in toy_min_rows..toy_max_rows={low}..{high} (settings: {settings.source})"
         )
 
-    # what it accepts ------------------------------------------------------------------------
-    def _check(self, n: Any, expressions: tuple[tuple[Any, ex.Expr], ...]) -> Verdict:
-        schema = meta_of(n.input).dtypes
-        if not schema.index.is_unique or isinstance(schema.index, pd.MultiIndex):
-            return Verdict(False, "toy: the input's column labels are not unique and flat")
-        out = meta_of(n)
-        for label, e in expressions:
-            if isinstance(e, ex.Col) and e.name in schema.index:
-                continue  # a column as it is: pandas copies it (any dtype)
+    # what it accepts (over the physical plan: internal names, each node's schema) ----------
+    def check_Scan(self, n: Scan) -> Verdict:
+        if not isinstance(n.source, rel.Source) or not isinstance(n.source.data.data, pd.DataFrame):
+            return Verdict(False, f"toy reads in-memory DataFrames, not {type(n.source).__name__}")
+        return Verdict(True)
+
+    def check_Compute(self, n: Compute) -> Verdict:
+        schema, out = _schema(n.input), _schema(n)
+        for name, e in n.expressions:
+            if isinstance(e, ex.Col):
+                continue  # a column as it is: its array, any dtype
             try:
                 got = _dtype(e, schema)
             except _Declined as why:
-                return Verdict(False, f"toy declines {type(n).__name__}: {why}")
+                return Verdict(False, f"toy declines Compute: {why}")
             if isinstance(got, str):
-                return Verdict(False, f"toy: {label!r} is a literal alone (a broadcast)")
-            want = out[label].dtype
-            if got != want:
-                return Verdict(False, f"toy: {label!r} would be {got}, pandas gives {want}")
+                return Verdict(False, f"toy: {name!r} is a literal alone (a broadcast)")
+            if got != out[name]:
+                return Verdict(False, f"toy: {name!r} would be {got}, pandas gives {out[name]}")
         return Verdict(True)
 
-    def check_Source(self, n: rel.Source) -> Verdict:
-        if not isinstance(n.data.data, pd.DataFrame):
-            return Verdict(False, "toy: a Source that is not a DataFrame")
-        return Verdict(True)
-
-    def check_Project(self, n: rel.Project) -> Verdict:
-        return self._check(n, n.expressions)
-
-    def check_WithColumns(self, n: rel.WithColumns) -> Verdict:
-        return self._check(n, n.expressions)
-
-    def check_Filter(self, n: rel.Filter) -> Verdict:
-        schema = meta_of(n.input).dtypes
+    def check_Filter(self, n: Filter) -> Verdict:
         try:
-            got = _dtype(n.condition, schema)
+            got = _dtype(n.condition, _schema(n.input))
         except _Declined as why:
             return Verdict(False, f"toy declines Filter: {why}")
         if got != _BOOL:
             return Verdict(False, f"toy: a filter condition of dtype {got}")
-        return self._check(n, ())
+        return Verdict(True)
 
-    # how it runs them (an expression is evaluated by its relation) --------------------------
-    def visit_Source(self, n: rel.Source) -> pd.DataFrame:
-        return n.data.data
+    # how it runs them: Tables of NumPy arrays; the base's driver walks the plan and its
+    # shared finalize builds pandas' object (labels, index, dtypes) ---------------------------
+    visit_Scan = Backend.scan_table
 
-    def visit_Project(self, n: rel.Project, df: pd.DataFrame) -> pd.DataFrame:
-        if all(isinstance(e, ex.Col) and e.name == label for label, e in n.expressions):
-            return df[[label for label, _ in n.expressions]]
-        out = df[[]]
-        for label, e in n.expressions:
-            out[label] = _column(e, df)
-        return out
+    def visit_Compute(self, n: Compute, t: Table) -> Table:
+        cols = dict(t.columns)
+        for name, e in n.expressions:
+            cols[name] = t.columns[e.name] if isinstance(e, ex.Col) else _evaluate(e, t)
+        return Table({name: cols[name] for name in n.names()}, t.rows)
 
-    def visit_WithColumns(self, n: rel.WithColumns, df: pd.DataFrame) -> pd.DataFrame:
-        out = df.copy(deep=False)
-        for label, e in n.expressions:
-            out[label] = _column(e, df)
-        return out
+    def visit_Filter(self, n: Filter, t: Table) -> Table:
+        return t.take(np.flatnonzero(_evaluate(n.condition, t)).astype(np.intp))
 
-    def visit_Filter(self, n: rel.Filter, df: pd.DataFrame) -> pd.DataFrame:
-        return df[_evaluate(n.condition, df)]
-
-    def _in_relation(self, n: Node, *args: Any) -> Any:
-        raise NotImplementedError(f"{type(n).__name__} is evaluated by its relation")
-
-    visit_Col = visit_Lit = visit_Alias = visit_BinaryOp = visit_UnaryOp = _in_relation
-
-    def execute(self, plan: Node) -> Any:
-        memo: dict[int, Any] = {}
-
-        def run(n: Node) -> Any:
-            if id(n) not in memo:
-                kernel = getattr(self, f"visit_{type(n).__name__}")
-                inputs = [] if isinstance(n, rel.Source) else [run(n.input)]  # type: ignore[attr-defined]
-                memo[id(n)] = kernel(n, *inputs)
-            return memo[id(n)]
-
-        return run(plan)
+    def visit_Select(self, n: Select, t: Table) -> Table:
+        return t.select(n.names())
 
 
 BACKEND = ToyBackend()

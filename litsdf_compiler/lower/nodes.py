@@ -1,0 +1,242 @@
+"""Physical plan nodes: a small typed plan over internal column names, each with its schema.
+
+The logical plan (:mod:`litsdf_compiler.ir.relations`) mirrors pandas calls; the physical plan
+says what to compute, with pandas' implicit semantics made explicit once, by
+:func:`litsdf_compiler.lower.lower`:
+
+* columns have *internal names* (plain strings, unique in a plan); pandas labels (any
+  hashable, tuples, a columns-index name) live only in the terminal :class:`Finalize`;
+* every node carries its output ``schema``: ordered :class:`Field` s (name, pandas dtype,
+  role), so no backend asks :mod:`litsdf_compiler.meta` for a dtype;
+* the row index pandas carries through row-wise steps is the table's *row identity*: a
+  :class:`Filter` takes it (pandas' ``index.take``), a :class:`Limit` slices it; index levels
+  that come from columns (a groupby's keys) are fields of role ``index``.
+
+Physical nodes are frozen, slotted and structurally hashed like the logical ones, declare
+their inputs (derived from the field annotations, as logical nodes do) and are never
+registered for JSON (plans are serialized logical).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from typing import Any, ClassVar, NamedTuple
+
+import pandas as pd
+
+from ..ir.base import Node, node
+from ..ir.expressions import Expr
+from ..ir.relations import Relation
+
+__all__ = [
+    "COLUMN",
+    "INDEX",
+    "Field",
+    "Labels",
+    "Physical",
+    "Scan",
+    "Compute",
+    "Filter",
+    "Select",
+    "Limit",
+    "OrderBy",
+    "GroupAgg",
+    "PandasCall",
+    "Finalize",
+    "physical_nodes",
+]
+
+COLUMN = "column"
+"""Role of a field that is a column of the pandas result."""
+INDEX = "index"
+"""Role of a field that is an index level of the pandas result."""
+
+
+class Field(NamedTuple):
+    """One column of a physical node's output: internal name, pandas dtype and role."""
+
+    name: str
+    dtype: Any
+    role: str = COLUMN
+
+
+class Labels:
+    """pandas' column labels of a result (the exact ``Index``: its dtype, names, levels),
+    compared and hashed by what they hold, so a :class:`Finalize` can live in a node."""
+
+    __slots__ = ("_key", "index")
+
+    def __init__(self, index: pd.Index) -> None:
+        self.index = index
+        self._key = (
+            type(index).__name__,
+            str(index.dtype),
+            tuple(index.names),
+            tuple(index.tolist()),
+        )
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Labels) and other._key == self._key
+
+    def __repr__(self) -> str:
+        return repr(list(self.index))
+
+
+class Physical(Node):
+    """Base of physical nodes. Their inputs are the fields annotated as physical nodes (or
+    tuples of them), declared by the ``node`` decorator like a logical node's; a Scan's
+    ``source`` and an island's logical ``node`` are data (``_non_child``)."""
+
+    __slots__ = ()
+    _relational: ClassVar[bool] = True
+    schema: tuple[Field, ...]
+
+    @property
+    def inputs(self) -> tuple[Physical, ...]:
+        """The physical inputs, in field order."""
+        out: list[Physical] = []
+        for f in self._inputs:
+            v = getattr(self, f)
+            out.extend(v if isinstance(v, tuple) else (v,))
+        return tuple(out)
+
+    def names(self) -> tuple[str, ...]:
+        """The internal names of the output fields, in order."""
+        return tuple(f.name for f in self.schema)
+
+    def field(self, name: str) -> Field:
+        """The output field called ``name``; ``KeyError`` naming the node otherwise."""
+        for f in self.schema:
+            if f.name == name:
+                return f
+        raise KeyError(f"{type(self).__name__} has no field {name!r}; it has {self.names()}")
+
+
+@node(register=False)
+class Scan(Physical):
+    """The table a logical leaf (``Source``, ``ReadCsv``, ``ReadParquet``) produces:
+    ``columns`` pairs each label read with its internal name; the row identity is the
+    leaf's index."""
+
+    _non_child: ClassVar[tuple[str, ...]] = ("source",)
+    source: Relation
+    columns: tuple[tuple[Hashable, str], ...]
+    schema: tuple[Field, ...]
+
+
+@node(register=False)
+class Compute(Physical):
+    """Expressions over ``input``'s fields (``Col`` names are internal names), all evaluated
+    on the input as it is (pandas' ``df[a] = ...; df[b] = ...`` of one step). The output is
+    ``schema``: input fields and computed ones in their final order (a computed field that
+    replaces an input field takes its place; an input field absent from it is dropped)."""
+
+    input: Physical
+    expressions: tuple[tuple[str, Expr], ...]
+    schema: tuple[Field, ...]
+
+
+@node(register=False)
+class Filter(Physical):
+    """The rows of ``input`` where ``condition`` holds; pandas takes the row index here
+    (``index.take(kept positions)``, also when every row is kept)."""
+
+    input: Physical
+    condition: Expr
+    schema: tuple[Field, ...]
+
+
+@node(register=False)
+class Select(Physical):
+    """A subset of ``input``'s fields, in the order of ``schema``."""
+
+    input: Physical
+    schema: tuple[Field, ...]
+
+
+@node(register=False)
+class Limit(Physical):
+    """``input.iloc[start:stop:step]`` on rows (``head``, ``tail`` and ``iloc`` slices):
+    every field and the row identity are sliced."""
+
+    input: Physical
+    start: int | None
+    stop: int | None
+    step: int | None
+    schema: tuple[Field, ...]
+
+
+@node(register=False)
+class OrderBy(Physical):
+    """The rows of ``input`` in the order of the ``keys`` ``(field, ascending)``: a *stable*
+    sort (ties keep their input order, also for a descending key), missing values first or
+    last (``na_position``). The row index is taken with the rows, or reset to a fresh
+    ``RangeIndex`` when ``ignore_index``."""
+
+    input: Physical
+    keys: tuple[tuple[str, bool], ...]
+    na_position: str
+    ignore_index: bool
+    schema: tuple[Field, ...]
+
+
+@node(register=False)
+class GroupAgg(Physical):
+    """Groups of ``input`` by the ``keys`` fields and one reduction per measure
+    ``(output, input, func, args)`` (``input`` ``None`` for ``size``). Groups come in key
+    order when ``sort``, else in order of first appearance; ``dropna`` drops groups with a
+    missing key. The output is the key fields (role ``index``, one row per group) and the
+    measures, in ``schema`` order."""
+
+    input: Physical
+    keys: tuple[str, ...]
+    measures: tuple[tuple[str, str | None, str, tuple[tuple[str, Any], ...]], ...]
+    sort: bool
+    dropna: bool
+    schema: tuple[Field, ...]
+
+
+@node(register=False)
+class Finalize(Physical):
+    """How ``input``'s table becomes pandas' exact object (the plan's root; an island's
+    inputs): ``kind`` is ``"frame"``, ``"series"`` or ``"scalar"``; ``fields`` are the value
+    fields in result order; ``columns`` the frame's labels; ``name`` the Series' name;
+    ``index`` is ``("rows",)`` (the table's row identity), ``("range",)`` (a fresh
+    ``RangeIndex``) or ``("levels", fields, names)`` (index levels from fields)."""
+
+    input: Physical
+    kind: str
+    fields: tuple[str, ...]
+    columns: Labels | None
+    name: Hashable
+    index: tuple[Any, ...]
+    schema: tuple[Field, ...]
+
+
+@node(register=False)
+class PandasCall(Physical):
+    """An island: the logical ``node`` run by pandas' reference kernel
+    (:data:`litsdf_compiler.semantics.REFERENCE`) on the pandas objects its inputs finalize
+    to. Everything that has no physical form yet lowers to one; a backend opts in by
+    defining ``visit_PandasCall`` (``Backend.pandas_call`` is the shared implementation)."""
+
+    _non_child: ClassVar[tuple[str, ...]] = ("node",)
+    node: Relation
+    operands: tuple[Finalize, ...]
+    schema: tuple[Field, ...]
+
+
+def physical_nodes(root: Physical) -> Iterator[Physical]:
+    """Every distinct node of the physical plan ``root`` (pre-order, each once)."""
+    seen: set[int] = set()
+    stack: list[Physical] = [root]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        yield n
+        stack.extend(reversed(n.inputs))
