@@ -179,9 +179,10 @@ def test_literal_typing(expr):
 def test_out_of_range_comparison_is_a_constant_in_the_kernel():
     """``uint8 > -1`` folds to True in the loop: no literal argument, no comparison."""
     from litsdf_compiler.backends.numba.stage import compile_stage
+    from litsdf_compiler.lower import lower
 
     plan = _plan(lambda pd: _small(pd).assign(out=lambda d: d["u8"] > -1))
-    stage = compile_stage((plan,))
+    stage = compile_stage((lower(plan).input,))
     assert stage.lits == [] and "= True" in stage.source
 
 
@@ -318,14 +319,20 @@ def test_fused_groupby_all_nan_group_and_empty_result():
 
 def test_fused_groupby_is_one_loop():
     from litsdf_compiler.backends.numba import fused
+    from litsdf_compiler.lower import lower
 
     df = litsdf.DataFrame(_sales(pandas, _KEYS["dense"]))
     df["w"] = df["v"] + 1
     plan = df[df["q"] > 0].groupby("key")["w"].mean()._rel
-    chain, below = fused.fusable_chain(plan, {})
-    assert len(chain) == 2
-    f = fused.compile_fused(plan, chain, below)
+    island = lower(plan).input  # (a groupby is a PandasCall island numba claims)
+    (operand,) = island.operands
+    chain, below = fused.fusable_chain(operand.input)
+    assert [type(n).__name__ for n in chain] == ["Compute", "Filter"]
+    assert type(below).__name__ == "Scan"
+    f = fused.compile_fused(island.node, operand, chain, below)
     assert "CNT[g] += 1" in f.source and "mask" not in f.source
+    claim = BACKEND.claim(island)
+    assert claim is not None and claim.inputs == (below,)
 
 
 # Python functions ------------------------------------------------------------------------
