@@ -403,3 +403,51 @@ def test_udf_errors_are_pythons():
         _frame(pandas)["j"].map(lambda x: 1 / x)
     with litsdf.option_context(backend="numba", fallback="raise"), pytest.raises(ZeroDivisionError):
         _frame(litsdf)["j"].map(lambda x: 1 / x).to_pandas()
+
+
+# the physical plan -----------------------------------------------------------------------
+def test_visitors_are_physical_nodes_only():
+    """``supports`` is derived from ``visit_``/``check_`` methods of *physical* nodes: no
+    hand-kept list of logical node kinds delegated to pandas."""
+    import litsdf_compiler.lower as low
+
+    kinds = {name[len("visit_") :] for name in dir(BACKEND) if name.startswith("visit_")}
+    assert kinds == {"Scan", "Compute", "Filter", "Select", "Limit", "PandasCall"}
+    assert all(issubclass(getattr(low, k), low.Physical) for k in kinds)
+
+
+def test_sort_runs_as_an_island_and_groupby_of_several_keys_is_declined():
+    from litsdf_compiler.lower import PandasCall, lower
+
+    sort = _plan(lambda pd: _frame(pd).sort_values("f"))
+    assert BACKEND.supports(sort) and isinstance(lower(sort).input, PandasCall)
+    _same(lambda pd: _frame(pd).sort_values("f"))
+    verdict = BACKEND.supports(_plan(lambda pd: _frame(pd).groupby(["g", "b"]).sum()))
+    assert not verdict and "several keys" in verdict.reason
+
+
+def test_reference_kernels_give_the_stage_result():
+    """What a stage runs when a dtype is decided by the values (pandas' kernels over the
+    table) gives the compiled loop's table: same columns, dtypes and row identity."""
+    from litsdf_compiler.backends.numba.fused import fusable_chain
+    from litsdf_compiler.backends.numba.reference import run_reference
+    from litsdf_compiler.backends.numba.stage import compile_stage, run_stage
+    from litsdf_compiler.lower import finalize, lower
+
+    def case(pd):
+        df = _frame(pd)
+        df["x"] = df["f"] * 2 + df["i"]
+        df = df[df["x"] > -3]
+        df["y"] = (df["x"] - 1).clip(-2, 2)
+        return df[["y", "k", "x"]]
+
+    spec = lower(_plan(case))
+    chain, below = fusable_chain(spec.input)
+    assert len(chain) >= 3 and type(below).__name__ == "Scan"
+    start = BACKEND.visit_Scan(below)
+    compiled = run_stage(compile_stage(chain), start)
+    table = start
+    for node in chain:
+        table = run_reference(node, table)
+    assert_same(finalize(spec, compiled), finalize(spec, table))
+    assert_same(finalize(spec, compiled), case(pandas))

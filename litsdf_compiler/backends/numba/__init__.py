@@ -15,7 +15,9 @@ import importlib.util
 from typing import Any
 
 from ...ir import relations as rel
-from ...lower import Limit, PandasCall, Physical, Table, finalize, table_from_pandas
+from ...ir.base import Node
+from ...lower import Limit, PandasCall, Physical, Table, finalize, lower, table_from_pandas
+from ...semantics import REFERENCE
 from ..base import Backend, Claim, Verdict
 from .emit import Unsupported
 
@@ -32,6 +34,25 @@ class NumbaBackend(Backend):
         if importlib.util.find_spec("numba") is None:
             return Verdict(False, "numba is not installed (pip install numba)")
         return Verdict(True)
+
+    def supports(self, plan: Node) -> Verdict:
+        """Derived from the ``visit_``/``check_`` methods over the physical plan; a plan
+        without one (pandas rejects its metadata, so pandas raises when it runs) is pandas'
+        alone: numba runs it as one island and raises pandas' own error."""
+        try:
+            root = lower(plan)  # type: ignore[arg-type]
+        except Exception:  # (pandas' error, raised by ``execute``)
+            return Verdict(True)
+        return self.supports_physical(root)
+
+    def execute(self, plan: Node) -> Any:
+        """Run ``plan`` on its physical plan; one that has none runs by pandas' reference
+        kernels (raising pandas' own error, as pandas does)."""
+        try:
+            root = lower(plan)  # type: ignore[arg-type]
+        except Exception:
+            return REFERENCE.run(plan)
+        return self.run_physical(root)
 
     # leaves, limits and islands ---------------------------------------------------------------
     visit_Scan = Backend.scan_table

@@ -30,6 +30,7 @@ from .stage import (
     Mismatch,
     Stage,
     _Compiler,
+    _values,
     chain_key,
     decorator,
     host_values,
@@ -61,7 +62,7 @@ class Fused:
 
     stage: Stage
     source: str
-    key: Hashable
+    key: str
     key_dtype: np.dtype
     accs: list[Acc]
     first: bool
@@ -298,7 +299,7 @@ def run_fused(f: Fused, n: rel.Aggregate, table: Table) -> Any:
     data's dtypes are not the compiled ones (the caller runs the nodes one by one)."""
     hosts = host_values(f.stage, table)
     arrays = kernel_inputs(f.stage, table, hosts)
-    col = table.columns[f.key]
+    col = _values(table.columns[f.key])
     if col.dtype != f.key_dtype:
         raise Mismatch(f"key dtype {col.dtype}, expected {f.key_dtype}")
     keys, kmin, nslots, slot_keys = _slots(f, n, col)

@@ -243,7 +243,7 @@ class _Compiler:
                 if reader is not None:
                     self.kenv[label] = reader
                 self.henv[label] = href
-                self.out[label] = ref
+                self.out[str(label)] = ref
         elif not isinstance(node, Select):
             raise Unsupported(f"{type(node).__name__} in a stage")
         keep = set(node.names())
@@ -374,6 +374,14 @@ def compile_stage(chain: tuple[Physical, ...]) -> Stage:
     return hit
 
 
+def _values(arr: Any) -> Any:
+    """A column as the kernels read it: NumPy for a NumPy dtype (a datetime column's
+    ``DatetimeArray`` too), the pandas array otherwise."""
+    if isinstance(arr, np.ndarray) or not isinstance(arr.dtype, np.dtype):
+        return arr
+    return arr.to_numpy()
+
+
 def host_values(stage: Stage, table: Table) -> list[Any]:
     """The values the stage computes before its loop (string methods), in order."""
     hosts: list[Any] = []
@@ -384,7 +392,7 @@ def host_values(stage: Stage, table: Table) -> list[Any]:
             ref = env.get(label)
             if ref is None:
                 raise Mismatch(f"column {label!r}")
-            return cols[ref[1]] if ref[0] == "frame" else hosts[ref[1]]
+            return _values(cols[ref[1]]) if ref[0] == "frame" else hosts[ref[1]]
 
         if dtype is None:  # a Python function: its dtype is pandas' inference
             from .udf import eval_udf
@@ -402,7 +410,7 @@ def kernel_inputs(stage: Stage, table: Table, hosts: list[Any]) -> list[np.ndarr
     """The loop's input arrays; :class:`Mismatch` if a dtype is not the compiled one."""
     arrays = []
     for (kind, key), dtype in stage.inputs:
-        arr = table.columns[key] if kind == "frame" else hosts[key]
+        arr = _values(table.columns[key]) if kind == "frame" else hosts[key]
         if arr.dtype != dtype or not isinstance(arr, np.ndarray):
             raise Mismatch(f"input dtype {arr.dtype}, expected {dtype}")
         arrays.append(np.ascontiguousarray(arr))
