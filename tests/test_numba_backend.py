@@ -179,9 +179,10 @@ def test_literal_typing(expr):
 def test_out_of_range_comparison_is_a_constant_in_the_kernel():
     """``uint8 > -1`` folds to True in the loop: no literal argument, no comparison."""
     from litsdf_compiler.backends.numba.stage import compile_stage
+    from litsdf_compiler.lower import lower
 
     plan = _plan(lambda pd: _small(pd).assign(out=lambda d: d["u8"] > -1))
-    stage = compile_stage((plan,))
+    stage = compile_stage((lower(plan).input,))
     assert stage.lits == [] and "= True" in stage.source
 
 
@@ -318,14 +319,20 @@ def test_fused_groupby_all_nan_group_and_empty_result():
 
 def test_fused_groupby_is_one_loop():
     from litsdf_compiler.backends.numba import fused
+    from litsdf_compiler.lower import lower
 
     df = litsdf.DataFrame(_sales(pandas, _KEYS["dense"]))
     df["w"] = df["v"] + 1
     plan = df[df["q"] > 0].groupby("key")["w"].mean()._rel
-    chain, below = fused.fusable_chain(plan, {})
-    assert len(chain) == 2
-    f = fused.compile_fused(plan, chain, below)
+    island = lower(plan).input  # (a groupby is a PandasCall island numba claims)
+    (operand,) = island.operands
+    chain, below = fused.fusable_chain(operand.input)
+    assert [type(n).__name__ for n in chain] == ["Compute", "Filter"]
+    assert type(below).__name__ == "Scan"
+    f = fused.compile_fused(island.node, operand, chain, below)
     assert "CNT[g] += 1" in f.source and "mask" not in f.source
+    claim = BACKEND.claim(island)
+    assert claim is not None and claim.inputs == (below,)
 
 
 # Python functions ------------------------------------------------------------------------
@@ -396,3 +403,51 @@ def test_udf_errors_are_pythons():
         _frame(pandas)["j"].map(lambda x: 1 / x)
     with litsdf.option_context(backend="numba", fallback="raise"), pytest.raises(ZeroDivisionError):
         _frame(litsdf)["j"].map(lambda x: 1 / x).to_pandas()
+
+
+# the physical plan -----------------------------------------------------------------------
+def test_visitors_are_physical_nodes_only():
+    """``supports`` is derived from ``visit_``/``check_`` methods of *physical* nodes: no
+    hand-kept list of logical node kinds delegated to pandas."""
+    import litsdf_compiler.lower as low
+
+    kinds = {name[len("visit_") :] for name in dir(BACKEND) if name.startswith("visit_")}
+    assert kinds == {"Scan", "Compute", "Filter", "Select", "Limit", "PandasCall"}
+    assert all(issubclass(getattr(low, k), low.Physical) for k in kinds)
+
+
+def test_sort_runs_as_an_island_and_groupby_of_several_keys_is_declined():
+    from litsdf_compiler.lower import PandasCall, lower
+
+    sort = _plan(lambda pd: _frame(pd).sort_values("f"))
+    assert BACKEND.supports(sort) and isinstance(lower(sort).input, PandasCall)
+    _same(lambda pd: _frame(pd).sort_values("f"))
+    verdict = BACKEND.supports(_plan(lambda pd: _frame(pd).groupby(["g", "b"]).sum()))
+    assert not verdict and "several keys" in verdict.reason
+
+
+def test_reference_kernels_give_the_stage_result():
+    """What a stage runs when a dtype is decided by the values (pandas' kernels over the
+    table) gives the compiled loop's table: same columns, dtypes and row identity."""
+    from litsdf_compiler.backends.numba.fused import fusable_chain
+    from litsdf_compiler.backends.numba.reference import run_reference
+    from litsdf_compiler.backends.numba.stage import compile_stage, run_stage
+    from litsdf_compiler.lower import finalize, lower
+
+    def case(pd):
+        df = _frame(pd)
+        df["x"] = df["f"] * 2 + df["i"]
+        df = df[df["x"] > -3]
+        df["y"] = (df["x"] - 1).clip(-2, 2)
+        return df[["y", "k", "x"]]
+
+    spec = lower(_plan(case))
+    chain, below = fusable_chain(spec.input)
+    assert len(chain) >= 3 and type(below).__name__ == "Scan"
+    start = BACKEND.visit_Scan(below)
+    compiled = run_stage(compile_stage(chain), start)
+    table = start
+    for node in chain:
+        table = run_reference(node, table)
+    assert_same(finalize(spec, compiled), finalize(spec, table))
+    assert_same(finalize(spec, compiled), case(pandas))

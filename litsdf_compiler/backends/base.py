@@ -77,11 +77,14 @@ class Backend:
         methods, over the plan's physical form (:func:`~litsdf_compiler.lower.lower`): every
         physical node has a ``visit_<Node>`` and the optional ``check_<Node>(node)``
         accepts it (the root :class:`~litsdf_compiler.lower.Finalize` is the driver's own).
+
+        A plan with no physical form because pandas rejects its metadata (pandas raises when
+        it runs) is accepted: :meth:`execute` raises pandas' own error, as pandas does.
         """
         try:
             root = lower(plan)  # type: ignore[arg-type]
-        except Exception as err:  # pandas rejects the plan's metadata: pandas alone runs it
-            return Verdict(False, f"{self.name}: the plan has no physical form: {_why(err)}")
+        except Exception:  # (pandas' error: ``execute`` raises it)
+            return Verdict(True)
         return self.supports_physical(root)
 
     def supports_physical(self, root: Physical) -> Verdict:
@@ -126,8 +129,13 @@ class Backend:
     def execute(self, plan: Node) -> Any:
         """Run ``plan``: lower it, walk the physical plan once (each node's value computed
         once: ``visit_<Node>(node, *input_values)`` or a :meth:`claim`), and build pandas'
-        exact result with the shared :func:`~litsdf_compiler.lower.finalize`."""
-        return self.run_physical(lower(plan))  # type: ignore[arg-type]
+        exact result with the shared :func:`~litsdf_compiler.lower.finalize`. A plan pandas
+        rejects (it has no physical form) raises pandas' own error, by its reference kernels."""
+        try:
+            root = lower(plan)  # type: ignore[arg-type]
+        except Exception:
+            return REFERENCE.run(plan)  # (raises what pandas raises)
+        return self.run_physical(root)
 
     def run_physical(self, root: Physical) -> Any:
         """The value of the physical plan ``root`` (a pandas object for a Finalize)."""
@@ -242,7 +250,3 @@ class Claim(NamedTuple):
 
     inputs: tuple[Physical, ...]
     run: Callable[..., Any]
-
-
-def _why(err: BaseException) -> str:
-    return f"{type(err).__name__}: {err}".splitlines()[0][:300]

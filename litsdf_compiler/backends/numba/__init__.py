@@ -1,10 +1,12 @@
 """The ``numba`` backend: NumPy columns, fused ``@njit(cache=True)`` loops, pyarrow strings.
 
-A chain of WithColumns / Filter / Project nodes over one input is one generated loop
-(:mod:`.stage`); groupby reductions are numba kernels over factorized keys (:mod:`.groupby`);
-nodes where numba brings nothing (reading files, sorts, joins, concat, head/tail) run the
-pandas backend's kernels. Plans it can't reproduce exactly are declined. numba is imported
-only when a plan runs (``import litsdf`` does not import it).
+It runs the physical plan (:mod:`litsdf_compiler.lower`): a chain of ``Compute`` / ``Filter``
+/ ``Select`` nodes over one input is one generated loop (:mod:`.stage`), claimed as a whole
+from the driver; a groupby is numba kernels over factorized keys (:mod:`.groupby`), fused
+with the stage under it when it can be (:mod:`.fused`). ``PandasCall`` islands (what numba
+brings nothing to: reading files, sorts, joins, reshaping) run pandas' reference kernels
+through the driver. Plans whose expressions it can't reproduce exactly are declined. numba
+is imported only when a plan runs (``import litsdf`` does not import it).
 """
 
 from __future__ import annotations
@@ -12,63 +14,13 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
-import pandas as pd
-
-from ...ir import expressions as ex
 from ...ir import relations as rel
-from ...ir.base import Node, children
-from ...ir.frames import as_frame
-from ...ir.trust import check_dispatch
-from ...meta import meta_of
-from ..base import Backend, Verdict
-from ..pandas import BACKEND as PANDAS
+from ...lower import Limit, PandasCall, Physical, Table, finalize, table_from_pandas
+from ..base import Backend, Claim, Verdict
 from .emit import Unsupported
 from .selection import NumbaSelection
 
 __all__ = ["NumbaBackend", "BACKEND"]
-
-
-def _delegate(name: str) -> Any:
-    def visit(self: NumbaBackend, n: Node, *inputs: Any) -> Any:
-        return getattr(PANDAS, name)(n, *inputs)
-
-    visit.__name__ = name
-    visit.__doc__ = f"The pandas backend's ``{name}`` (numba brings nothing here)."
-    return visit
-
-
-_STAGE_EXPRESSIONS = (
-    "Col",
-    "Lit",
-    "Alias",
-    "BinaryOp",
-    "UnaryOp",
-    "Ufunc",
-    "FillNa",
-    "IsNa",
-    "NotNa",
-    "Cast",
-    "Where",
-    "Clip",
-    "Round",
-    "Between",
-    "IsIn",
-    "Reduce",
-    "StrCase",
-    "StrStrip",
-    "StrLen",
-    "StrContains",
-    "StrStartsWith",
-    "StrEndsWith",
-    "StrReplace",
-    "MapFunc",
-    "RowApply",
-)
-
-
-def _in_stage(self: Any, n: Node, *args: Any) -> Any:
-    """Expressions are compiled into a stage's loop, never visited one by one."""
-    raise NotImplementedError(type(n).__name__)
 
 
 class NumbaBackend(NumbaSelection, Backend):
@@ -82,37 +34,36 @@ class NumbaBackend(NumbaSelection, Backend):
             return Verdict(False, "numba is not installed (pip install numba)")
         return Verdict(True)
 
-    # nodes run by pandas' own kernels -----------------------------------------------------
-    for _name in (
-        "Source",
-        "ReadCsv",
-        "ReadParquet",
-        "Drop",
-        "Rename",
-        "Head",
-        "Tail",
-        "Slice",
-        "Sort",
-        "SortIndex",
-        "TopK",
-        "Join",
-        "IndexJoin",
-        "Concat",
-        "SetIndex",
-        "ResetIndex",
-        "DropDuplicates",
-        "DropNa",
-    ):
-        locals()[f"visit_{_name}"] = _delegate(f"visit_{_name}")
-    del _name
+    # leaves, limits and islands ---------------------------------------------------------------
+    visit_Scan = Backend.scan_table
+    visit_OrderBy = Backend.order_by
+    visit_GroupAgg = Backend.group_agg  # (pandas' groupby over the arrays)
 
-    # expressions: lowered by the stage compiler (its check_<Relation> says what it accepts)
-    for _name in _STAGE_EXPRESSIONS:
-        locals()[f"visit_{_name}"] = _in_stage
-    del _name
+    def visit_Limit(self, n: Limit, table: Table) -> Table:
+        return table.slice(slice(n.start, n.stop, n.step))
 
-    # fused stages ---------------------------------------------------------------------------
-    def _check_stage(self, n: rel.Relation) -> Verdict:
+    def check_PandasCall(self, n: PandasCall) -> Verdict:
+        """Islands run pandas' own kernels, except a groupby: numba's home ground, run by its
+        kernels, so one they can't reproduce exactly is declined (until ``GroupAgg``)."""
+        if isinstance(n.node, rel.Aggregate):
+            from .groupby import check_aggregate
+
+            return check_aggregate(n.node)
+        return Verdict(True)
+
+    def visit_PandasCall(self, n: PandasCall, *operands: Any) -> Table:
+        """The island run by pandas' reference kernel; a groupby numba reproduces exactly
+        runs numba's kernels instead (:mod:`.groupby`)."""
+        node = n.node
+        if isinstance(node, rel.Aggregate) and len(operands) == 1:
+            from .groupby import check_aggregate, run_aggregate
+
+            if check_aggregate(node):
+                return table_from_pandas(run_aggregate(node, operands[0]), n.schema)
+        return self.pandas_call(n, *operands)
+
+    # fused stages -----------------------------------------------------------------------------
+    def _check_stage(self, n: Physical) -> Verdict:
         from .stage import compile_stage
 
         try:
@@ -121,14 +72,26 @@ class NumbaBackend(NumbaSelection, Backend):
             return Verdict(False, f"numba declines {type(n).__name__}: {why}")
         return Verdict(True)
 
-    check_WithColumns = check_Filter = check_Project = _check_stage
+    check_Compute = check_Filter = check_Select = _check_stage
 
-    def visit_WithColumns(self, n: rel.Relation, df: pd.DataFrame) -> Any:
-        return self._run_chain((n,), df)
+    def visit_Compute(self, n: Physical, table: Table) -> Table:
+        return self._run_chain((n,), table)
 
-    visit_Filter = visit_Project = visit_WithColumns
+    visit_Filter = visit_Select = visit_Compute
 
-    def _run_chain(self, chain: tuple[rel.Relation, ...], df: pd.DataFrame) -> Any:
+    def claim(self, node: Physical) -> Claim | None:
+        """A chain of Compute / Filter / Select nodes is one loop; a groupby island over such
+        a chain is one loop that filters, computes and accumulates (:mod:`.fused`)."""
+        from .fused import fusable_chain
+
+        if isinstance(node, PandasCall):
+            return self._claim_aggregate(node)
+        chain, below = fusable_chain(node)
+        if len(chain) < 2:
+            return None
+        return Claim((below,), lambda table: self._run_chain(chain, table))
+
+    def _run_chain(self, chain: tuple[Physical, ...], table: Table) -> Table:
         from .stage import Mismatch, compile_stage, run_stage
 
         try:
@@ -137,112 +100,48 @@ class NumbaBackend(NumbaSelection, Backend):
             if len(chain) == 1:
                 raise
             for node in chain:
-                df = as_frame(self._run_chain((node,), df))
-            return df
+                table = self._run_chain((node,), table)
+            return table
         try:
-            return run_stage(stage, df)
+            return run_stage(stage, table)
         except Mismatch:  # a dtype pandas decided from the values: its own kernels
+            from .reference import run_reference
+
             for node in chain:
-                df = as_frame(PANDAS.kernel(node)(node, df))
-            return df
+                table = run_reference(node, table)
+            return table
 
-    # a column computed by a stage (reductions and Series methods on expressions) ----------
-    def _column_plan(self, n: Any, e: ex.Expr) -> rel.Project:
-        return rel.Project(n.input, (("__litsdf_numba_value__", e),))
-
-    def check_ScalarResult(self, n: rel.ScalarResult) -> Verdict:
-        if not isinstance(n.expr, ex.Reduce):
-            return Verdict(False, "numba: scalar result that is not a reduction")
-        return self._check_stage(self._column_plan(n, n.expr.input))
-
-    def visit_ScalarResult(self, n: rel.ScalarResult, df: pd.DataFrame) -> Any:
-        assert isinstance(n.expr, ex.Reduce)
-        s = self._column(n, n.expr.input, df)
-        return PANDAS.visit_Reduce(n.expr, s)
-
-    def check_SeriesMethod(self, n: rel.SeriesMethod) -> Verdict:
-        return self._check_stage(self._column_plan(n, n.value))
-
-    def visit_SeriesMethod(self, n: rel.SeriesMethod, df: pd.DataFrame) -> Any:
-        check_dispatch(n, "method", rel.SERIES_METHODS)
-        s = self._column(n, n.value, df)
-        return getattr(s, n.method)(**PANDAS_KW(n.kwargs))
-
-    def _column(self, n: Any, e: ex.Expr, df: pd.DataFrame) -> pd.Series:
-        from ...meta import expr_meta
-
-        plan = self._column_plan(n, e)
-        name = getattr(expr_meta(e, as_frame(meta_of(n.input)), {}), "name", None)
-        col = self._run_chain((plan,), df)["__litsdf_numba_value__"]
-        return col.rename(name)
-
-    # groupby ---------------------------------------------------------------------------------
-    def check_Aggregate(self, n: rel.Aggregate) -> Verdict:
+    # groupby ----------------------------------------------------------------------------------
+    def _claim_aggregate(self, n: PandasCall) -> Claim | None:
+        from .fused import compile_fused, fusable_chain
         from .groupby import check_aggregate
 
-        return check_aggregate(n)
-
-    def visit_Aggregate(self, n: rel.Aggregate, df: pd.DataFrame) -> Any:
-        from .groupby import run_aggregate
-
-        return run_aggregate(n, df)
-
-    def _run_fused(self, n: rel.Aggregate, memo: dict[Node, Any]) -> Any:
-        """The aggregate and the stage under it in one loop (:mod:`.fused`), or None."""
-        from .fused import compile_fused, fusable_chain, run_fused
-        from .stage import Mismatch
-
-        chain, below = fusable_chain(n, memo)
+        node = n.node
+        if not isinstance(node, rel.Aggregate) or len(n.operands) != 1:
+            return None
+        (operand,) = n.operands
+        if not check_aggregate(node):
+            return None
+        chain, below = fusable_chain(operand.input)
         try:
-            fused = compile_fused(n, chain, below)
+            fused = compile_fused(node, operand, chain, below)
         except Unsupported:
             return None
-        df = as_frame(self._run(below, memo))
-        try:
-            return run_fused(fused, n, df)
-        except Mismatch:
-            return None
 
-    def supports(self, plan: Node) -> Verdict:
-        """Derived over the logical plan (until numba runs on the physical plan)."""
-        return self.supports_logical(plan)
+        def run(table: Table) -> Table:
+            from .fused import run_fused
+            from .groupby import run_aggregate
+            from .stage import Mismatch
 
-    # execution -------------------------------------------------------------------------------
-    def execute(self, plan: Node) -> Any:
-        """Run ``plan``: stages fused, other nodes by their kernels, each sub-plan once."""
-        return self._run(plan, {})
+            try:
+                out = run_fused(fused, node, table)
+            except Mismatch:  # the stage and the groupby one after the other
+                if chain:
+                    table = self._run_chain(chain, table)
+                out = run_aggregate(node, finalize(operand, table))
+            return table_from_pandas(out, n.schema)
 
-    def _run(self, n: Node, memo: dict[Node, Any]) -> Any:
-        hit = memo.get(n)
-        if hit is not None:
-            return hit
-        from .stage import STAGE_NODES
-
-        if isinstance(n, STAGE_NODES):
-            chain = [n]
-            m = n.input
-            while isinstance(m, STAGE_NODES) and m not in memo:
-                chain.append(m)
-                m = m.input
-            df = as_frame(self._run(m, memo))
-            hit = self._run_chain(tuple(reversed(chain)), df)
-        elif isinstance(n, rel.Aggregate) and (fused := self._run_fused(n, memo)) is not None:
-            hit = fused
-        elif isinstance(n, rel.Source):
-            hit = PANDAS.visit_Source(n)
-        else:
-            inputs = [
-                as_frame(self._run(c, memo)) for c in children(n) if isinstance(c, rel.Relation)
-            ]
-            hit = getattr(self, f"visit_{type(n).__name__}")(n, *inputs)
-        memo[n] = hit
-        return hit
-
-
-def PANDAS_KW(kwargs: Any) -> dict[str, Any]:
-    from ...ir.base import thaw
-
-    return thaw(dict(kwargs))  # type: ignore[no-any-return]
+        return Claim((below,), run)
 
 
 BACKEND = NumbaBackend()

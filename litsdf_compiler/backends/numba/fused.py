@@ -20,6 +20,7 @@ import pandas as pd
 
 from ...ir import relations as rel
 from ...ir.frames import as_frame
+from ...lower import Finalize, Physical, Table
 from ...meta import meta_of
 from .cache import load_kernel
 from .emit import Unsupported
@@ -29,6 +30,7 @@ from .stage import (
     Mismatch,
     Stage,
     _Compiler,
+    _values,
     chain_key,
     decorator,
     host_values,
@@ -36,7 +38,7 @@ from .stage import (
     schedule,
 )
 
-__all__ = ["Fused", "compile_fused", "run_fused", "fusable_chain"]
+__all__ = ["Fused", "compile_fused", "run_fused", "fusable_chain", "row_layout"]
 
 _F64 = np.dtype("float64")
 _DENSE_MAX = 10_000_000
@@ -60,31 +62,57 @@ class Fused:
 
     stage: Stage
     source: str
-    key: Hashable
+    key: str
     key_dtype: np.dtype
     accs: list[Acc]
     first: bool
 
 
-def fusable_chain(n: rel.Aggregate, done: Any) -> tuple[tuple[rel.Relation, ...], rel.Relation]:
-    """The stage nodes under ``n`` not computed yet (``done``), bottom-up, and what is below."""
-    chain: list[rel.Relation] = []
-    m = n.input
-    while isinstance(m, STAGE_NODES) and m not in done:
+def row_layout(f: Finalize) -> dict[Hashable, str] | None:
+    """label -> internal name of the frame ``f`` builds when its columns are exactly its
+    physical node's fields, uniquely labelled, indexed by the row identity; else None."""
+    if f.kind != "frame" or f.columns is None or f.index != ("rows",):
+        return None
+    if f.fields != f.input.names():
+        return None
+    labels = f.columns.index
+    if not labels.is_unique or isinstance(labels, pd.MultiIndex):
+        return None
+    return dict(zip(labels, f.fields, strict=True))
+
+
+def fusable_chain(top: Physical) -> tuple[tuple[Physical, ...], Physical]:
+    """The stage nodes from ``top`` down, bottom-up, and the node below them."""
+    chain: list[Physical] = []
+    m = top
+    while isinstance(m, STAGE_NODES):
         chain.append(m)
-        m = m.input
+        m = m.inputs[0]
     return tuple(reversed(chain)), m
 
 
-def compile_fused(n: rel.Aggregate, chain: tuple[rel.Relation, ...], below: Any) -> Fused:
-    """Compile ``chain`` (possibly empty) + ``n`` into one loop; :class:`Unsupported` if
-    some part has no fused form (the caller then runs them one after the other)."""
-    key: tuple[Any, ...] = (chain_key(chain, below), n.keys, n.measures, n.form, n.selection)
+def compile_fused(
+    n: rel.Aggregate, operand: Finalize, chain: tuple[Physical, ...], below: Physical
+) -> Fused:
+    """Compile ``chain`` (possibly empty) + ``n`` (grouping ``operand``'s frame) into one
+    loop; :class:`Unsupported` if some part has no fused form (the caller then runs them one
+    after the other)."""
+    layout = row_layout(operand)
+    key: tuple[Any, ...] = (
+        chain_key(chain, below),
+        None if layout is None else tuple(layout.items()),
+        n.keys,
+        n.measures,
+        n.form,
+        n.selection,
+    )
     key = (*key, n.as_index, n.sort, n.dropna, n.functions, n.arguments, n.selected, n.shape)
     hit = _CACHE.get(key)
     if hit is None:
         try:
-            hit = _compile(n, chain, below)
+            if layout is None:
+                raise Unsupported("a groupby of a frame that is not its table's columns")
+            hit = _compile(n, layout, chain, below)
         except Unsupported as why:
             hit = why
         if len(_CACHE) > 4096:
@@ -159,17 +187,24 @@ def _accumulator(
     return Acc(func, arrays, func, kw), lines
 
 
-def _compile(n: rel.Aggregate, chain: tuple[rel.Relation, ...], below: Any) -> Fused:
+def _compile(
+    n: rel.Aggregate,
+    layout: dict[Hashable, str],
+    chain: tuple[Physical, ...],
+    below: Physical,
+) -> Fused:
     check(n)
-    comp = _Compiler(chain, below)  # type: ignore[arg-type]
+    comp = _Compiler(chain, below)
     for node in chain:
         comp.node(node)
     stage = comp.stage
-    base = as_frame(meta_of(below))
-    kref = comp.henv.get(n.keys[0])
+    kref = comp.henv.get(layout[n.keys[0]])
     if kref is None or kref[0] != "frame":
         raise Unsupported("a computed groupby key")
-    todo = measures(n, as_frame(meta_of(n.input)))
+    todo = [
+        (None if col is None else layout[col], func, kw)
+        for col, func, kw in measures(n, as_frame(meta_of(n.input)))
+    ]
     accs, tail = [], []
     for j, (col, func, kw) in enumerate(todo):
         if col is None:
@@ -208,12 +243,12 @@ def _compile(n: rel.Aggregate, chain: tuple[rel.Relation, ...], below: Any) -> F
         "    return 0",
         "",
     ]
-    return Fused(stage, "\n".join(lines), kref[1], base[kref[1]].dtype, accs, first)
+    return Fused(stage, "\n".join(lines), kref[1], below.field(kref[1]).dtype, accs, first)
 
 
-def _slots(f: Fused, n: rel.Aggregate, col: pd.Series) -> tuple[np.ndarray, Any, int, Any]:
+def _slots(f: Fused, n: rel.Aggregate, col: Any) -> tuple[np.ndarray, Any, int, Any]:
     """(key array K, its offset kmin, number of slots, the key of each slot)."""
-    values = col.to_numpy() if isinstance(col.dtype, np.dtype) else None
+    values = col if isinstance(col, np.ndarray) else None
     if values is not None and values.dtype.kind in "iu" and len(values):
         lo, hi = values.min(), values.max()
         span = int(hi) - int(lo) + 1
@@ -258,16 +293,16 @@ def _finish(acc: Acc, parts: dict[str, np.ndarray], count: np.ndarray) -> np.nda
         return out
 
 
-def run_fused(f: Fused, n: rel.Aggregate, df: pd.DataFrame) -> Any:
-    """Execute the fused aggregate on the chain's input frame; :class:`Mismatch` when the
+def run_fused(f: Fused, n: rel.Aggregate, table: Table) -> Any:
+    """Execute the fused aggregate on the chain's input table; :class:`Mismatch` when the
     data's dtypes are not the compiled ones (the caller runs the nodes one by one)."""
-    hosts = host_values(f.stage, df)
-    arrays = kernel_inputs(f.stage, df, hosts)
-    col = df[f.key]
+    hosts = host_values(f.stage, table)
+    arrays = kernel_inputs(f.stage, table, hosts)
+    col = _values(table.columns[f.key])
     if col.dtype != f.key_dtype:
         raise Mismatch(f"key dtype {col.dtype}, expected {f.key_dtype}")
     keys, kmin, nslots, slot_keys = _slots(f, n, col)
-    rows = len(df)
+    rows = len(table)
     head = [np.full(nslots, -1, dtype=np.int64)] if f.first else []
     count = np.zeros(nslots, dtype=np.int64)
     parts = {

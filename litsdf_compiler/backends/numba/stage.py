@@ -1,11 +1,12 @@
-"""Stages: a chain of WithColumns / Filter / Project over one input, fused into ONE loop.
+"""Stages: a chain of physical Compute / Filter / Select nodes over one input, fused into ONE loop.
 
-The chain is compiled node by node in plan order: each node's expressions are typed against
-that node's input (pandas' metadata), numeric ones are emitted into the loop body, string
-ones are computed beforehand with pyarrow (their numeric results become loop inputs), and a
-filter skips the rest of the row. The loop writes the surviving rows' computed columns; the
-output frame is then rebuilt by replaying the chain's column assignments with those arrays,
-so labels, order, index and dtypes are pandas' own.
+The chain is compiled node by node in plan order: each node's expressions (over internal
+column names) are typed against that node's input schema by pandas itself, numeric ones are
+emitted into the loop body, string ones are computed beforehand with pyarrow (their numeric
+results become loop inputs), and a filter skips the rest of the row. The loop writes the
+surviving rows' computed columns; the stage's value is a :class:`~litsdf_compiler.lower.Table`
+(the chain's output fields by internal name, the row identity taken by the filter), which the
+shared finalize turns into pandas' object.
 """
 
 from __future__ import annotations
@@ -20,32 +21,33 @@ import pandas as pd
 
 from ...ir import expressions as ex
 from ...ir import udf
-from ...ir.frames import as_frame
-from ...ir.relations import Filter, Project, Relation, WithColumns
-from ...meta import expr_meta, meta_of
+from ...lower import Compute, Field, Filter, Physical, Select, Table
+from ...meta import expr_meta
 from .cache import load_kernel
 from .emit import HELPERS, Emitter, Scope, Unsupported, is_numeric
 from .strings import eval_host, is_host
 
-__all__ = ["Stage", "STAGE_NODES", "compile_stage", "run_stage", "Mismatch"]
+__all__ = ["Stage", "STAGE_NODES", "compile_stage", "run_stage", "Mismatch", "schema_frame"]
 
-STAGE_NODES = (WithColumns, Filter, Project)
+STAGE_NODES = (Compute, Filter, Select)
 _CACHE: dict[Hashable, Stage] = {}
 _CACHE_LIMIT = 4096
+_FRAMES: dict[tuple[Field, ...], pd.DataFrame] = {}
 
 Ref = tuple[str, Any]
-"""Where a value comes from: ("frame", label), ("host", k), ("out", k) or ("lit", value)."""
+"""Where a value comes from: ("frame", name), ("host", k), ("out", k) or ("lit", value)."""
 
 
 class Mismatch(Exception):
-    """The data's dtypes are not the metadata's (a value-dependent dtype): run with pandas."""
+    """The data's dtypes are not the schema's (a value-dependent dtype): run with pandas."""
 
 
 @dataclasses.dataclass
 class Stage:
-    """A compiled chain: the kernel's source and how to feed it and rebuild the frame."""
+    """A compiled chain: the kernel's source, how to feed it and where each output field
+    comes from (``fields``: internal name -> :data:`Ref`, in output order)."""
 
-    chain: tuple[Relation, ...]
+    chain: tuple[Physical, ...]
     source: str | None = None
     inputs: list[tuple[Ref, np.dtype]] = dataclasses.field(default_factory=list)
     lits: list[Any] = dataclasses.field(default_factory=list)
@@ -56,7 +58,19 @@ class Stage:
     hosts: list[tuple[ex.Expr, dict[Hashable, Ref | None], Any]] = dataclasses.field(
         default_factory=list
     )
-    replay: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
+    fields: list[tuple[str, Ref, Any]] = dataclasses.field(default_factory=list)
+
+
+def schema_frame(schema: tuple[Field, ...]) -> pd.DataFrame:
+    """The empty frame of ``schema`` (internal names as labels, the fields' dtypes): what
+    pandas types expressions against."""
+    hit = _FRAMES.get(schema)
+    if hit is None:
+        hit = pd.DataFrame({f.name: pd.Series([], dtype=f.dtype) for f in schema})
+        if len(_FRAMES) >= _CACHE_LIMIT:
+            _FRAMES.clear()
+        _FRAMES[schema] = hit
+    return hit
 
 
 def _typer(
@@ -75,15 +89,12 @@ def _typer(
 
 
 class _Compiler:
-    def __init__(self, chain: tuple[Relation, ...], below: Relation | None = None) -> None:
+    def __init__(self, chain: tuple[Physical, ...], below: Physical) -> None:
         self.stage = Stage(chain)
         self.em = Emitter()
         self.loads: dict[Ref, str] = {}
-        if below is None:
-            below = chain[0].input  # type: ignore[attr-defined]
-        base = as_frame(meta_of(below))
-        if not isinstance(base, pd.DataFrame) or not base.columns.is_unique:
-            raise Unsupported("input without unique column labels")
+        base = schema_frame(below.schema)
+        self.out: dict[str, Ref] = {f.name: ("frame", f.name) for f in below.schema}
         self.known: dict[ex.Expr, pd.Series] = {}  # results of typed Python functions
         self.udfs: dict[Any, tuple[Any, np.dtype]] = {}
         self.fix: dict[Hashable, np.dtype] = {}  # dtypes the metadata can't know (UDFs)
@@ -128,9 +139,9 @@ class _Compiler:
         scope.udfs = self.udfs
         return scope
 
-    def _meta(self, node: Relation) -> pd.DataFrame:
-        """pandas' metadata of ``node``'s input, with the dtypes of typed UDF results."""
-        frame = as_frame(meta_of(node.input))  # type: ignore[attr-defined]
+    def _meta(self, node: Physical) -> pd.DataFrame:
+        """The empty frame of ``node``'s input, with the dtypes of typed UDF results."""
+        frame = schema_frame(node.inputs[0].schema)
         fix = {k: v for k, v in self.fix.items() if k in frame.columns}
         return frame.astype(fix) if fix else frame
 
@@ -166,7 +177,7 @@ class _Compiler:
         dtype = typeof(e)
         return ref, (self._loader(ref, dtype) if is_numeric(dtype) else None)
 
-    def values(self, node: Relation, exprs: Any) -> list[tuple[Hashable, Ref, Any, Any]]:
+    def values(self, node: Physical, exprs: Any) -> list[tuple[Hashable, Ref, Any, Any]]:
         """(label, replay ref, kernel reader, host ref) for each assigned expression."""
         frame_meta = self._meta(node)
         for _, e in exprs:
@@ -189,14 +200,12 @@ class _Compiler:
             elif isinstance(e, ex.Col) and e.name in self.henv:
                 out.append((label, ("frame", e.name), self.kenv.get(e.name), self.henv[e.name]))
             elif isinstance(e, ex.Lit):
-                dtype = (
-                    as_frame(meta_of(node))[label].dtype if isinstance(node, WithColumns) else None
-                )
+                dtype = node.field(label).dtype
                 reader = None
                 if dtype is not None and is_numeric(dtype):
                     code = self.em.tmp(self.em.lit(e.value, dtype))
                     reader = _const(code, dtype)
-                out.append((label, ("lit", e.value), reader, None))
+                out.append((label, ("lit", (e.value, dtype)), reader, None))
             elif is_host(e, typeof):
                 dtype = typeof(e)
                 self.stage.hosts.append((e, dict(self.henv), dtype))
@@ -211,7 +220,7 @@ class _Compiler:
                 out.append((label, ("out", k), _const(code, dtype), None))
         return out
 
-    def node(self, node: Relation) -> None:
+    def node(self, node: Physical) -> None:
         if isinstance(node, Filter):
             self._prepare_udfs(node.condition, self._meta(node))
             typeof = _typer(self._meta(node), self.known)
@@ -226,32 +235,26 @@ class _Compiler:
             self.em.lines.append("    continue")
             self.stage.has_filter = True
             self.filtered = True
-            self.stage.replay.append(("filter", None))
             return
-        if isinstance(node, Project) and all(
-            isinstance(e, ex.Col) and e.name == label for label, e in node.expressions
-        ):
-            labels = [label for label, _ in node.expressions]
-            if len(set(labels)) != len(labels):
-                raise Unsupported("duplicate labels")
-            self.kenv = {k: v for k, v in self.kenv.items() if k in labels}
-            self.henv = {k: v for k, v in self.henv.items() if k in labels}
-            self.stage.replay.append(("select", labels))
-            return
-        assert isinstance(node, (WithColumns, Project))
-        vals = self.values(node, node.expressions)
-        if isinstance(node, Project):
-            self.kenv, self.henv = {}, {}
-        for label, _, reader, href in vals:
-            self.kenv.pop(label, None)
-            if reader is not None:
-                self.kenv[label] = reader
-            self.henv[label] = href
-        kind = "project" if isinstance(node, Project) else "assign"
-        self.stage.replay.append((kind, [(label, ref) for label, ref, _, _ in vals]))
+        if isinstance(node, Compute):
+            vals = self.values(node, node.expressions)
+            for label, ref, reader, href in vals:
+                self.kenv.pop(label, None)
+                if reader is not None:
+                    self.kenv[label] = reader
+                self.henv[label] = href
+                self.out[str(label)] = ref
+        elif not isinstance(node, Select):
+            raise Unsupported(f"{type(node).__name__} in a stage")
+        keep = set(node.names())
+        self.kenv = {k: v for k, v in self.kenv.items() if k in keep}
+        self.henv = {k: v for k, v in self.henv.items() if k in keep}
+        self.out = {k: v for k, v in self.out.items() if k in keep}
 
     def finish(self) -> Stage:
         s = self.stage
+        last = s.chain[-1]
+        s.fields = [(f.name, self.out[f.name], f.dtype) for f in last.schema]
         s.lits, s.arrays, s.udfs = self.em.lits, self.em.arrays, self.em.udfs
         if not s.outputs and not s.has_filter:
             return s
@@ -339,30 +342,29 @@ def schedule(body: list[str], tail: list[str]) -> list[str]:
     return out
 
 
-def chain_key(chain: tuple[Relation, ...], below: Relation) -> Hashable:
+def chain_key(chain: tuple[Physical, ...], below: Physical) -> Hashable:
     """What a compiled chain depends on: its nodes' own fields and the schema below it (not
     the input's data, which is new on every ``pipe(df)``)."""
-    base = as_frame(meta_of(below))
-    schema = tuple((label, str(dtype)) for label, dtype in base.dtypes.items())
     nodes = tuple(
         (type(nd).__name__,)
         + tuple(getattr(nd, f.name) for f in dataclasses.fields(nd) if f.name != "input")  # type: ignore[arg-type]
         for nd in chain
     )
-    return (nodes, schema)
+    return (nodes, below.schema)
 
 
 def _const(code: str, dtype: np.dtype) -> Callable[[], tuple[str, np.dtype]]:
     return lambda: (code, dtype)
 
 
-def compile_stage(chain: tuple[Relation, ...]) -> Stage:
-    """Compile ``chain`` (bottom-up); raises :class:`Unsupported` with the reason."""
-    below = chain[0].input  # type: ignore[attr-defined]
+def compile_stage(chain: tuple[Physical, ...]) -> Stage:
+    """Compile ``chain`` (bottom-up: each node's input is the one before it); raises
+    :class:`Unsupported` with the reason."""
+    below = chain[0].inputs[0]
     key = chain_key(chain, below)
     hit = _CACHE.get(key)
     if hit is None:
-        comp = _Compiler(chain)
+        comp = _Compiler(chain, below)
         for node in chain:
             comp.node(node)
         hit = comp.finish()
@@ -372,25 +374,30 @@ def compile_stage(chain: tuple[Relation, ...]) -> Stage:
     return hit
 
 
-def _values(s: pd.Series) -> Any:
-    return s.to_numpy() if isinstance(s.dtype, np.dtype) else s.array
+def _values(arr: Any) -> Any:
+    """A column as the kernels read it: NumPy for a NumPy dtype (a datetime column's
+    ``DatetimeArray`` too), the pandas array otherwise."""
+    if isinstance(arr, np.ndarray) or not isinstance(arr.dtype, np.dtype):
+        return arr
+    return arr.to_numpy()
 
 
-def host_values(stage: Stage, df: pd.DataFrame) -> list[Any]:
+def host_values(stage: Stage, table: Table) -> list[Any]:
     """The values the stage computes before its loop (string methods), in order."""
     hosts: list[Any] = []
+    cols = table.columns
     for e, env, dtype in stage.hosts:
 
         def column(label: Hashable, env: dict[Hashable, Ref | None] = env) -> Any:
             ref = env.get(label)
             if ref is None:
                 raise Mismatch(f"column {label!r}")
-            return _values(df[ref[1]]) if ref[0] == "frame" else hosts[ref[1]]
+            return _values(cols[ref[1]]) if ref[0] == "frame" else hosts[ref[1]]
 
         if dtype is None:  # a Python function: its dtype is pandas' inference
             from .udf import eval_udf
 
-            hosts.append(eval_udf(e, column, df.index))
+            hosts.append(eval_udf(e, column, table.rows.index()))
             continue
         value = eval_host(e, column)
         if getattr(value, "dtype", None) != dtype:
@@ -399,27 +406,38 @@ def host_values(stage: Stage, df: pd.DataFrame) -> list[Any]:
     return hosts
 
 
-def kernel_inputs(stage: Stage, df: pd.DataFrame, hosts: list[Any]) -> list[np.ndarray]:
+def kernel_inputs(stage: Stage, table: Table, hosts: list[Any]) -> list[np.ndarray]:
     """The loop's input arrays; :class:`Mismatch` if a dtype is not the compiled one."""
     arrays = []
     for (kind, key), dtype in stage.inputs:
-        arr = _values(df[key]) if kind == "frame" else hosts[key]
-        if arr.dtype != dtype:
+        arr = _values(table.columns[key]) if kind == "frame" else hosts[key]
+        if arr.dtype != dtype or not isinstance(arr, np.ndarray):
             raise Mismatch(f"input dtype {arr.dtype}, expected {dtype}")
         arrays.append(np.ascontiguousarray(arr))
     return arrays
 
 
-def run_stage(stage: Stage, df: pd.DataFrame) -> pd.DataFrame:
-    """Execute ``stage`` on its input frame; :class:`Mismatch` if the data's dtypes are not
+def broadcast(value: Any, n: int, dtype: Any) -> Any:
+    """``n`` copies of the scalar ``value`` as an array of ``dtype`` (pandas' column of an
+    assigned scalar)."""
+    is_object = isinstance(dtype, np.dtype) and dtype.kind == "O"
+    if isinstance(dtype, np.dtype) and not is_object:
+        return np.full(n, value, dtype=dtype)
+    holder = np.empty(n, dtype=object)
+    holder[:] = [value] * n
+    return holder if is_object else pd.array(holder, dtype=dtype)
+
+
+def run_stage(stage: Stage, table: Table) -> Table:
+    """Execute ``stage`` on its input table; :class:`Mismatch` if the data's dtypes are not
     the ones the stage was compiled for."""
-    hosts = host_values(stage, df)
-    n = len(df)
+    hosts = host_values(stage, table)
+    n = len(table)
     mask = np.zeros(n, dtype=bool) if stage.has_filter else None
     outs = [np.empty(n, dtype=d) for d in stage.outputs]
     count = n
     if stage.source is not None:
-        arrays = kernel_inputs(stage, df, hosts)
+        arrays = kernel_inputs(stage, table, hosts)
         from numba.core.errors import TypingError
 
         kernel = load_kernel(stage.source)
@@ -428,29 +446,17 @@ def run_stage(stage: Stage, df: pd.DataFrame) -> pd.DataFrame:
             count = kernel(n, *arrays, *stage.lits, *stage.arrays, *stage.udfs, *extra, *outs)
         except TypingError as err:  # a case the generator let through: pandas' kernels
             raise Mismatch(f"numba can't type the kernel: {err}") from err
-    out = df[mask] if mask is not None else df
-    copied = False
-
-    def resolve(ref: Ref) -> Any:
-        kind, key = ref
+    positions = None if mask is None else np.flatnonzero(mask)
+    cols: dict[str, Any] = {}
+    for name, (kind, key), _dtype in stage.fields:
         if kind == "frame":
-            return out[key]
-        if kind == "host":
-            return hosts[key][mask] if mask is not None else hosts[key]
-        if kind == "out":
-            return outs[key][:count]
-        return key
-
-    for kind, arg in stage.replay:
-        if kind == "select":
-            out = out[arg]
-        elif kind in ("assign", "project"):
-            vals = [(label, resolve(ref)) for label, ref in arg]
-            if kind == "project":
-                out = out[[]]
-            elif not copied:
-                out = out.copy(deep=False)
-                copied = True
-            for label, value in vals:
-                out[label] = value
-    return out
+            value = table.columns[key]
+            cols[name] = value if positions is None else value.take(positions)
+        elif kind == "host":
+            cols[name] = hosts[key] if positions is None else hosts[key].take(positions)
+        elif kind == "out":
+            cols[name] = outs[key][:count]
+        else:
+            cols[name] = broadcast(key[0], count, key[1])
+    rows = table.rows if positions is None else table.rows.take(positions)
+    return Table(cols, rows)
