@@ -139,10 +139,16 @@ def _compile(plan: Node) -> RowProgram | Decline:
     if hit is not None:
         return hit
     verdict = Backend.supports(BACKEND, plan)  # (derived: visit_/check_ of every node)
-    if not verdict:
+    spec: Finalize | None = None
+    if verdict:
+        try:
+            spec = lower(plan)  # type: ignore[arg-type]
+        except Exception as err:  # (pandas rejects the plan's metadata: no row code for it)
+            first = f"{type(err).__name__}: {err}".splitlines()[0][:200]
+            verdict = Verdict(False, f"rows: the plan has no physical form: {first}")
+    if spec is None:
         hit = Decline(verdict.reason)
     else:
-        spec = lower(plan)  # type: ignore[arg-type]
         key = _shape(spec)
         hit = _BY_SHAPE.get(key)
         if hit is None:
