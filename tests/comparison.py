@@ -193,3 +193,29 @@ def _assert_scalar(got: Any, expected: Any, tolerant: bool) -> None:
         assert math.isclose(got, expected, rel_tol=RTOL), f"{got!r} != {expected!r} (rtol)"
     else:
         assert got == expected, f"{got!r} != {expected!r}"
+
+
+def ran_pandas_islands(plans: Iterable[Node], backend: str) -> bool:
+    """Whether running ``plans`` on ``backend`` used pandas for part of the work: a plan
+    with a pandas island (``PandasCall``), a physical node the backend runs with one of the
+    base's shared pandas implementations (``Backend.pandas_call`` / ``group_agg`` /
+    ``order_by``), or a plan with no physical form (pandas' reference kernels). Reported by
+    the decline ledger next to the declines, so pandas running under a backend's name is
+    visible, not counted as coverage."""
+    from litsdf_compiler.backends import get_backend
+    from litsdf_compiler.backends.base import Backend
+    from litsdf_compiler.lower import PandasCall, lower, physical_nodes
+
+    kind = type(get_backend(backend))
+    shared = {Backend.pandas_call, Backend.group_agg, Backend.order_by}
+    for plan in plans:
+        try:
+            root = lower(plan)  # type: ignore[arg-type]
+        except Exception:
+            return True
+        for n in physical_nodes(root):
+            if isinstance(n, PandasCall):
+                return True
+            if getattr(kind, f"visit_{type(n).__name__}", None) in shared:
+                return True
+    return False

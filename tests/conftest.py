@@ -17,7 +17,7 @@ import pytest
 
 import litsdf
 
-from .comparison import TOLERATED, assert_matches, assert_same, executed_plans
+from .comparison import TOLERATED, assert_matches, assert_same, executed_plans, ran_pandas_islands
 from .ledger import plugin as ledger
 
 __all__ = ["BACKENDS", "MODES", "Compare", "assert_same", "to_pandas"]
@@ -83,6 +83,8 @@ class Compare:
         with self._declines_skip(), executed_plans() as plans:
             got = self._run(fn)
         assert_matches(got, expected, plans)
+        if self.backend in COMPILED:
+            ledger.islands(self.config, self.backend, ran_pandas_islands(plans, self.backend))
 
     def _run(self, fn: Callable[[Any], Any]) -> Any:
         with litsdf.option_context(backend=self.backend, fallback="raise", optimize=self.optimize):

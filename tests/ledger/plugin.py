@@ -249,6 +249,9 @@ class DeclineLedger:
         self.written: list[Path] = []
         self._node: str | None = None
         self._tracked: dict[str, dict[str, list[str]]] = {}  # node -> backend -> reasons
+        self._islands: dict[str, dict[str, bool]] = {}  # node -> backend -> used pandas
+        self.islands: dict[tuple[str, str], bool] = {}
+        """(backend, node id) -> whether a case the backend ran used pandas islands."""
 
     @contextlib.contextmanager
     def declines(self, backend: str) -> Iterator[None]:
@@ -269,6 +272,12 @@ class DeclineLedger:
                 reasons.append(reason)
             pytest.skip(f"{backend} declined: {why}")
 
+    def note_islands(self, backend: str, used: bool) -> None:
+        """Record whether the current test's run on ``backend`` used pandas islands."""
+        if self._node is not None:
+            seen = self._islands.setdefault(self._node, {})
+            seen[backend] = seen.get(backend, False) or used
+
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         self._node = nodeid
 
@@ -278,6 +287,7 @@ class DeclineLedger:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
             return
+        islands = self._islands.pop(report.nodeid, {})
         for backend, reasons in self._tracked.pop(report.nodeid, {}).items():
             if report.failed:
                 continue  # inconclusive: pytest reports the failure
@@ -285,6 +295,8 @@ class DeclineLedger:
                 self.outcomes[(backend, report.nodeid)] = " | ".join(reasons)
             elif report.passed or hasattr(report, "wasxfail"):
                 self.outcomes[(backend, report.nodeid)] = None
+                if backend in islands:
+                    self.islands[(backend, report.nodeid)] = islands[backend]
             # skipped for another reason: inconclusive
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -304,9 +316,11 @@ class DeclineLedger:
             ran = [r for (b, _), r in self.outcomes.items() if b == backend]
             if ran:
                 declined = sum(r is not None for r in ran)
+                used = sum(u for (b, _), u in self.islands.items() if b == backend)
                 tr.write_line(
                     f"{backend}: {len(ran)} cases run, {declined} declined "
-                    f"({100 * declined / len(ran):.0f}%)"
+                    f"({100 * declined / len(ran):.0f}%); of the {len(ran) - declined} it ran, "
+                    f"{used} used pandas islands (PandasCall or pandas' kernels on its arrays)"
                 )
         if self.update:
             for path in self.written:
@@ -371,3 +385,11 @@ def declines(config: pytest.Config, backend: str) -> Iterator[None]:
         raise RuntimeError("the decline ledger plugin is not installed (tests.ledger.install)")
     with plugin.declines(backend):
         yield
+
+
+def islands(config: pytest.Config, backend: str, used: bool) -> None:
+    """Record whether the current test's run on ``backend`` used pandas islands (part of
+    the work done by pandas' kernels): reported next to the declines."""
+    plugin = config.pluginmanager.get_plugin(_PLUGIN)
+    if isinstance(plugin, DeclineLedger):
+        plugin.note_islands(backend, used)
