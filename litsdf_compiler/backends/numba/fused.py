@@ -182,8 +182,8 @@ def _compile(spec: GroupSpec, chain: tuple[Physical, ...], below: Physical) -> F
     if kref is None or kref[0] != "frame":
         raise Unsupported("a computed groupby key")
     accs, tail = [], []
-    for j, (col, func, args) in enumerate(spec.measures):
-        kw = dict(args)
+    for j, (col, func, margs) in enumerate(spec.measures):
+        kw = dict(margs)
         if col is None:
             acc, lines = _accumulator(j, "size", kw, "", np.dtype(np.int64))
         else:

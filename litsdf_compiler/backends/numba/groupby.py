@@ -52,14 +52,15 @@ _FUNCS = frozenset({"sum", "mean", "count", "min", "max", "std", "var", "size", 
 _NUMERIC_ONLY = frozenset({"sum", "mean", "min", "max", "std", "var"})
 _KWARGS = {"sum": {"min_count"}, "std": {"ddof"}, "var": {"ddof"}}
 
-Measure = tuple[str | None, str, tuple[tuple[str, Any], ...]]
+Measure = tuple[Hashable | None, str, tuple[tuple[str, Any], ...]]
 """(input column, reduction, keyword arguments) of one output column."""
 
 
 class GroupSpec(NamedTuple):
-    """A groupby over arrays by name: key columns, one measure per output, pandas' flags."""
+    """A groupby over arrays by name (a GroupAgg's internal names, an island's labels): key
+    columns, one measure per output, pandas' flags."""
 
-    keys: tuple[str, ...]
+    keys: tuple[Hashable, ...]
     measures: tuple[Measure, ...]
     sort: bool
     dropna: bool
@@ -72,7 +73,7 @@ def group_spec(n: GroupAgg) -> GroupSpec:
     return GroupSpec(n.keys, measures, n.sort, n.dropna)
 
 
-def check_spec(spec: GroupSpec, dtypes: Mapping[Hashable, Any], *, several: bool = False) -> None:
+def check_spec(spec: GroupSpec, dtypes: Mapping[Any, Any], *, several: bool = False) -> None:
     """:class:`Unsupported` (with the reason) unless the kernels reproduce ``spec`` over
     columns of ``dtypes``; ``several``: several keys are allowed (factorized together)."""
     if not spec.keys or (len(spec.keys) > 1 and not several):
@@ -194,7 +195,7 @@ def _kernel_array(arr: Any) -> Any:
 
 
 def reduce_arrays(
-    spec: GroupSpec, columns: Mapping[Hashable, Any]
+    spec: GroupSpec, columns: Mapping[Any, Any]
 ) -> tuple[list[Any], list[Any]] | None:
     """(each key's value per group, one result array per measure) of ``spec`` over the
     arrays ``columns``; ``None`` when an array's dtype is not one the kernels take (the
@@ -215,7 +216,7 @@ def reduce_arrays(
     return keys, results
 
 
-def _used(spec: GroupSpec) -> list[str]:
+def _used(spec: GroupSpec) -> list[Hashable]:
     return list(dict.fromkeys([*spec.keys, *(c for c, _, _ in spec.measures if c is not None)]))
 
 
@@ -252,7 +253,8 @@ def island_spec(n: rel.Aggregate, frame: pd.DataFrame) -> GroupSpec:
         args = tuple(sorted(kwargs.items()))
         if func == "size":
             return GroupSpec(n.keys, ((None, "size", args),), n.sort, n.dropna)
-        return GroupSpec(n.keys, tuple((m.input, func, args) for m in n.measures), n.sort, n.dropna)
+        todo = tuple((m.input, func, args) for m in n.measures)
+        return GroupSpec(n.keys, todo, n.sort, n.dropna)
     if n.form not in ("agg_named", "agg_dict"):
         raise Unsupported(f"groupby agg form {n.form}")
     items = [(m.input, m.function) for m in n.measures]
