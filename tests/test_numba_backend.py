@@ -67,6 +67,8 @@ def test_available_and_listed():
         lambda pd: _frame(pd).groupby("g").agg(m=("f", "mean"), n=("i", "count")),
         lambda pd: _frame(pd).sort_values("i").head(3),
         lambda pd: _frame(pd).assign(u=lambda d: d["k"].str.upper()),
+        lambda pd: _frame(pd).groupby(["g", "b"]).sum(),  # a GroupAgg: kernels, several keys
+        lambda pd: _frame(pd).groupby("g")["f"].median(),  # a GroupAgg: pandas' groupby
     ],
 )
 def test_accepted(make):
@@ -79,8 +81,8 @@ def test_accepted(make):
         (lambda pd: _frame(pd).assign(x=lambda d: d["f"].astype("int64")), "float to integer"),
         (lambda pd: _frame(pd).assign(x=lambda d: d["i"].where(d["b"])), "where"),
         (lambda pd: _frame(pd).assign(x=lambda d: d["i"] // d["j"]), "floordiv"),
-        (lambda pd: _frame(pd).groupby(["g", "b"]).sum(), "several keys"),
-        (lambda pd: _frame(pd).groupby("g")["f"].median(), "median"),
+        (lambda pd: _frame(pd).groupby(["g", "b"]).agg(s=("f", "sum")), "several keys"),
+        (lambda pd: _frame(pd).groupby("g").agg(m=("f", "median")), "doesn't implement"),
     ],
 )
 def test_declined_with_reason(make, why):
@@ -317,22 +319,134 @@ def test_fused_groupby_all_nan_group_and_empty_result():
     _same(lambda pd: pd.DataFrame(data)[lambda d: d["v"] > 5].groupby("key")["v"].mean())
 
 
+def _group_agg(plan):
+    from litsdf_compiler.lower import GroupAgg, lower, physical_nodes
+
+    (node,) = [n for n in physical_nodes(lower(plan)) if isinstance(n, GroupAgg)]
+    return node
+
+
 def test_fused_groupby_is_one_loop():
+    """A GroupAgg over a Compute/Filter chain is claimed whole: one kernel that filters,
+    computes and accumulates, reading the Scan's table."""
     from litsdf_compiler.backends.numba import fused
-    from litsdf_compiler.lower import lower
+    from litsdf_compiler.backends.numba.groupby import group_spec
 
     df = litsdf.DataFrame(_sales(pandas, _KEYS["dense"]))
     df["w"] = df["v"] + 1
-    plan = df[df["q"] > 0].groupby("key")["w"].mean()._rel
-    island = lower(plan).input  # (a groupby is a PandasCall island numba claims)
-    (operand,) = island.operands
-    chain, below = fused.fusable_chain(operand.input)
+    node = _group_agg(df[df["q"] > 0].groupby("key")["w"].mean()._rel)
+    chain, below = fused.fusable_chain(node.input)
     assert [type(n).__name__ for n in chain] == ["Compute", "Filter"]
     assert type(below).__name__ == "Scan"
-    f = fused.compile_fused(island.node, operand, chain, below)
+    f = fused.compile_fused(group_spec(node), chain, below)
     assert "CNT[g] += 1" in f.source and "mask" not in f.source
-    claim = BACKEND.claim(island)
+    claim = BACKEND.claim(node)
     assert claim is not None and claim.inputs == (below,)
+
+
+def test_fused_groupby_island_is_one_loop():
+    """A groupby with no physical form (named aggregations) is an island numba claims with
+    the chain under its operand, by the same fused kernel."""
+    from litsdf_compiler.lower import PandasCall, lower
+
+    df = litsdf.DataFrame(_sales(pandas, _KEYS["dense"]))
+    df["w"] = df["v"] + 1
+    island = lower(df[df["q"] > 0].groupby("key").agg(m=("w", "mean"))._plan).input
+    assert isinstance(island, PandasCall)
+    claim = BACKEND.claim(island)
+    assert claim is not None and [type(n).__name__ for n in claim.inputs] == ["Scan"]
+
+
+def _kernel_frame(pd):
+    data = _frame(pandas).to_dict("series")
+    data["h"] = [1.0, np.nan, 1.0, 2.0, np.nan, 2.0, 1.0, 3.0]
+    return pd.DataFrame(data)
+
+
+_NATIVE = {
+    "sum-one-key": lambda pd: _kernel_frame(pd).groupby("g")[["f", "i", "b"]].sum(),
+    "mean-str-key": lambda pd: _kernel_frame(pd).groupby("k")[["f", "i"]].mean(),
+    "count-dropna": lambda pd: _kernel_frame(pd).groupby("k", dropna=False)["f"].count(),
+    "std-float-key": lambda pd: _kernel_frame(pd).groupby("h", dropna=False)[["f", "j"]].std(),
+    "two-keys-unsorted": lambda pd: (
+        _kernel_frame(pd).groupby(["k", "g"], dropna=False, sort=False)[["f", "i"]].sum()
+    ),
+    "two-keys-nan-last": lambda pd: (
+        _kernel_frame(pd).groupby(["k", "h"], dropna=False)[["i", "f"]].mean()
+    ),
+    "two-keys-nan-dropped": lambda pd: _kernel_frame(pd).groupby(["h", "k"])[["f", "b"]].max(),
+    "three-keys": lambda pd: _kernel_frame(pd).groupby(["b", "h", "g"], dropna=False).size(),
+    "size-unsorted": lambda pd: _kernel_frame(pd).groupby("g", sort=False).size(),
+    "nunique": lambda pd: _kernel_frame(pd).groupby("g")[["k", "f"]].nunique(),
+    "var-bool-key": lambda pd: _kernel_frame(pd).groupby("b")[["i", "f"]].var(),
+    "empty": lambda pd: _kernel_frame(pd)[lambda d: d["i"] > 2**63 - 2].groupby("g")["f"].min(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_NATIVE))
+def test_group_agg_runs_numba_kernels(name):
+    """The GroupAgg forms numba's kernels run give pandas' result from the kernels alone
+    (not pandas' groupby): visited on its own and, where it is claimed with its chain, by
+    the fused loop."""
+    from litsdf_compiler.backends.numba import fused
+    from litsdf_compiler.backends.numba.groupby import (
+        group_spec,
+        group_table,
+        native_group_agg,
+        run_group_agg,
+    )
+    from litsdf_compiler.lower import finalize, lower
+
+    make = _NATIVE[name]
+    expected = make(pandas)
+    traced = make(litsdf)
+    plan = traced._rel if isinstance(traced, litsdf.Series) else traced._plan
+    node = _group_agg(plan)
+    root = lower(plan)
+    assert native_group_agg(node) and root.input is node
+    visited = run_group_agg(node, BACKEND.run_physical(node.input))
+    assert visited is not None  # (None: pandas' groupby would run)
+    assert_same(finalize(root, visited), expected)
+    if BACKEND.claim(node) is not None:
+        chain, below = fused.fusable_chain(node.input)
+        spec = group_spec(node)
+        f = fused.compile_fused(spec, chain, below)
+        keys, results = fused.run_fused(f, spec, BACKEND.run_physical(below))
+        claimed = group_table(node, [keys], results)
+        assert claimed is not None
+        assert_same(finalize(root, claimed), expected)
+    _same(make)
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (lambda pd: _frame(pd).groupby("g")["f"].median(), "median"),
+        (lambda pd: _frame(pd).groupby("g")[["k"]].max(), "max of dtype str"),
+        (lambda pd: _frame(pd).groupby("g")["f"].first(), "first"),
+    ],
+)
+def test_group_agg_without_kernel_runs_pandas_groupby(make, why):
+    """A GroupAgg the kernels don't have is not declined: pandas' groupby over the arrays
+    runs it (the reason says why), exactly."""
+    from litsdf_compiler.backends.numba.groupby import native_group_agg
+
+    verdict = native_group_agg(_group_agg(_plan(make)))
+    assert not verdict and why in verdict.reason
+    assert BACKEND.supports(_plan(make))
+    _same(make)
+
+
+def test_group_agg_value_decided_dtype_falls_back():
+    """A float32 column's sum is float32 in pandas: the kernels' float64 is not the schema's
+    dtype, so pandas' groupby runs it (claimed chain or not)."""
+
+    def case(pd):
+        df = pd.DataFrame({"g": [1, 2, 1, 2], "x": np.array([0.1, 0.2, 0.3, 0.4], "float32")})
+        df["y"] = df["x"] * 2
+        return df[df["g"] > 0].groupby("g")[["x", "y"]].sum()
+
+    _same(case)
 
 
 # Python functions ------------------------------------------------------------------------
@@ -412,17 +526,23 @@ def test_visitors_are_physical_nodes_only():
     import litsdf_compiler.lower as low
 
     kinds = {name[len("visit_") :] for name in dir(BACKEND) if name.startswith("visit_")}
-    assert kinds == {"Scan", "Compute", "Filter", "Select", "Limit", "PandasCall"}
+    assert kinds == {
+        *("Scan", "Compute", "Filter", "Select", "Limit", "OrderBy", "GroupAgg", "PandasCall")
+    }
     assert all(issubclass(getattr(low, k), low.Physical) for k in kinds)
 
 
-def test_sort_runs_as_an_island_and_groupby_of_several_keys_is_declined():
-    from litsdf_compiler.lower import PandasCall, lower
+def test_sort_runs_as_an_island_and_groupby_of_several_keys_as_a_group_agg():
+    from litsdf_compiler.lower import GroupAgg, PandasCall, lower
 
     sort = _plan(lambda pd: _frame(pd).sort_values("f"))
     assert BACKEND.supports(sort) and isinstance(lower(sort).input, PandasCall)
     _same(lambda pd: _frame(pd).sort_values("f"))
-    verdict = BACKEND.supports(_plan(lambda pd: _frame(pd).groupby(["g", "b"]).sum()))
+    two = _plan(lambda pd: _frame(pd).groupby(["g", "b"])[["f", "i"]].sum())
+    assert BACKEND.supports(two) and isinstance(lower(two).input, GroupAgg)
+    _same(lambda pd: _frame(pd).groupby(["g", "b"])[["f", "i"]].sum())
+    island = _plan(lambda pd: _frame(pd).groupby(["g", "b"]).agg(s=("f", "sum")))
+    verdict = BACKEND.supports(island)
     assert not verdict and "several keys" in verdict.reason
 
 

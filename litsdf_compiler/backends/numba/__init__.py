@@ -2,10 +2,13 @@
 
 It runs the physical plan (:mod:`litsdf_compiler.lower`): a chain of ``Compute`` / ``Filter``
 / ``Select`` nodes over one input is one generated loop (:mod:`.stage`), claimed as a whole
-from the driver; a groupby is numba kernels over factorized keys (:mod:`.groupby`), fused
-with the stage under it when it can be (:mod:`.fused`). ``PandasCall`` islands (what numba
-brings nothing to: reading files, sorts, joins, reshaping) run pandas' reference kernels
-through the driver. Plans whose expressions it can't reproduce exactly are declined. numba
+from the driver; a ``GroupAgg`` is numba kernels over factorized keys (:mod:`.groupby`),
+fused with the stage under it into one loop when it can be (:mod:`.fused`), else pandas'
+groupby over the arrays (exact, for reductions or dtypes the kernels don't have). A groupby
+with no physical form (named or dict aggregations, keyword arguments, ``as_index=False``)
+is a ``PandasCall`` island numba runs by the same kernels. Other islands (what numba brings
+nothing to: reading files, sorts, joins, reshaping) run pandas' reference kernels through
+the driver. Plans whose expressions it can't reproduce exactly are declined. numba
 is imported only when a plan runs (``import litsdf`` does not import it).
 """
 
@@ -15,7 +18,7 @@ import importlib.util
 from typing import Any
 
 from ...ir import relations as rel
-from ...lower import Limit, PandasCall, Physical, Table, finalize, table_from_pandas
+from ...lower import GroupAgg, Limit, PandasCall, Physical, Table, finalize, table_from_pandas
 from ..base import Backend, Claim, Verdict
 from .emit import Unsupported
 from .selection import NumbaSelection
@@ -37,14 +40,13 @@ class NumbaBackend(NumbaSelection, Backend):
     # leaves, limits and islands ---------------------------------------------------------------
     visit_Scan = Backend.scan_table
     visit_OrderBy = Backend.order_by
-    visit_GroupAgg = Backend.group_agg  # (pandas' groupby over the arrays)
 
     def visit_Limit(self, n: Limit, table: Table) -> Table:
         return table.slice(slice(n.start, n.stop, n.step))
 
     def check_PandasCall(self, n: PandasCall) -> Verdict:
         """Islands run pandas' own kernels, except a groupby: numba's home ground, run by its
-        kernels, so one they can't reproduce exactly is declined (until ``GroupAgg``)."""
+        kernels, so one they can't reproduce exactly is declined."""
         if isinstance(n.node, rel.Aggregate):
             from .groupby import check_aggregate
 
@@ -86,6 +88,8 @@ class NumbaBackend(NumbaSelection, Backend):
 
         if isinstance(node, PandasCall):
             return self._claim_aggregate(node)
+        if isinstance(node, GroupAgg):
+            return self._claim_group_agg(node)
         chain, below = fusable_chain(node)
         if len(chain) < 2:
             return None
@@ -112,29 +116,84 @@ class NumbaBackend(NumbaSelection, Backend):
             return table
 
     # groupby ----------------------------------------------------------------------------------
-    def _claim_aggregate(self, n: PandasCall) -> Claim | None:
-        from .fused import compile_fused, fusable_chain
-        from .groupby import check_aggregate
+    def visit_GroupAgg(self, n: GroupAgg, table: Table) -> Table:
+        """The groups of ``n`` by numba's kernels over factorized keys; pandas' groupby over
+        the arrays when the kernels don't reproduce it (a reduction or dtype they don't have,
+        a result dtype pandas decides from the values)."""
+        from .groupby import native_group_agg, run_group_agg
 
-        node = n.node
-        if not isinstance(node, rel.Aggregate) or len(n.operands) != 1:
+        out = run_group_agg(n, table) if native_group_agg(n) else None
+        return out if out is not None else self.group_agg(n, table)
+
+    def _claim_group_agg(self, n: GroupAgg) -> Claim | None:
+        """``n`` with the Compute / Filter / Select chain under it as one loop that filters,
+        computes and accumulates (one key, numeric measures); ``None`` otherwise (the chain
+        is then a stage of its own and ``n`` is visited)."""
+        from .fused import compile_fused, fusable_chain
+        from .groupby import group_spec, group_table, native_group_agg
+
+        if not native_group_agg(n):
             return None
-        (operand,) = n.operands
-        if not check_aggregate(node):
-            return None
-        chain, below = fusable_chain(operand.input)
+        spec = group_spec(n)
+        chain, below = fusable_chain(n.input)
         try:
-            fused = compile_fused(node, operand, chain, below)
+            fused = compile_fused(spec, chain, below)
         except Unsupported:
             return None
 
         def run(table: Table) -> Table:
             from .fused import run_fused
-            from .groupby import run_aggregate
             from .stage import Mismatch
 
             try:
-                out = run_fused(fused, node, table)
+                keys, results = run_fused(fused, spec, table)
+                out = group_table(n, [keys], results)
+            except Mismatch:
+                out = None
+            if out is not None:
+                return out
+            if chain:  # the stage and the groupby one after the other
+                table = self._run_chain(chain, table)
+            return self.visit_GroupAgg(n, table)
+
+        return Claim((below,), run)
+
+    def _claim_aggregate(self, n: PandasCall) -> Claim | None:
+        from ...ir.frames import as_frame
+        from ...meta import meta_of
+        from .fused import compile_fused, fusable_chain, row_layout
+        from .groupby import GroupSpec, check_aggregate, island_spec
+
+        node = n.node
+        if not isinstance(node, rel.Aggregate) or len(n.operands) != 1:
+            return None
+        (operand,) = n.operands
+        layout = row_layout(operand)
+        if layout is None or not check_aggregate(node):
+            return None
+        by_label = island_spec(node, as_frame(meta_of(node.input)))
+        spec = GroupSpec(
+            tuple(layout[k] for k in by_label.keys),
+            tuple((None if c is None else layout[c], f, a) for c, f, a in by_label.measures),
+            by_label.sort,
+            by_label.dropna,
+        )
+        chain, below = fusable_chain(operand.input)
+        try:
+            fused = compile_fused(spec, chain, below)
+        except Unsupported:
+            return None
+
+        def run(table: Table) -> Table:
+            from .fused import run_fused
+            from .groupby import assemble, run_aggregate
+            from .stage import Mismatch
+
+            try:
+                keys, results = run_fused(fused, spec, table)
+                out = assemble(node, results, keys)
+                if out is None:
+                    raise Mismatch("a result dtype decided by the values")
             except Mismatch:  # the stage and the groupby one after the other
                 if chain:
                     table = self._run_chain(chain, table)

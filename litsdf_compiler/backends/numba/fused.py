@@ -18,13 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...ir import relations as rel
-from ...ir.frames import as_frame
 from ...lower import Finalize, Physical, Table
-from ...meta import meta_of
 from .cache import load_kernel
 from .emit import Unsupported
-from .groupby import assemble, check, measures
+from .groupby import GroupSpec, check_spec
 from .stage import (
     STAGE_NODES,
     Mismatch,
@@ -91,28 +88,15 @@ def fusable_chain(top: Physical) -> tuple[tuple[Physical, ...], Physical]:
     return tuple(reversed(chain)), m
 
 
-def compile_fused(
-    n: rel.Aggregate, operand: Finalize, chain: tuple[Physical, ...], below: Physical
-) -> Fused:
-    """Compile ``chain`` (possibly empty) + ``n`` (grouping ``operand``'s frame) into one
-    loop; :class:`Unsupported` if some part has no fused form (the caller then runs them one
-    after the other)."""
-    layout = row_layout(operand)
-    key: tuple[Any, ...] = (
-        chain_key(chain, below),
-        None if layout is None else tuple(layout.items()),
-        n.keys,
-        n.measures,
-        n.form,
-        n.selection,
-    )
-    key = (*key, n.as_index, n.sort, n.dropna, n.functions, n.arguments, n.selected, n.shape)
+def compile_fused(spec: GroupSpec, chain: tuple[Physical, ...], below: Physical) -> Fused:
+    """Compile ``chain`` (possibly empty) + the groupby ``spec`` (over the internal names of
+    the chain's output) into one loop; :class:`Unsupported` if some part has no fused form
+    (the caller then runs them one after the other)."""
+    key = (chain_key(chain, below), spec)
     hit = _CACHE.get(key)
     if hit is None:
         try:
-            if layout is None:
-                raise Unsupported("a groupby of a frame that is not its table's columns")
-            hit = _compile(n, layout, chain, below)
+            hit = _compile(spec, chain, below)
         except Unsupported as why:
             hit = why
         if len(_CACHE) > 4096:
@@ -187,26 +171,19 @@ def _accumulator(
     return Acc(func, arrays, func, kw), lines
 
 
-def _compile(
-    n: rel.Aggregate,
-    layout: dict[Hashable, str],
-    chain: tuple[Physical, ...],
-    below: Physical,
-) -> Fused:
-    check(n)
+def _compile(spec: GroupSpec, chain: tuple[Physical, ...], below: Physical) -> Fused:
+    top = chain[-1] if chain else below
+    check_spec(spec, {f.name: f.dtype for f in top.schema})
     comp = _Compiler(chain, below)
     for node in chain:
         comp.node(node)
     stage = comp.stage
-    kref = comp.henv.get(layout[n.keys[0]])
+    kref = comp.henv.get(spec.keys[0])
     if kref is None or kref[0] != "frame":
         raise Unsupported("a computed groupby key")
-    todo = [
-        (None if col is None else layout[col], func, kw)
-        for col, func, kw in measures(n, as_frame(meta_of(n.input)))
-    ]
     accs, tail = [], []
-    for j, (col, func, kw) in enumerate(todo):
+    for j, (col, func, margs) in enumerate(spec.measures):
+        kw = dict(margs)
         if col is None:
             acc, lines = _accumulator(j, "size", kw, "", np.dtype(np.int64))
         else:
@@ -218,7 +195,7 @@ def _compile(
         accs.append(acc)
         tail += lines
     stage.lits, stage.arrays, stage.udfs = comp.em.lits, comp.em.arrays, comp.em.udfs
-    first = not n.sort
+    first = not spec.sort
     head = ["F", "CNT"] if first else ["CNT"]
     tail = ["CNT[g] += 1", *(["if F[g] < 0:", "    F[g] = i"] if first else []), *tail]
     body = [line for line in comp.em.lines if not line.startswith("#out ")]
@@ -246,7 +223,7 @@ def _compile(
     return Fused(stage, "\n".join(lines), kref[1], below.field(kref[1]).dtype, accs, first)
 
 
-def _slots(f: Fused, n: rel.Aggregate, col: Any) -> tuple[np.ndarray, Any, int, Any]:
+def _slots(spec: GroupSpec, col: Any) -> tuple[np.ndarray, Any, int, Any]:
     """(key array K, its offset kmin, number of slots, the key of each slot)."""
     values = col if isinstance(col, np.ndarray) else None
     if values is not None and values.dtype.kind in "iu" and len(values):
@@ -258,7 +235,7 @@ def _slots(f: Fused, n: rel.Aggregate, col: Any) -> tuple[np.ndarray, Any, int, 
             else:
                 keys = (np.arange(span, dtype=np.int64) + int(lo)).astype(values.dtype)
             return np.ascontiguousarray(values), lo, span, keys
-    codes, uniques = pd.factorize(col, sort=n.sort, use_na_sentinel=n.dropna)
+    codes, uniques = pd.factorize(col, sort=spec.sort, use_na_sentinel=spec.dropna)
     return np.ascontiguousarray(codes, dtype=np.int64), np.int64(0), len(uniques), uniques
 
 
@@ -293,15 +270,16 @@ def _finish(acc: Acc, parts: dict[str, np.ndarray], count: np.ndarray) -> np.nda
         return out
 
 
-def run_fused(f: Fused, n: rel.Aggregate, table: Table) -> Any:
-    """Execute the fused aggregate on the chain's input table; :class:`Mismatch` when the
-    data's dtypes are not the compiled ones (the caller runs the nodes one by one)."""
+def run_fused(f: Fused, spec: GroupSpec, table: Table) -> tuple[Any, list[np.ndarray]]:
+    """Execute the fused aggregate on the chain's input table: (the key of each group, one
+    array per measure), groups in pandas' order; :class:`Mismatch` when the data's dtypes
+    are not the compiled ones (the caller runs the nodes one by one)."""
     hosts = host_values(f.stage, table)
     arrays = kernel_inputs(f.stage, table, hosts)
     col = _values(table.columns[f.key])
     if col.dtype != f.key_dtype:
         raise Mismatch(f"key dtype {col.dtype}, expected {f.key_dtype}")
-    keys, kmin, nslots, slot_keys = _slots(f, n, col)
+    keys, kmin, nslots, slot_keys = _slots(spec, col)
     rows = len(table)
     head = [np.full(nslots, -1, dtype=np.int64)] if f.first else []
     count = np.zeros(nslots, dtype=np.int64)
@@ -316,8 +294,4 @@ def run_fused(f: Fused, n: rel.Aggregate, table: Table) -> Any:
     present = np.flatnonzero(count)
     if f.first:
         present = present[np.argsort(head[0][present], kind="stable")]
-    results = [_finish(acc, parts, count)[present] for acc in f.accs]
-    out = assemble(n, results, slot_keys[present])
-    if out is None:
-        raise Mismatch("a result dtype decided by the values")
-    return out
+    return slot_keys[present], [_finish(acc, parts, count)[present] for acc in f.accs]
