@@ -392,9 +392,9 @@ class App:
         if isinstance(doc, dict):
             return [self._row(doc, None)], True
         if not isinstance(doc, list):
+            got = _json_type(doc)
             raise RequestError(
-                400,
-                f"the body must be a row (a JSON object) or an array of rows; got {_json_type(doc)}",
+                400, f"the body must be a row (an object) or an array of rows; got {got}"
             )
         if not doc:
             raise RequestError(400, "the body is an empty array: send at least one row")
