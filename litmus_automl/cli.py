@@ -486,10 +486,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         from .bundle import BundleError
         from .inputs import InputError
+        from .serve import ServeError
 
         try:
             return _COMMANDS[args.command](args)
-        except (BundleError, InputError) as err:
+        except (BundleError, InputError, ServeError) as err:
             raise CommandError(_one_line(err)) from err
     except (ConfigError, CommandError) as err:
         print(f"litmus: {_one_line(err)}", file=sys.stderr)

@@ -48,7 +48,15 @@ import pandas as pd
 
 from .inputs import _is_number, _is_text
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "App", "RequestError", "input_schema", "load_app", "serve"]
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "App",
+    "RequestError",
+    "ServeError",
+    "input_schema",
+    "load_app",
+    "serve",
+]
 
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 """The largest request body served by default (8 MiB; about 20,000 rows of 13 features)."""
@@ -92,6 +100,10 @@ class RequestError(Exception):
         if self.row is not None:
             out["row"] = self.row
         return out
+
+
+class ServeError(RuntimeError):
+    """The server could not start (a worker failed to; the log says why)."""
 
 
 def input_schema(model: Any) -> dict[Hashable, Any]:
@@ -547,10 +559,13 @@ def serve(
         The bundle does not load.
     OSError
         The address cannot be listened on.
+    ServeError
+        The server or a worker did not start.
     ImportError
         uvicorn is not installed.
     """
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
     if workers < 1:
@@ -583,9 +598,15 @@ def serve(
     previous = {s: signal.signal(s, _stopped) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         if workers == 1:
-            uvicorn.Server(config).run(sockets=[sock])
+            server = uvicorn.Server(config)
+            server.run(sockets=[sock])
+            failed = not server.started
         else:
-            Multiprocess(config, sockets=[sock]).run()
+            supervisor = Multiprocess(config, sockets=[sock])
+            supervisor.run()
+            failed = any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes)
+        if failed:
+            raise ServeError(f"serve: the server for {bundle} did not start (see the log above)")
     finally:
         sock.close()
         for s, handler in previous.items():
