@@ -69,9 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     lat.add_argument("--rows", type=int, default=10_000, help="rows of the pipe(df) input")
     lat.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     srv = sub.add_parser(
-        "serving", help="single-row predict latency: litmus bundle vs scikit-learn Pipeline"
+        "serving",
+        help="single-row predict latency (bundle vs scikit-learn) and `litmus serve` over HTTP",
     )
     srv.add_argument("--repeat", type=int, default=2000)
+    srv.add_argument("--clients", type=int, default=2, help="concurrent HTTP clients")
+    srv.add_argument("--requests", type=int, default=5000, help="1-row requests per client")
+    srv.add_argument("--batch-requests", type=int, default=500, help="100-row requests each")
+    srv.add_argument("--time-limit", type=float, default=120.0, help="seconds per HTTP load")
     srv.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     opt = sub.add_parser("optimizer-time", help="time the plan optimizer on generated plans")
     opt.add_argument("--sizes", type=_sizes, default=[50, 100, 200, 400], help="plan nodes")
@@ -185,7 +190,9 @@ def _serving(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Bundle vs scikit-learn single-row latency; write ``serving.{json,md}``."""
     from benchmarks import serving
 
-    result = serving.measure(args.repeat)
+    result = serving.measure(
+        args.repeat, args.clients, args.requests, args.batch_requests, args.time_limit
+    )
     command = "python -m benchmarks " + shlex.join(argv)
     document = {"machine": runner.machine_info(), "command": command, "result": result}
     args.out.mkdir(parents=True, exist_ok=True)

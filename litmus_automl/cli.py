@@ -1,4 +1,5 @@
-"""``litmus`` command line: ``litmus train config.yaml``, ``litmus predict``, ``litmus demo``.
+"""``litmus`` command line: ``litmus train config.yaml``, ``litmus predict``, ``litmus serve``,
+``litmus demo``.
 
 A training config is the arguments of :func:`litmus_automl.train` as YAML::
 
@@ -29,6 +30,12 @@ export to ``export/<task name>``).
 ``litmus predict bundle/ rows.csv`` reads the file with the bundle's input schema (see
 :mod:`litmus_automl.inputs`); bad input, a missing or bad bundle, or an unwritable output is
 one line on stderr and exit code 2.
+
+``litmus serve bundle/ [--host 127.0.0.1] [--port 8000] [--workers K]`` serves the bundle over
+HTTP (see :mod:`litmus_automl.serve`) until SIGTERM, then exits with code 0.
+
+Every error of every command is one line on stderr (``litmus: ...``) and a non-zero exit
+code, never a traceback: see :func:`main`.
 """
 
 from __future__ import annotations
@@ -40,7 +47,9 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+from .serve import DEFAULT_MAX_BODY_BYTES
 
 __all__ = ["CommandError", "ConfigError", "export_targets", "load_config", "main"]
 
@@ -260,21 +269,12 @@ class CommandError(ValueError):
     """A ``litmus`` command that cannot do what it was asked (printed as one line)."""
 
 
-def _input_schema(model: Any) -> dict[Any, Any]:
-    """Input column -> dtype of a loaded bundle (every member's, for an ensemble)."""
-    parts = [m for m, _ in getattr(model, "members", ())] or [model]
-    schema: dict[Any, Any] = {}
-    for part in parts:
-        for column, dtype in part.preprocessor.inputs.items():
-            schema.setdefault(column, dtype)
-    return schema
-
-
 def _predict(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .bundle import load
     from .inputs import read_input
+    from .serve import input_schema
 
     model = load(args.bundle)
     if args.proba and model.kind != "classification":
@@ -282,7 +282,7 @@ def _predict(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else None
     if output is not None and not output.parent.is_dir():
         raise CommandError(f"--output {output}: no such directory {output.parent}")
-    frame = read_input(args.input, _input_schema(model))
+    frame = read_input(args.input, input_schema(model))
     try:
         out = model.predict_proba(frame) if args.proba else model.predict(frame)
     except (TypeError, ValueError, KeyError) as err:
@@ -297,6 +297,31 @@ def _predict(args: argparse.Namespace) -> int:
     except OSError as err:
         raise CommandError(f"--output {output}: cannot write it ({err.strerror})") from None
     print(f"wrote {len(result)} predictions to {output}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from .serve import serve
+    except ImportError as err:  # uvicorn is in the automl extra
+        raise CommandError(
+            f"serve: needs uvicorn ({err}); install it with pip install 'litsdf[automl]'"
+        ) from None
+
+    def announce(line: str) -> None:
+        print(line, flush=True)
+
+    serve(
+        args.bundle,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        max_body_bytes=args.max_body_bytes,
+        shutdown_timeout=args.shutdown_timeout,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        announce=announce,
+    )
     return 0
 
 
@@ -358,9 +383,47 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``litmus`` command."""
-    parser = argparse.ArgumentParser(prog="litmus", description=__doc__.split("\n")[0])
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (``litmus: <command>: <what>``)."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("litmus").strip()
+        where = f"{command}: " if command else ""
+        raise CommandError(f"{where}{message} (see `{self.prog} --help`)")
+
+
+def _count(low: int, what: str) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+        return value
+
+    return parse
+
+
+def _port(text: str) -> int:
+    value = _count(0, "a port number 0..65535")(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0..65535, got {value}")
+    return int(value)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected seconds (a number >= 0), got {text!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="litmus", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     tr = sub.add_parser("train", help="train from a YAML config (see `litmus train --help`)")
     tr.add_argument("config")
@@ -369,21 +432,81 @@ def main(argv: Sequence[str] | None = None) -> int:
     pr.add_argument("input")
     pr.add_argument("--output", "-o", help="write predictions to this CSV (default: stdout)")
     pr.add_argument("--proba", action="store_true", help="class probabilities")
+    se = sub.add_parser(
+        "serve", help="serve a bundle over HTTP: POST /predict, /predict_proba; GET /metadata"
+    )
+    se.add_argument("bundle")
+    se.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    se.add_argument("--port", type=_port, default=8000, help="port (8000; 0: a free one)")
+    se.add_argument(
+        "--workers", type=_count(1, "a number of processes >= 1"), default=1, help="processes"
+    )
+    se.add_argument(
+        "--max-body-bytes",
+        type=_count(1, "a number of bytes >= 1"),
+        default=DEFAULT_MAX_BODY_BYTES,
+        help=f"largest request body ({DEFAULT_MAX_BODY_BYTES}); larger ones get 413",
+    )
+    se.add_argument(
+        "--shutdown-timeout",
+        type=_seconds,
+        default=30.0,
+        help="seconds to finish requests in flight after SIGTERM (30)",
+    )
+    se.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="server log level (info)",
+    )
+    se.add_argument("--access-log", action="store_true", help="log every request")
     demo = sub.add_parser("demo", help="train, rank, export and serve on a bundled dataset")
-    demo.add_argument("--trials", type=int, default=8)
-    args = parser.parse_args(argv)
-    from .bundle import BundleError
-    from .inputs import InputError
+    demo.add_argument("--trials", type=_count(1, "a number of trials >= 1"), default=8)
+    return parser
 
+
+_COMMANDS = {"train": _train, "predict": _predict, "serve": _serve, "demo": _demo}
+
+
+def _one_line(err: BaseException) -> str:
+    """The error as one line: its message with line breaks folded into spaces."""
+    text = " ".join(part.strip() for part in str(err).splitlines() if part.strip())
+    return text or type(err).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``litmus`` command.
+
+    Every error is one line on stderr, ``litmus: <what>``, and a non-zero exit code: 2 for a
+    bad argument, config, bundle or input (and a file that cannot be read or written), 1 for
+    an unexpected error (named by its type; ``LITMUS_TRACEBACK=1`` shows the traceback), 130
+    when interrupted.
+    """
     try:
-        if args.command == "train":
-            return _train(args)
-        if args.command == "predict":
-            return _predict(args)
-        return _demo(args)
-    except (ConfigError, CommandError, BundleError, InputError) as err:
-        print(f"litmus: {err}", file=sys.stderr)
+        args = _parser().parse_args(argv)
+        from .bundle import BundleError
+        from .inputs import InputError
+        from .serve import ServeError
+
+        try:
+            return _COMMANDS[args.command](args)
+        except (BundleError, InputError, ServeError) as err:
+            raise CommandError(_one_line(err)) from err
+    except (ConfigError, CommandError) as err:
+        print(f"litmus: {_one_line(err)}", file=sys.stderr)
         return 2
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"litmus: {where}{err.strerror or _one_line(err)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("litmus: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if os.environ.get("LITMUS_TRACEBACK"):
+            raise
+        print(f"litmus: unexpected {type(err).__name__}: {_one_line(err)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
