@@ -167,7 +167,7 @@ def save(compiled: CompiledModel, directory: Path) -> list[str]:
     meta = {"format": FORMAT, "version": VERSION, "family": compiled.family, **compiled.meta()}
     (directory / META).write_text(json.dumps(meta, indent=2))
     with open(directory / ARRAYS, "wb") as f:
-        np.savez(f, **compiled.arrays())
+        np.savez(f, **compiled.arrays())  # type: ignore[arg-type]
     return list(FILES)
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "POST_XGB_SOFTMAX",
     "accumulate",
     "layout",
+    "xgb_prob_to_margin",
 ]
 
 POST_NONE = 0
@@ -36,6 +37,16 @@ SETTINGS = ("to_float32", "strict", "nan_ok", "post", "width")
 _ONE32 = np.float32(1.0)
 _EPS32 = np.float32(1e-16)  # XGBoost's kEps (adds nothing to 1 + e in float32; kept as its code)
 _CAP32 = np.float32(88.7)
+
+
+@njit(cache=True, nogil=True)
+def xgb_prob_to_margin(p):  # type: ignore[no-untyped-def]
+    """XGBoost's ``ProbToMargin`` of ``binary:logistic``: ``-logf(1.0f / p - 1.0f)``, in
+    float32 with C's ``logf`` (NumPy's float32 log may differ in the last bit)."""
+    out = np.empty_like(p)
+    for i in range(p.shape[0]):
+        out[i] = -math.log(_ONE32 / p[i] - _ONE32)
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ._kernel import xgb_prob_to_margin
 from .base import CompiledModel
 from .linear import Linear
 from .trees import TreeEnsemble
@@ -21,7 +22,7 @@ from .trees import TreeEnsemble
 __all__ = ["Declined", "convert"]
 
 
-class Declined(Exception):  # noqa: N818 - a reason, not an error
+class Declined(Exception):
     """This model has no compiled form (the message says why)."""
 
 
@@ -56,8 +57,7 @@ def _base_margin(text: str, objective: str, outputs: int) -> np.ndarray:
     values = [float(v) for v in text.strip("[]").split(",")]
     base = np.asarray(values, dtype=np.float32)
     if objective == "binary:logistic":
-        one = np.float32(1.0)
-        base = -np.log(one / base - one).astype(np.float32)
+        base = xgb_prob_to_margin(base)
     if base.size == 1 and outputs > 1:
         base = np.repeat(base, outputs)
     if base.size != outputs:

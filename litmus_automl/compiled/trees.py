@@ -103,14 +103,23 @@ class TreeEnsemble(CompiledModel):
                 f"{where}: 'post' is {meta.get('post')!r}; expected one of {sorted(POSTS)}"
             )
         value = expect_array(arrays, "value", where, (np.float32, np.float64), ndim=2)
-        out = cls(
-            **{n: expect_array(arrays, n, where, (np.int32,), ndim=1) for n in _INT_ARRAYS},
+        ints = {n: expect_array(arrays, n, where, (np.int32,), ndim=1) for n in _INT_ARRAYS}
+        return cls(
+            feature=ints["feature"],
+            left=ints["left"],
+            right=ints["right"],
+            default_left=ints["default_left"],
             threshold=expect_array(arrays, "threshold", where, (np.float64,), ndim=1),
             value=value,
+            roots=ints["roots"],
+            offset=ints["offset"],
             base=expect_array(arrays, "base", where, (value.dtype.type,), ndim=1),
-            **{k: meta[k] for k in ("to_float32", "strict", "nan_ok", "mean", "post")},
+            to_float32=meta["to_float32"],
+            strict=meta["strict"],
+            nan_ok=meta["nan_ok"],
+            mean=meta["mean"],
+            post=meta["post"],
         )
-        return out
 
     # checks ---------------------------------------------------------------------------------
     @property
