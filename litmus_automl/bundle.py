@@ -209,6 +209,8 @@ class InferenceModel:
 
     def _outputs(self, x: Any) -> tuple[np.ndarray, str]:
         """Class probabilities (2-D) or values (1-D) for ``x``, and the shape of answer."""
+        if type(x) is dict and self._fast is not None:  # the one-row path, shortest
+            return self._fast(self.preprocessor.transform_row(x).reshape(1, -1)), "row"
         features, shape = self._features(x)
         return self._raw(features), shape
 
@@ -295,6 +297,7 @@ class EnsembleModel(InferenceModel):
         self._set_task(kind, classes, threshold, manifest)
         self.model_format = ENSEMBLE
         self.compiled = None
+        self._fast = None
         self.members = tuple(
             (InferenceModel(pre, model, fmt, kind, classes, threshold, compiled=c), w)
             for (pre, model, fmt, _), w, c in zip(members, weights, forms, strict=True)
@@ -395,7 +398,17 @@ def _write(
             hashed += [*([] if weights is None else [str(where / PREPROCESS)]), *files]
             entry: dict[str, Any] = {"format": fmt, "files": files}
             if compile_models:
-                entry["compiled"] = _write_compiled(work, where, pre, model, fmt, kind, threshold)
+                native = MODEL_IO[fmt].predictor(model, kind)
+                entry["compiled"] = compiled_models.write_part(
+                    work,
+                    where / COMPILED_DIR,
+                    model,
+                    fmt,
+                    kind,
+                    native,
+                    len(pre.feature_names),
+                    threshold,
+                )
                 hashed += entry["compiled"].get("files", [])
             entries.append({"dir": str(where), "model": entry})
             if weights is not None:
@@ -438,28 +451,6 @@ def _write(
         shutil.rmtree(work, ignore_errors=True)
         raise
     return target
-
-
-def _write_compiled(
-    work: Path,
-    where: PurePosixPath,
-    pre: Preprocessor,
-    model: Any,
-    fmt: str,
-    kind: str,
-    threshold: float | None,
-) -> dict[str, Any]:
-    """Compile ``model`` into ``work / where / compiled``; the manifest's entry for it:
-    its format and files, or why it has none."""
-    native = MODEL_IO[fmt].predictor(model, kind)
-    n = len(pre.feature_names)
-    compiled, why = compiled_models.compile_model(model, fmt, kind, native, n, threshold)
-    if compiled is None:
-        return {"declined": why}
-    (work / where / COMPILED_DIR).mkdir()
-    written = compiled_models.save(compiled, work / where / COMPILED_DIR)
-    files = [str(where / COMPILED_DIR / f) for f in written]
-    return {"format": compiled_models.FORMAT, "family": compiled.family, "files": files}
 
 
 def export(
@@ -628,16 +619,10 @@ def _check_files(root: Path, manifest: Mapping[str, Any]) -> None:
 
 
 def _compiled_files(root: Path, where: PurePosixPath, model: Mapping[str, Any]) -> list[str]:
-    """The compiled model's files the manifest lists for the part at ``where`` ([] when it
-    has none): exactly :data:`litmus_automl.compiled.FILES` under ``where / compiled``."""
-    entry = model.get("compiled")
-    if entry is None or (isinstance(entry, dict) and "files" not in entry):
-        return []  # an older bundle, or a model with no compiled form
-    want = [str(where / COMPILED_DIR / f) for f in compiled_models.FILES]
-    if not isinstance(entry, dict) or entry.get("files") != want:
-        got = entry.get("files") if isinstance(entry, dict) else entry
-        raise BundleError(f"{root / MANIFEST}: model.compiled.files is {got!r}; expected {want}")
-    return want
+    """The compiled model's files the manifest lists for the part at ``where`` ([] if none)."""
+    return compiled_models.listed_files(
+        model.get("compiled"), where / COMPILED_DIR, root / MANIFEST
+    )
 
 
 def _load_part(
@@ -721,7 +706,9 @@ def load(
     FIFOs in the bundle and no listed path leaving it; the format and version; the signature
     when there is a key; the sha256 of every file; the task (kind, class labels, threshold,
     ensemble weights). Then that each model is of the task's kind, gives one probability per
-    class label (or one value), and takes the features its plan gives.
+    class label (or one value), and takes the features its plan gives; and that a compiled
+    model, when the bundle holds one, is plain numeric arrays within bounds
+    (:func:`litmus_automl.compiled.load`) and gives the native model's answers on probe rows.
 
     Parameters
     ----------
@@ -750,7 +737,8 @@ def load(
         signature missing or not matching the key, a model format that is unknown or needs
         ``allow_pickle``, a skops model holding types litmus does not train, a task that makes
         no sense or does not fit the model, ensemble weights that are not positive or do not
-        sum to 1.
+        sum to 1, a compiled model that is malformed, out of bounds
+        (:class:`litmus_automl.compiled.CompiledFormatError`) or disagrees with the native one.
     """
     secret = checks.resolve_key(key)
     given = Path(path)

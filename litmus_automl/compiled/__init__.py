@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -39,10 +39,12 @@ __all__ = [
     "Linear",
     "TreeEnsemble",
     "compile_model",
+    "listed_files",
     "load",
     "probe_rows",
     "save",
     "verify",
+    "write_part",
 ]
 
 FORMAT = "litmus-compiled-model"
@@ -210,3 +212,43 @@ def load(directory: Path, n_features: int) -> CompiledModel:
     compiled = family.from_parts(arrays, meta, str(arrays_file))
     compiled.check(n_features, str(arrays_file))
     return compiled
+
+
+# the bundle's entries ---------------------------------------------------------------------------
+def write_part(
+    root: Path,
+    prefix: PurePosixPath,
+    model: Any,
+    model_format: str,
+    kind: str,
+    native: Predictor,
+    n_features: int,
+    threshold: float | None,
+) -> dict[str, Any]:
+    """Compile ``model`` (:func:`compile_model`) into ``root / prefix`` (created); the
+    manifest's entry for it: ``{"format", "family", "files"}`` (the files as paths under
+    ``prefix``), or ``{"declined": reason}`` when it has no compiled form."""
+    compiled, why = compile_model(model, model_format, kind, native, n_features, threshold)
+    if compiled is None:
+        return {"declined": why}
+    (root / prefix).mkdir(parents=True)
+    files = [str(prefix / f) for f in save(compiled, root / prefix)]
+    return {"format": FORMAT, "family": compiled.family, "files": files}
+
+
+def listed_files(entry: Any, prefix: PurePosixPath, manifest: Path) -> list[str]:
+    """The compiled files a manifest entry lists ([] for an older bundle, or a model with no
+    compiled form): exactly :data:`FILES` under ``prefix``.
+
+    Raises
+    ------
+    BundleError
+        When the entry lists other files (naming ``manifest`` and the field).
+    """
+    if entry is None or (isinstance(entry, dict) and "files" not in entry):
+        return []
+    want = [str(prefix / f) for f in FILES]
+    if not isinstance(entry, dict) or entry.get("files") != want:
+        got = entry.get("files") if isinstance(entry, dict) else entry
+        raise CompiledFormatError(f"{manifest}: model.compiled.files is {got!r}; expected {want}")
+    return want
