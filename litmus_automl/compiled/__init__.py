@@ -53,6 +53,7 @@ META = "compiled.json"
 ARRAYS = "arrays.npz"
 FILES = [META, ARRAYS]
 FAMILIES: dict[str, type[CompiledModel]] = {"trees": TreeEnsemble, "linear": Linear}
+SINGLE_ROWS = 16
 TOLERANCE = 1e-6
 """The largest difference allowed between a compiled tree ensemble's answer and the native
 model's (linear models must give the same bits)."""
@@ -94,14 +95,16 @@ def verify(
     rows: np.ndarray | None = None,
 ) -> str:
     """What differs between ``compiled`` and ``native`` on ``rows`` (default
-    :func:`probe_rows`, and one row of zeros), one row at a time and all rows at once;
+    :func:`probe_rows`, and one row of zeros), all rows at once and the first
+    :data:`SINGLE_ROWS` one at a time (a one-row call takes another path in XGBoost);
     "" when they agree: the same bits for a linear model, within :data:`TOLERANCE` and the
     same labels for trees."""
     x = np.vstack([np.zeros((1, n_features)), probe_rows(compiled, n_features)])
     x = x if rows is None else np.asarray(rows, dtype=np.float64)
     fast = compiled.predictor(kind, native)
     exact = isinstance(compiled, Linear)
-    for batch in [x[i : i + 1] for i in range(len(x))] + [x]:
+    singles = [x[i : i + 1] for i in range(min(len(x), SINGLE_ROWS))]
+    for batch in [*singles, x]:
         want = np.asarray(native(batch))
         got = np.asarray(fast(batch))
         if got.shape != want.shape or got.dtype != want.dtype:
@@ -157,6 +160,8 @@ def compile_model(
         return None, str(err)
     except ImportError as err:  # pragma: no cover - a library missing at export
         return None, f"cannot inspect the model ({err})"
+    except (KeyError, TypeError, ValueError, AttributeError) as err:  # another library layout
+        return None, f"cannot convert {type(model).__name__}: {type(err).__name__}: {err}"
     problem = verify(compiled, native, kind, n_features, 0.5 if threshold is None else threshold)
     if problem:
         return None, f"the compiled form disagrees with the native model: {problem}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,31 @@ def test_missing_values_follow_the_default_directions(name: str, kind: str) -> N
     assert np.isnan(rows).any(axis=1).mean() > 0.5
     for i in range(len(rows)):
         _assert_same_answers(fast(rows[i : i + 1]), native(rows[i : i + 1]), task, False)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")
+@pytest.mark.parametrize("name", ["XGBoost", "RandomForest", "HistGradientBoosting"])
+def test_values_the_kernel_leaves_to_the_native_model(name: str) -> None:
+    """An infinite value, or one past float32's range where features are rounded to float32,
+    goes to the native model: the same answer, or the same error (scikit-learn's forests
+    refuse it)."""
+    frame, y = DATA["binary"]
+    X = frame.to_numpy()
+    model, fmt, task = _fit(name, "binary", X[::2], y[::2])
+    native = MODEL_IO[fmt].predictor(model, task)
+    form, why = compiled.compile_model(model, fmt, task, native, X.shape[1])
+    assert form is not None, why
+    fast = form.predictor(task, native)
+    for value in (np.inf, -np.inf, 1e39):
+        row = X[1:2].copy()
+        row[0, 3] = value
+        try:
+            want = native(row)
+        except ValueError as err:
+            with pytest.raises(ValueError, match=re.escape(str(err).splitlines()[0])):
+                fast(row)
+        else:
+            _assert_same_answers(fast(row), want, task, False)
 
 
 def test_xgboost_best_iteration_and_parallel_trees() -> None:
