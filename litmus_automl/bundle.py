@@ -7,6 +7,9 @@ Layout of a single model (:func:`export`)::
                              other file (and of the manifest's own content)
     <path>/preprocess.json   the fitted preprocessing plan (:class:`Preprocessor` JSON)
     <path>/model/...         the model in its native format (see :data:`MODEL_IO`)
+    <path>/compiled/...      the model compiled for the one-row path, when it has a form
+                             (:mod:`litmus_automl.compiled`: numeric arrays, no code); the
+                             manifest's ``model.compiled`` lists its files, or says why not
     <path>/signature.json    only when signed (``key=`` or ``LITMUS_BUNDLE_KEY``): the
                              HMAC-SHA256 of the canonical manifest (format, algorithm, hex)
 
@@ -18,9 +21,16 @@ Layout of an ensemble (:func:`export_ensemble`), the same format and version::
     <path>/preprocess.json               a note listing the members (not a plan)
     <path>/members/<i>/preprocess.json   member i's fitted preprocessing plan
     <path>/members/<i>/model/...         member i's model in its native format
+    <path>/members/<i>/compiled/...      member i's compiled model, when it has one
 
 A reader that predates ensembles checks every file's sha256, then refuses the bundle with
-"unknown model format 'ensemble'".
+"unknown model format 'ensemble'". A reader that predates compiled models checks their
+sha256 and serves the native model; a bundle without them (an older one) is served natively.
+
+The compiled form answers the one-row path (and small lists of rows) without the training
+library; the native model stays in the bundle as the reference: at export and again at load
+the two are compared on probe rows (:func:`litmus_automl.compiled.verify`), and a bundle
+whose compiled form disagrees is refused.
 
 The sha256 hashes catch accidents (a truncated copy, a flipped bit), not an attacker: whoever
 can edit the files can recompute them. A signed bundle (``export(..., key=...)``) loads with
@@ -50,6 +60,7 @@ from typing import Any
 import numpy as np
 
 from . import _bundle_checks as checks
+from . import compiled as compiled_models
 from ._bundle_checks import KEY_ENV, Key
 from .model_io import (
     MODEL_IO,
@@ -81,6 +92,10 @@ VERSION = 1
 MANIFEST = "manifest.json"
 PREPROCESS = "preprocess.json"
 MODEL_DIR = "model"
+COMPILED_DIR = "compiled"
+COMPILED_MAX_ROWS = 256
+"""The most rows served by a compiled model at once (one thread); more go to the native
+model, which spreads a batch over threads."""
 MEMBERS_DIR = "members"
 ENSEMBLE = "ensemble"
 """The ``model.format`` of an ensemble bundle (no :data:`MODEL_IO` entry, on purpose)."""
@@ -124,6 +139,11 @@ class InferenceModel:
     threshold : float, optional
         Binary classification: predict ``classes[1]`` when ``P(class 1) >= threshold``
         (default 0.5). Multi-class predicts the most probable class.
+    manifest : dict, optional
+        The bundle's manifest (kept as ``self.manifest``).
+    compiled : CompiledModel, optional
+        The model compiled for the one-row path (:mod:`litmus_automl.compiled`): it answers
+        up to :data:`COMPILED_MAX_ROWS` rows at once, the native model the rest.
 
     Examples
     --------
@@ -141,6 +161,7 @@ class InferenceModel:
         classes: list[Any] | None = None,
         threshold: float | None = None,
         manifest: Mapping[str, Any] | None = None,
+        compiled: compiled_models.CompiledModel | None = None,
     ) -> None:
         if model_format not in MODEL_IO:
             raise BundleError(f"unknown model format {model_format!r}; known: {list(MODEL_IO)}")
@@ -148,7 +169,15 @@ class InferenceModel:
         self.preprocessor = preprocessor
         self.model = model
         self.model_format = model_format
-        self._raw = MODEL_IO[model_format].predictor(model, kind)
+        self._native = MODEL_IO[model_format].predictor(model, kind)
+        self.compiled = compiled
+        self._fast = None if compiled is None else compiled.predictor(self.kind, self._native)
+
+    def _raw(self, features: np.ndarray) -> np.ndarray:
+        """The model's outputs for a feature matrix: compiled for a few rows, else native."""
+        if self._fast is not None and features.shape[0] <= COMPILED_MAX_ROWS:
+            return self._fast(features)
+        return self._native(features)
 
     def _set_task(
         self,
@@ -180,6 +209,8 @@ class InferenceModel:
 
     def _outputs(self, x: Any) -> tuple[np.ndarray, str]:
         """Class probabilities (2-D) or values (1-D) for ``x``, and the shape of answer."""
+        if type(x) is dict and self._fast is not None:  # the one-row path, shortest
+            return self._fast(self.preprocessor.transform_row(x).reshape(1, -1)), "row"
         features, shape = self._features(x)
         return self._raw(features), shape
 
@@ -201,17 +232,18 @@ class InferenceModel:
         """Predictions: one label (a float for regression) for a dict, a list for a list of
         dicts, a NumPy array for a DataFrame. Labels are the original class values."""
         out, shape = self._outputs(x)
-        if self.kind == "regression":
-            if shape == "row":
+        if shape == "row":  # scalars: the same comparison as the array one below
+            if self.kind == "regression":
                 return float(out[0])
+            row = out[0]
+            i = int(row[1] >= self.threshold) if row.shape[0] == 2 else int(row.argmax())
+            return self.classes[i] if self.classes else i
+        if self.kind == "regression":
             return out.tolist() if shape == "list" else np.asarray(out, dtype=np.float64)
         if out.shape[1] == 2:
             index = (out[:, 1] >= self.threshold).astype(np.intp)
         else:
             index = out.argmax(axis=1)
-        if shape == "row":
-            i = int(index[0])
-            return self.classes[i] if self.classes else i
         labels = self._labels[index] if self._labels is not None else index
         return labels.tolist() if shape == "list" else labels
 
@@ -238,6 +270,8 @@ class EnsembleModel(InferenceModel):
         The members; the weights must be positive and sum to 1.
     kind, classes, threshold, manifest
         As :class:`InferenceModel`.
+    compiled : sequence of CompiledModel or None, optional
+        Each member's compiled model (None for a member served natively).
 
     Attributes
     ----------
@@ -253,14 +287,20 @@ class EnsembleModel(InferenceModel):
         classes: list[Any] | None = None,
         threshold: float | None = None,
         manifest: Mapping[str, Any] | None = None,
+        compiled: Sequence[compiled_models.CompiledModel | None] | None = None,
     ) -> None:
         members = list(members)
         weights = _check_weights([m[3] for m in members])
+        forms = list(compiled) if compiled is not None else [None] * len(members)
+        if len(forms) != len(members):
+            raise ValueError(f"{len(forms)} compiled models for {len(members)} members")
         self._set_task(kind, classes, threshold, manifest)
         self.model_format = ENSEMBLE
+        self.compiled = None
+        self._fast = None
         self.members = tuple(
-            (InferenceModel(pre, model, fmt, kind, classes, threshold), w)
-            for (pre, model, fmt, _), w in zip(members, weights, strict=True)
+            (InferenceModel(pre, model, fmt, kind, classes, threshold, compiled=c), w)
+            for (pre, model, fmt, _), w, c in zip(members, weights, forms, strict=True)
         )
 
     def _outputs(self, x: Any) -> tuple[np.ndarray, str]:
@@ -332,9 +372,11 @@ def _write(
     label: str,
     extra: Mapping[str, Any] | None,
     key: Key | None,
+    compile_models: bool = True,
 ) -> Path:
     """Write a bundle of one model (``weights`` None) or an ensemble of ``parts``, signed
-    with ``key`` (or :data:`KEY_ENV`) when there is one."""
+    with ``key`` (or :data:`KEY_ENV`) when there is one, each model compiled when it can be
+    (and ``compile_models``)."""
     target = Path(path)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BundleError(f"{target} exists and is not an empty directory: not overwriting it")
@@ -354,7 +396,21 @@ def _write(
             written = MODEL_IO[fmt].save(model, work / where / MODEL_DIR)
             files = [str(where / MODEL_DIR / PurePosixPath(f)) for f in written]
             hashed += [*([] if weights is None else [str(where / PREPROCESS)]), *files]
-            entries.append({"dir": str(where), "model": {"format": fmt, "files": files}})
+            entry: dict[str, Any] = {"format": fmt, "files": files}
+            if compile_models:
+                native = MODEL_IO[fmt].predictor(model, kind)
+                entry["compiled"] = compiled_models.write_part(
+                    work,
+                    where / COMPILED_DIR,
+                    model,
+                    fmt,
+                    kind,
+                    native,
+                    len(pre.feature_names),
+                    threshold,
+                )
+                hashed += entry["compiled"].get("files", [])
+            entries.append({"dir": str(where), "model": entry})
             if weights is not None:
                 entries[-1].update(weight=weights[i], feature_names=pre.feature_names)
             for k, v in pre.inputs.items():
@@ -409,6 +465,7 @@ def export(
     label: str,
     extra: Mapping[str, Any] | None = None,
     key: Key | None = None,
+    compile_models: bool = True,
 ) -> Path:
     """Write a bundle directory at ``path`` (which must not exist, or be empty).
 
@@ -438,6 +495,10 @@ def export(
         Sign the bundle with this HMAC-SHA256 key (a str is used as its UTF-8 bytes): a
         ``signature.json`` beside the manifest, checked by ``load(path, key=...)``. Without
         it, the key in the environment variable ``LITMUS_BUNDLE_KEY`` if set; else unsigned.
+    compile_models : bool
+        Also store the model compiled for the one-row path when it has an exact compiled
+        form (:mod:`litmus_automl.compiled`; the manifest's ``model.compiled`` says why
+        not otherwise). False writes the native model only.
 
     Returns
     -------
@@ -445,7 +506,9 @@ def export(
         The bundle directory.
     """
     part = (preprocessor, model, model_format)
-    return _write(path, [part], None, kind, classes, threshold, metrics, label, extra, key)
+    return _write(
+        path, [part], None, kind, classes, threshold, metrics, label, extra, key, compile_models
+    )
 
 
 def export_ensemble(
@@ -458,6 +521,7 @@ def export_ensemble(
     label: str,
     extra: Mapping[str, Any] | None = None,
     key: Key | None = None,
+    compile_models: bool = True,
 ) -> Path:
     """Write an ensemble bundle at ``path`` (which must not exist, or be empty); :func:`load`
     gives an :class:`EnsembleModel`.
@@ -471,13 +535,15 @@ def export_ensemble(
     members : sequence of (Preprocessor, model, model_format, weight)
         Each member's fitted preprocessing, trained model, its key of :data:`MODEL_IO` and
         its weight. The weights must be positive and sum to 1 (else ValueError).
-    path, kind, classes, threshold, metrics, label, extra, key
-        As :func:`export`, for the ensemble.
+    path, kind, classes, threshold, metrics, label, extra, key, compile_models
+        As :func:`export`, for the ensemble (each member compiled on its own).
     """
     members = list(members)
     weights = _check_weights([m[3] for m in members])
     parts = [(pre, model, fmt) for pre, model, fmt, _ in members]
-    return _write(path, parts, weights, kind, classes, threshold, metrics, label, extra, key)
+    return _write(
+        path, parts, weights, kind, classes, threshold, metrics, label, extra, key, compile_models
+    )
 
 
 # load -----------------------------------------------------------------------------------------
@@ -540,7 +606,7 @@ def _check_files(root: Path, manifest: Mapping[str, Any]) -> None:
         raise BundleError(f"{root / MANIFEST}: missing 'hashes' or 'model.files'")
     required = [PREPROCESS]
     for where, model in _parts(root, manifest):
-        required += [str(where / PREPROCESS), *model["files"]]
+        required += [str(where / PREPROCESS), *model["files"], *_compiled_files(root, where, model)]
     for name in required:
         if name not in hashes:
             raise BundleError(f"{root / MANIFEST}: no sha256 recorded for {name}")
@@ -552,10 +618,18 @@ def _check_files(root: Path, manifest: Mapping[str, Any]) -> None:
             raise BundleError(f"{file}: sha256 does not match the manifest (tampered or truncated)")
 
 
+def _compiled_files(root: Path, where: PurePosixPath, model: Mapping[str, Any]) -> list[str]:
+    """The compiled model's files the manifest lists for the part at ``where`` ([] if none)."""
+    return compiled_models.listed_files(
+        model.get("compiled"), where / COMPILED_DIR, root / MANIFEST
+    )
+
+
 def _load_part(
     root: Path, where: PurePosixPath, model: Mapping[str, Any], allow_pickle: bool
-) -> tuple[Preprocessor, Any, str]:
-    """The preprocessor, model and model format stored under ``root / where``."""
+) -> tuple[Preprocessor, Any, str, compiled_models.CompiledModel | None]:
+    """The preprocessor, model, model format and compiled model (or None) stored under
+    ``root / where``."""
     fmt = model.get("format")
     io = MODEL_IO.get(fmt) if isinstance(fmt, str) else None
     if io is None:
@@ -577,7 +651,11 @@ def _load_part(
             f"{root / MANIFEST}: model files {model['files']} are not under {where / MODEL_DIR}"
         ) from None
     assert isinstance(fmt, str)
-    return pre, io.load(root / where / MODEL_DIR, files), fmt
+    native = io.load(root / where / MODEL_DIR, files)
+    compiled = None
+    if _compiled_files(root, where, model):
+        compiled = compiled_models.load(root / where / COMPILED_DIR, len(pre.feature_names))
+    return pre, native, fmt, compiled
 
 
 def _check_part(
@@ -598,7 +676,7 @@ def _check_part(
     if own is not None and own != part.kind:
         raise BundleError(f"{manifest}: task.kind is {part.kind!r}, but {what} is a {own} model")
     try:
-        out = part._raw(np.zeros((1, len(names))))
+        out = part._native(np.zeros((1, len(names))))
     except Exception as err:
         raise BundleError(
             f"{what} cannot predict one row of the {len(names)} features of "
@@ -608,6 +686,15 @@ def _check_part(
         checks.check_outputs(out, part.kind, part.classes, what)
     except BundleError as err:
         raise BundleError(f"{manifest}: {err}") from None
+    if part.compiled is not None:
+        problem = compiled_models.verify(
+            part.compiled, part._native, part.kind, len(names), part.threshold
+        )
+        if problem:
+            raise BundleError(
+                f"{root / where / COMPILED_DIR}: the compiled model does not give the answers "
+                f"of {what} ({problem}); refusing the bundle"
+            )
 
 
 def load(
@@ -619,7 +706,9 @@ def load(
     FIFOs in the bundle and no listed path leaving it; the format and version; the signature
     when there is a key; the sha256 of every file; the task (kind, class labels, threshold,
     ensemble weights). Then that each model is of the task's kind, gives one probability per
-    class label (or one value), and takes the features its plan gives.
+    class label (or one value), and takes the features its plan gives; and that a compiled
+    model, when the bundle holds one, is plain numeric arrays within bounds
+    (:func:`litmus_automl.compiled.load`) and gives the native model's answers on probe rows.
 
     Parameters
     ----------
@@ -648,7 +737,8 @@ def load(
         signature missing or not matching the key, a model format that is unknown or needs
         ``allow_pickle``, a skops model holding types litmus does not train, a task that makes
         no sense or does not fit the model, ensemble weights that are not positive or do not
-        sum to 1.
+        sum to 1, a compiled model that is malformed, out of bounds
+        (:class:`litmus_automl.compiled.CompiledFormatError`) or disagrees with the native one.
     """
     secret = checks.resolve_key(key)
     given = Path(path)
@@ -672,8 +762,10 @@ def load(
     parts = _parts(root, manifest)
     if ENSEMBLE not in manifest:
         where, entry = parts[0]
-        pre, model, fmt = _load_part(root, where, entry, allow_pickle)
-        single = InferenceModel(pre, model, fmt, kind, classes, threshold, manifest=manifest)
+        pre, model, fmt, compiled = _load_part(root, where, entry, allow_pickle)
+        single = InferenceModel(
+            pre, model, fmt, kind, classes, threshold, manifest=manifest, compiled=compiled
+        )
         _check_part(root, where, single, manifest.get("feature_names"), "feature_names")
         return single
     weights = [e.get("weight") for e in manifest[ENSEMBLE]]
@@ -681,16 +773,15 @@ def load(
         _check_weights(weights)
     except ValueError as err:
         raise BundleError(f"{root / MANIFEST}: {err}") from None
-    members = [
-        (*_load_part(root, where, entry, allow_pickle), w)
-        for (where, entry), w in zip(parts, weights, strict=True)
-    ]
+    loaded = [_load_part(root, where, entry, allow_pickle) for where, entry in parts]
+    members = [(pre, model, fmt, w) for (pre, model, fmt, _), w in zip(loaded, weights)]
     ensemble = EnsembleModel(
         members,  # type: ignore[arg-type]
         kind,
         classes,
         threshold,
         manifest=manifest,
+        compiled=[c for *_, c in loaded],
     )
     for i, ((where, _), (member, _)) in enumerate(zip(parts, ensemble.members, strict=True)):
         names = manifest[ENSEMBLE][i].get("feature_names")

@@ -110,7 +110,10 @@ def test_xgboost_round_trip_fresh_process(
     manifest = json.loads((xgb_bundle / "manifest.json").read_text())
     assert manifest["format"] == "litmus-bundle" and manifest["version"] == 1
     assert manifest["model"]["format"] == "xgboost"
-    assert set(manifest["hashes"]) == {"preprocess.json", *manifest["model"]["files"]}
+    compiled = manifest["model"]["compiled"]
+    assert compiled["family"] == "trees"
+    files = {"preprocess.json", *manifest["model"]["files"], *compiled["files"]}
+    assert set(manifest["hashes"]) == files
     assert manifest["task"]["classes"] == fitted["classes"]
     memory = InferenceModel(
         fitted["pre"], fitted["xgb"], "xgboost", "classification", fitted["classes"]
@@ -290,7 +293,13 @@ def test_ensemble_round_trip_fresh_process(
     assert [(e["dir"], e["weight"]) for e in entries] == [("members/0", 0.6), ("members/1", 0.4)]
     assert [e["model"]["format"] for e in entries] == ["xgboost", "sklearn"]
     member_files = {
-        f for e in entries for f in [f"{e['dir']}/preprocess.json", *e["model"]["files"]]
+        f
+        for e in entries
+        for f in [
+            f"{e['dir']}/preprocess.json",
+            *e["model"]["files"],
+            *e["model"]["compiled"]["files"],
+        ]
     }
     assert set(manifest["hashes"]) == {"preprocess.json", *member_files}
     assert all(
