@@ -617,12 +617,6 @@ def parse_recipe(
     body = {
         k: _substitute(doc.get(k), k, values, used) for k in ("data", "defaults", "steps", "bar")
     }
-    unused = [k for k in knobs if k not in used]
-    if unused:
-        raise RecipeError(
-            f"knobs.{unused[0]}: not used anywhere in the recipe (write ${unused[0]} as the "
-            "value it sets)"
-        )
     name = doc.get("name", Path(source).stem)
     if not isinstance(name, str) or not name:
         raise RecipeError(f"name: expected a text; got {name!r}")
@@ -638,6 +632,12 @@ def parse_recipe(
         raise RecipeError("steps: expected a list of at least one step")
     objective = f"validation.{bar.key}"
     parsed = tuple(_step(i, s, defaults, data.task, objective) for i, s in enumerate(steps))
+    unused = [k for k in knobs if k not in used]
+    if unused:
+        raise RecipeError(
+            f"knobs.{unused[0]}: not used anywhere in the recipe (write ${unused[0]} as the "
+            "value it sets)"
+        )
     return Recipe(
         name=name,
         description=description,
