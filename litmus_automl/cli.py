@@ -1,5 +1,5 @@
 """``litmus`` command line: ``litmus train config.yaml``, ``litmus predict``, ``litmus serve``,
-``litmus demo``.
+``litmus recipe``, ``litmus report``, ``litmus demo``.
 
 A training config is the arguments of :func:`litmus_automl.train` as YAML::
 
@@ -33,6 +33,12 @@ one line on stderr and exit code 2.
 
 ``litmus serve bundle/ [--host 127.0.0.1] [--port 8000] [--workers K]`` serves the bundle over
 HTTP (see :mod:`litmus_automl.serve`) until SIGTERM, then exits with code 0.
+
+``litmus recipe check recipe.yaml [--set k=v]`` validates a recipe; ``litmus recipe run
+recipe.yaml --data train.csv [--test test.csv] [--out DIR] [--set k=v]`` walks its steps until
+the bar is met (see :mod:`litmus_automl.recipe`). ``litmus report RUN_DIR`` writes the run's
+HTML report (see :mod:`litmus_automl.report`); ``litmus train config.yaml --run DIR`` writes a
+run directory.
 
 Every error of every command is one line on stderr (``litmus: ...``) and a non-zero exit
 code, never a traceback: see :func:`main`.
@@ -257,11 +263,44 @@ def _train(args: argparse.Namespace) -> int:
     targets: list[Path | None] = [None] * len(results)
     if export:
         targets = list(export_targets(export, config["data"]))
-    for (name, r), target in zip(results.items(), targets, strict=True):
+    runs = export_targets(args.run, config["data"]) if args.run else [None] * len(results)
+    for (name, r), target, run in zip(results.items(), targets, runs, strict=True):
         print(f"== {name}: leaderboard ==")
         print(r.leaderboard.drop(columns=["params"]).to_string())
         if target is not None:
             print(f"exported {r.best.name} to {r.best.export(target)}")
+        if run is not None:
+            print(f"run directory: {_save_train_run(run, name, r, target)}")
+    return 0
+
+
+def _save_train_run(run: Path, name: str, result: Any, bundle: Path | None) -> Path:
+    from .bundle import load
+    from .report import measure_latency, result_entry, save_run
+
+    task = result.task
+    rows = task.X(task.test if task.test is not None else task.train).head(50)
+    model = result.best.inference_model() if bundle is None else load(bundle, allow_pickle=True)
+    latency = measure_latency(model, rows.to_dict(orient="records"))
+    entry = result_entry(f"task {name}", result, latency, bundle)
+    return save_run(run, [entry], f"litmus train: {name}")
+
+
+def _recipe(args: argparse.Namespace) -> int:
+    from .recipe import load_recipe, parse_sets, run_recipe
+
+    recipe = load_recipe(args.recipe, parse_sets(args.set or []))
+    if args.action == "check":
+        print(f"{args.recipe}: ok; {recipe.describe()}")
+        return 0
+    run = run_recipe(recipe, args.data, args.test, args.out, echo=lambda s: print(s, flush=True))
+    return 0 if run.met else 3
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    print(f"wrote {write_report(args.run_dir, args.output)}")
     return 0
 
 
@@ -427,6 +466,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     tr = sub.add_parser("train", help="train from a YAML config (see `litmus train --help`)")
     tr.add_argument("config")
+    tr.add_argument("--run", help="write a run directory here (run.json, trials.json)")
     pr = sub.add_parser("predict", help="predict a CSV/parquet file with an exported bundle")
     pr.add_argument("bundle")
     pr.add_argument("input")
@@ -460,12 +500,35 @@ def _parser() -> argparse.ArgumentParser:
         help="server log level (info)",
     )
     se.add_argument("--access-log", action="store_true", help="log every request")
+    rc = sub.add_parser("recipe", help="check or run a recipe (see `litmus recipe --help`)")
+    rsub = rc.add_subparsers(dest="action", required=True)
+    for action in ("check", "run"):
+        what = "validate a recipe" if action == "check" else "run a recipe until its bar is met"
+        ra = rsub.add_parser(action, help=what)
+        ra.add_argument("recipe")
+        ra.add_argument(
+            "--set", action="append", metavar="KNOB=VALUE", help="change a knob (repeatable)"
+        )
+        if action == "run":
+            ra.add_argument("--data", required=True, help="training data (.csv / .parquet)")
+            ra.add_argument("--test", help="test data the bar is judged on (else split off)")
+            ra.add_argument("--out", help="run directory: bundle/, report.html (new or empty)")
+    rp = sub.add_parser("report", help="write the HTML report of a run directory")
+    rp.add_argument("run_dir")
+    rp.add_argument("--output", "-o", help="the HTML file (default RUN_DIR/report.html)")
     demo = sub.add_parser("demo", help="train, rank, export and serve on a bundled dataset")
     demo.add_argument("--trials", type=_count(1, "a number of trials >= 1"), default=8)
     return parser
 
 
-_COMMANDS = {"train": _train, "predict": _predict, "serve": _serve, "demo": _demo}
+_COMMANDS = {
+    "train": _train,
+    "predict": _predict,
+    "serve": _serve,
+    "recipe": _recipe,
+    "report": _report,
+    "demo": _demo,
+}
 
 
 def _one_line(err: BaseException) -> str:
@@ -478,7 +541,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``litmus`` command.
 
     Every error is one line on stderr, ``litmus: <what>``, and a non-zero exit code: 2 for a
-    bad argument, config, bundle or input (and a file that cannot be read or written), 1 for
+    bad argument, config, recipe, run directory, bundle or input (and a file that cannot be
+    read or written), 3 when a recipe ran but no step met its bar, 1 for
     an unexpected error (named by its type; ``LITMUS_TRACEBACK=1`` shows the traceback), 130
     when interrupted.
     """
@@ -486,11 +550,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         from .bundle import BundleError
         from .inputs import InputError
+        from .recipe import RecipeError
+        from .report import ReportError
         from .serve import ServeError
 
         try:
             return _COMMANDS[args.command](args)
-        except (BundleError, InputError, ServeError) as err:
+        except (BundleError, InputError, ServeError, RecipeError, ReportError) as err:
             raise CommandError(_one_line(err)) from err
     except (ConfigError, CommandError) as err:
         print(f"litmus: {_one_line(err)}", file=sys.stderr)
