@@ -361,3 +361,20 @@ def test_arrow_top_k_runs_natively() -> None:
     plan, _, _ = engine.prepare(_topframe(litsdf).nlargest(3, "f")._plan, False)
     (node,) = [n for n in physical_nodes(lower(plan)) if isinstance(n, TopK)]
     assert top_rows(node, SharedBackend().run_physical(node.input)) is not None
+
+
+def test_numba_runs_the_relational_nodes_by_the_shared_implementations() -> None:
+    pytest.importorskip("numba")
+    from litsdf_compiler.backends.numba import BACKEND
+
+    def program(pd: Any) -> Any:
+        left, right = _dups(pd)
+        out = left.merge(right, on="k", how="outer").drop_duplicates("k")
+        return pd.concat([out, out.nsmallest(2, "y")])
+
+    expected = program(pandas)
+    plan, _, _ = engine.prepare(program(litsdf)._plan, True)
+    kinds = {type(n) for n in physical_nodes(lower(plan))}
+    assert {HashJoin, Distinct, TopK, UnionAll} <= kinds and PandasCall not in kinds
+    assert BACKEND.supports(plan)
+    pandas.testing.assert_frame_equal(BACKEND.execute(plan), expected, check_index_type=True)
