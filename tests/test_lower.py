@@ -26,10 +26,10 @@ from litsdf_compiler.lower import (
     GroupAgg,
     Limit,
     OrderBy,
-    PandasCall,
     Scan,
     Select,
     Table,
+    UnionAll,
     finalize,
     lower,
     physical_nodes,
@@ -178,14 +178,14 @@ def test_lowering_shares_sub_plans_and_names_are_unique() -> None:
     plan = litsdf.concat([left, left.assign(a=left["a"] * 2)])._plan
     root = lower(plan)
     assert lower(plan) is root  # memoized per plan
-    (call,) = [n for n in physical_nodes(root) if isinstance(n, PandasCall)]
+    (union,) = [n for n in physical_nodes(root) if isinstance(n, UnionAll)]
     filters = {id(n) for n in physical_nodes(root) if isinstance(n, Filter)}
     assert len(filters) == 1  # the shared sub-plan lowered once
     for n in physical_nodes(root):
         names = n.names()
         assert len(set(names)) == len(names)
         assert all(isinstance(x, str) for x in names)
-    assert isinstance(call.node, rel.Concat) and len(call.operands) == 2
+    assert len(union.parts) == 2 and union.kind == "frame"
     compute = next(n for n in physical_nodes(root) if isinstance(n, Compute))
     ((name, _),) = compute.expressions
     assert name != "a" and compute.field(name).dtype == np.dtype("int64")

@@ -527,7 +527,8 @@ def test_visitors_are_physical_nodes_only():
 
     kinds = {name[len("visit_") :] for name in dir(BACKEND) if name.startswith("visit_")}
     assert kinds == {
-        *("Scan", "Compute", "Filter", "Select", "Limit", "OrderBy", "GroupAgg", "PandasCall")
+        *("Scan", "Compute", "Filter", "Select", "Limit", "OrderBy", "GroupAgg", "PandasCall"),
+        *("HashJoin", "UnionAll", "Distinct", "TopK"),
     }
     assert all(issubclass(getattr(low, k), low.Physical) for k in kinds)
 

@@ -11,14 +11,18 @@ from ..ir.base import Node, walk
 from ..ir.frames import as_frame
 from ..ir.relations import Source
 from ..lower import (
+    Distinct,
     Finalize,
     GroupAgg,
+    HashJoin,
     OrderBy,
     PandasCall,
     Physical,
     Rows,
     Scan,
     Table,
+    TopK,
+    UnionAll,
     finalize,
     lower,
     physical_nodes,
@@ -204,6 +208,34 @@ class Backend:
         cols = {name: index.get_level_values(i)._values for i, name in enumerate(keys)}
         cols.update(values)
         return Table({name: cols[name] for name in names}, Rows(None, len(index)))
+
+    def hash_join(self, n: HashJoin, left: Table, right: Table) -> Table:
+        """The join ``n`` by ``pandas.merge`` over the tables' arrays (the shared
+        implementation: ``visit_HashJoin = Backend.hash_join``)."""
+        from .relations import hash_join
+
+        return hash_join(n, left, right)
+
+    def union_all(self, n: UnionAll, *parts: Table) -> Table:
+        """The rows of ``parts`` stacked by ``pandas.concat`` (the shared implementation:
+        ``visit_UnionAll = Backend.union_all``)."""
+        from .relations import union_all
+
+        return union_all(n, *parts)
+
+    def distinct(self, n: Distinct, t: Table) -> Table:
+        """The rows of ``t`` without duplicates, by pandas' ``duplicated`` over the key arrays
+        (the shared implementation: ``visit_Distinct = Backend.distinct``)."""
+        from .relations import distinct
+
+        return distinct(n, t)
+
+    def top_k(self, n: TopK, t: Table) -> Table:
+        """The first ``n.n`` rows of ``t`` by pandas' ``nlargest`` / ``nsmallest`` over the key
+        arrays (the shared implementation: ``visit_TopK = Backend.top_k``)."""
+        from .relations import top_k
+
+        return top_k(n, t)
 
     def scan_table(self, n: Scan) -> Table:
         """The table of the leaf ``n`` reads (a Source's frame; a file read by pandas)."""

@@ -5,15 +5,19 @@ from __future__ import annotations
 from ..ir.explain import render_expr
 from .nodes import (
     Compute,
+    Distinct,
     Filter,
     Finalize,
     GroupAgg,
+    HashJoin,
     Limit,
     OrderBy,
     PandasCall,
     Physical,
     Scan,
     Select,
+    TopK,
+    UnionAll,
 )
 
 __all__ = ["render_physical"]
@@ -54,6 +58,18 @@ def _params(n: Physical) -> str:
         measures = ", ".join(f"{out}={func}({col or ''})" for out, col, func, _ in n.measures)
         order = "sorted" if n.sort else "first appearance"
         return f"by {', '.join(n.keys)}: {measures} ({order}, dropna={n.dropna})"
+    if isinstance(n, HashJoin):
+        on = ", ".join(f"{a}={b}" for a, b in zip(n.left_keys, n.right_keys, strict=True))
+        return f"{n.how} on {on} (order by {', '.join(n.order)})"
+    if isinstance(n, UnionAll):
+        reset = ", index reset" if n.ignore_index else " (appends the row indexes)"
+        return f"{len(n.parts)} {n.kind}s{reset}"
+    if isinstance(n, Distinct):
+        reset = ", index reset" if n.ignore_index else " (takes the row index)"
+        return f"on {', '.join(n.keys)} keep={n.keep!r}{reset}"
+    if isinstance(n, TopK):
+        which = "largest" if n.largest else "smallest"
+        return f"{n.n} {which} by {', '.join(n.keys)} keep={n.keep!r} (takes the row index)"
     if isinstance(n, PandasCall):
         return f"pandas {type(n.node).__name__}"
     if isinstance(n, Finalize):

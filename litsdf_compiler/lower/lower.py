@@ -17,6 +17,7 @@ from collections.abc import Hashable
 from typing import Any
 
 import pandas as pd
+from pandas.api.extensions import no_default
 
 from ..ir import expressions as ex
 from ..ir import relations as rel
@@ -26,11 +27,14 @@ from .aggregate import decode_aggregate
 from .nodes import (
     COLUMN,
     INDEX,
+    JOIN_HOWS,
     Compute,
+    Distinct,
     Field,
     Filter,
     Finalize,
     GroupAgg,
+    HashJoin,
     Labels,
     Limit,
     OrderBy,
@@ -38,6 +42,8 @@ from .nodes import (
     Physical,
     Scan,
     Select,
+    TopK,
+    UnionAll,
 )
 
 __all__ = ["lower", "LEAVES"]
@@ -369,6 +375,139 @@ class _Lowering:
 
     def lower_Slice(self, n: rel.Slice) -> Finalize | None:
         return self._limit(n, n.start, n.stop, n.step)
+
+    # relations ------------------------------------------------------------------------------
+    def lower_Join(self, n: rel.Join) -> Finalize | None:
+        """``merge`` on columns (``on``, ``left_on``/``right_on`` or the common columns) with
+        ``how`` one of :data:`JOIN_HOWS`: a :class:`HashJoin`. Index joins, ``indicator``,
+        ``validate``, key dtypes that differ (pandas casts them), keys that are index levels
+        and duplicate labels stay islands."""
+        if n.how not in JOIN_HOWS or n.left_index or n.right_index or n.indicator is not False:
+            return None
+        if n.validate is not None or type(n.sort) is not bool:
+            return None
+        left, right = self.lower(n.left), self.lower(n.right)
+        lay_l, lay_r = self.row_layout(left), self.row_layout(right)
+        if lay_l is None or lay_r is None or left.kind != "frame" or right.kind != "frame":
+            return None
+        meta = meta_of(n)  # (pandas' own error for unknown keys, before any key is read)
+        if n.on is not None:
+            lkeys, rkeys = n.on, n.on
+        elif n.left_on is not None and n.right_on is not None:
+            lkeys, rkeys = n.left_on, n.right_on
+        elif n.left_on is None and n.right_on is None:
+            lkeys = rkeys = tuple(label for label in lay_l if label in lay_r)
+        else:
+            return None
+        if not lkeys or len(lkeys) != len(rkeys) or not meta.columns.is_unique:
+            return None
+        if len(set(lkeys)) != len(lkeys) or len(set(rkeys)) != len(rkeys):
+            return None
+        if any(k not in lay_l for k in lkeys) or any(k not in lay_r for k in rkeys):
+            return None  # (an index level named as a key)
+        lk = tuple(lay_l[k] for k in lkeys)
+        rk = tuple(lay_r[k] for k in rkeys)
+        if any(
+            left.input.field(a).dtype != right.input.field(b).dtype
+            for a, b in zip(lk, rk, strict=True)
+        ):
+            return None
+        coalesced = {a: rk[i] for i, a in enumerate(lkeys) if rkeys[i] == a}  # (pandas' ``on``)
+        sources: list[tuple[str | None, str | None]] = [
+            (lay_l[label], coalesced.get(label)) for label in lay_l
+        ]
+        sources += [(None, lay_r[label]) for label in lay_r if label not in coalesced]
+        if len(sources) != len(meta.columns):
+            return None
+        names = [self.fresh(label) for label in meta.columns]
+        secondary = ("right", "left") if n.how == "right" else ("left", "right")
+        node = HashJoin(
+            left=left.input,
+            right=right.input,
+            how=n.how,
+            left_keys=lk,
+            right_keys=rk,
+            order=("keys", *secondary) if n.sort or n.how == "outer" else secondary,
+            outputs=tuple((name, a, b) for name, (a, b) in zip(names, sources, strict=True)),
+            schema=self.fields_of(meta, names),
+        )
+        return self.finalize_of(node, meta, tuple(names))
+
+    def lower_Concat(self, n: rel.Concat) -> Finalize | None:
+        """``concat`` along rows of frames with the same labels (or of Series) whose fields
+        have the same dtypes: a :class:`UnionAll`; other concats (pandas' dtype promotion,
+        column alignment, ``sort=True``, along columns) stay islands."""
+        if n.axis not in (0, "index", "rows") or n.sort not in (no_default, False):
+            return None
+        if not n.inputs or type(n.ignore_index) is not bool:
+            return None
+        parts = [self.lower(c) for c in n.inputs]
+        layouts = [self.row_layout(p) for p in parts]
+        first = parts[0]
+        if any(lay is None for lay in layouts) or first.columns is None:
+            return None
+        if any(p.kind != "frame" or p.columns != first.columns for p in parts):
+            return None
+        dtypes = [f.dtype for f in first.input.schema]
+        if any([f.dtype for f in p.input.schema] != dtypes for p in parts):
+            return None
+        meta = meta_of(n)
+        if not isinstance(meta, pd.DataFrame) or len(meta.columns) != len(first.fields):
+            return None
+        names = [self.fresh(label) for label in meta.columns]
+        series = list(first.columns.index) == [rel.SERIES]
+        node = UnionAll(
+            parts=tuple(p.input for p in parts),
+            fields=tuple(p.fields for p in parts),
+            kind="series" if series else "frame",
+            ignore_index=n.ignore_index,
+            schema=self.fields_of(meta, names),
+        )
+        return self.finalize_of(node, meta, tuple(names))
+
+    def lower_DropDuplicates(self, n: rel.DropDuplicates) -> Finalize | None:
+        """``drop_duplicates(subset, keep)`` of a frame with unique labels: a
+        :class:`Distinct` (any ``keep``, ``ignore_index``)."""
+        inp = self.lower(n.input)
+        layout = self.row_layout(inp)
+        if layout is None or inp.kind != "frame" or n.keep not in ("first", "last", False):
+            return None
+        if type(n.ignore_index) is not bool:
+            return None
+        subset = tuple(layout) if n.subset is None else n.subset
+        if not subset or any(label not in layout for label in subset):
+            return None
+        meta = meta_of(n)
+        node = Distinct(
+            input=inp.input,
+            keys=tuple(dict.fromkeys(layout[label] for label in subset)),
+            keep=n.keep,
+            ignore_index=n.ignore_index,
+            schema=inp.input.schema,
+        )
+        return self.finalize_of(node, meta, inp.fields)
+
+    def lower_TopK(self, n: rel.TopK) -> Finalize | None:
+        """``nlargest`` / ``nsmallest`` of a frame with unique labels: a :class:`TopK` (any
+        ``keep``)."""
+        inp = self.lower(n.input)
+        layout = self.row_layout(inp)
+        if layout is None or inp.kind != "frame" or type(n.n) is not int:
+            return None
+        if n.keep not in ("first", "last", "all") or not n.columns:
+            return None
+        if any(label not in layout for label in n.columns):
+            return None
+        meta = meta_of(n)  # (pandas' TypeError for a column it can't order)
+        node = TopK(
+            input=inp.input,
+            n=n.n,
+            keys=tuple(layout[label] for label in n.columns),
+            largest=n.largest,
+            keep=n.keep,
+            schema=inp.input.schema,
+        )
+        return self.finalize_of(node, meta, inp.fields)
 
 
 def meta_name(meta: Any) -> Hashable:

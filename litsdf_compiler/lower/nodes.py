@@ -41,6 +41,10 @@ __all__ = [
     "Limit",
     "OrderBy",
     "GroupAgg",
+    "HashJoin",
+    "UnionAll",
+    "Distinct",
+    "TopK",
     "PandasCall",
     "Finalize",
     "physical_nodes",
@@ -196,6 +200,96 @@ class GroupAgg(Physical):
     measures: tuple[tuple[str, str | None, str, tuple[tuple[str, Any], ...]], ...]
     sort: bool
     dropna: bool
+    schema: tuple[Field, ...]
+
+
+JOIN_HOWS = ("inner", "left", "right", "outer")
+"""The ``how`` of a :class:`HashJoin` (pandas' anti joins stay islands)."""
+
+
+@node(register=False)
+class HashJoin(Physical):
+    """``pandas.merge(left, right, how, left_on=left_keys, right_on=right_keys, sort)`` on
+    columns, with pandas' row order explicit.
+
+    Rows pair a left row and a right row whose keys are equal (missing keys match each
+    other, as in pandas); ``left`` / ``outer`` keep unmatched left rows, ``right`` / ``outer``
+    unmatched right rows. ``order`` says how pandas orders the pairs, by their *row numbers*
+    (positions in ``left`` and ``right``) and key values:
+
+    * ``("left", "right")`` (``inner``, ``left`` without ``sort``): by left row number, the
+      matches of one left row by right row number;
+    * ``("right", "left")`` (``right`` without ``sort``): by right row number, then left;
+    * ``("keys", "left", "right")`` (``outer``, or ``sort=True``): by the key values (several
+      keys lexicographically, missing last), then left row number (rows without a left row
+      after), then right row number; ``("keys", "right", "left")`` for ``right`` with ``sort``.
+
+    ``outputs`` are the result's fields in order, each ``(name, left field, right field)``:
+    a field of one side has ``None`` for the other (its values taken with pandas' fill for an
+    unmatched row: NaN, NaT, NA, which upcasts as pandas does); a key both sides name alike
+    (``on``) has both: the left value where the row has a left row, else the right one. The
+    row identity is a fresh ``RangeIndex``. Joins on an index, ``indicator``, ``validate``,
+    key dtypes that differ, duplicate labels and anti joins stay islands.
+    """
+
+    left: Physical
+    right: Physical
+    how: str
+    left_keys: tuple[str, ...]
+    right_keys: tuple[str, ...]
+    order: tuple[str, ...]
+    outputs: tuple[tuple[str, str | None, str | None], ...]
+    schema: tuple[Field, ...]
+
+    @property
+    def sort(self) -> bool:
+        """Whether pandas orders the rows by the key values first."""
+        return self.order[0] == "keys"
+
+
+@node(register=False)
+class UnionAll(Physical):
+    """``pandas.concat(parts, axis=0)`` of values of one ``kind`` (``"frame"`` or
+    ``"series"``) whose fields agree: ``fields[i]`` names ``parts[i]``'s fields in output
+    order, of the same dtypes (other inputs stay islands: pandas' dtype promotion). The row
+    identity is the inputs' indexes appended (``Index.append``), or a fresh ``RangeIndex``
+    when ``ignore_index``. A dtype an input decides from its values is combined by pandas'
+    concat rules (a Series and a one-column frame differ there, hence ``kind``)."""
+
+    parts: tuple[Physical, ...]
+    fields: tuple[tuple[str, ...], ...]
+    kind: str
+    ignore_index: bool
+    schema: tuple[Field, ...]
+
+
+@node(register=False)
+class Distinct(Physical):
+    """``input.drop_duplicates(subset=keys, keep)``: the rows of ``input`` whose ``keys`` do
+    not repeat an earlier row's (``keep="first"``), a later one's (``"last"``) or any other's
+    (``False``), in input order, the row identity taken with them (or reset to a
+    ``RangeIndex`` when ``ignore_index``)."""
+
+    input: Physical
+    keys: tuple[str, ...]
+    keep: str | bool
+    ignore_index: bool
+    schema: tuple[Field, ...]
+
+
+@node(register=False)
+class TopK(Physical):
+    """``input.nlargest(n, keys, keep)`` (``nsmallest`` when not ``largest``): at most ``n``
+    rows in order of the keys (largest first for ``nlargest``), ties by input order for
+    ``keep="first"``, by reverse input order for ``"last"``, every tie of the last place for
+    ``"all"``; rows with a missing first key only after the others. The row identity is
+    taken with the rows."""
+
+    input: Physical
+    n: int
+    keys: tuple[str, ...]
+    largest: bool
+    keep: str
     schema: tuple[Field, ...]
 
 

@@ -6,10 +6,11 @@ from the driver; a ``GroupAgg`` is numba kernels over factorized keys (:mod:`.gr
 fused with the stage under it into one loop when it can be (:mod:`.fused`), else pandas'
 groupby over the arrays (exact, for reductions or dtypes the kernels don't have). A groupby
 with no physical form (named or dict aggregations, keyword arguments, ``as_index=False``)
-is a ``PandasCall`` island numba runs by the same kernels. Other islands (what numba brings
-nothing to: reading files, sorts, joins, reshaping) run pandas' reference kernels through
-the driver. Plans whose expressions it can't reproduce exactly are declined. numba
-is imported only when a plan runs (``import litsdf`` does not import it).
+is a ``PandasCall`` island numba runs by the same kernels. Joins, row concats,
+``drop_duplicates`` and top-k run the shared implementations (pandas over the arrays); other
+islands (what numba brings nothing to: reading files, quicksort sorts, reshaping) run pandas'
+reference kernels through the driver. Plans whose expressions it can't reproduce exactly are
+declined. numba is imported only when a plan runs (``import litsdf`` does not import it).
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ class NumbaBackend(NumbaSelection, Backend):
     # leaves, limits and islands ---------------------------------------------------------------
     visit_Scan = Backend.scan_table
     visit_OrderBy = Backend.order_by
+    visit_HashJoin = Backend.hash_join
+    visit_UnionAll = Backend.union_all
+    visit_Distinct = Backend.distinct
+    visit_TopK = Backend.top_k
 
     def visit_Limit(self, n: Limit, table: Table) -> Table:
         return table.slice(slice(n.start, n.stop, n.step))
