@@ -213,7 +213,7 @@ def _matches(values: Any, kind: str | None) -> bool:
     import pyarrow as pa
 
     t = values.type
-    if kind in ("int64", "int32"):
+    if kind is not None and (kind.startswith("int") or kind.startswith("uint")):
         return pa.types.is_integer(t) and values.null_count == 0
     if kind == "bool":
         return pa.types.is_boolean(t) and values.null_count == 0

@@ -34,6 +34,11 @@ STR = pd.StringDtype("pyarrow", na_value=np.nan)
 _KINDS = {
     np.dtype("int64"): "int64",
     np.dtype("int32"): "int32",
+    np.dtype("int16"): "int16",
+    np.dtype("int8"): "int8",
+    np.dtype("uint32"): "uint32",
+    np.dtype("uint16"): "uint16",
+    np.dtype("uint8"): "uint8",
     np.dtype("float64"): "float64",
     np.dtype("bool"): "bool",
     np.dtype("datetime64[ns]"): "datetime",
@@ -47,7 +52,8 @@ class NotArrow(Exception):
 
 def kind_of(dtype: Any) -> str | None:
     """The kind of values the backend computes on for a pandas ``dtype`` (``"int64"``,
-    ``"int32"``, ``"float64"``, ``"bool"``, ``"datetime"``, ``"str"``), or ``None``."""
+    ``"float64"``, ``"bool"``, ``"datetime"``, ``"str"``; narrower integers by their NumPy
+    name, which only compare), or ``None``."""
     if isinstance(dtype, np.dtype):
         return _KINDS.get(dtype)
     if dtype == STR:
@@ -100,11 +106,11 @@ def to_pandas(values: Any, dtype: Any) -> Any:
     if not is_arrow(values):
         return values
     if isinstance(dtype, np.dtype) and dtype.kind in "iufbM":
-        out = values.to_numpy() if values.null_count == 0 or dtype.kind in "fM" else None
+        out = _numpy(values) if values.null_count == 0 or dtype.kind in "fM" else None
         if out is None:  # (a missing value: pandas' value-dependent dtype)
             if dtype.kind == "b":
                 return to_pandas_array(values, np.dtype(object))
-            out = values.cast("float64").to_numpy(zero_copy_only=False)
+            out = _numpy(values.cast("float64"))
         elif out.dtype != dtype and out.dtype.kind == dtype.kind:
             out = out.astype(dtype)
         return out
@@ -119,6 +125,14 @@ def to_pandas(values: Any, dtype: Any) -> Any:
             values = pa.chunked_array([values], type=values.type)
         return from_arrow(values)
     return to_pandas_array(values, dtype)
+
+
+def _numpy(values: Any) -> np.ndarray:
+    import pyarrow as pa
+
+    if isinstance(values, pa.ChunkedArray):
+        return values.to_numpy()
+    return values.to_numpy(zero_copy_only=False)
 
 
 def take(values: Any, positions: np.ndarray) -> Any:
@@ -136,5 +150,5 @@ def positions_of(mask: Any) -> np.ndarray:
 
     if isinstance(mask, pa.ChunkedArray):
         mask = mask.combine_chunks()
-    bools = mask.to_numpy(zero_copy_only=False)
+    bools = _numpy(mask)
     return np.flatnonzero(bools).astype(np.intp, copy=False)

@@ -42,7 +42,10 @@ from .arrays import STR, kind_of, to_arrow, to_pandas
 __all__ = ["Unsupported", "typeof", "evaluate", "DTYPES", "check_output"]
 
 NUMERIC = {"int64", "int64?", "float64", "lit:int", "lit:float"}
-_ORDERED = {"int64", "int64?", "int32", "int32?", "float64", "lit:int", "lit:float"}
+_SMALL_INTS = {"int32", "int16", "int8", "uint32", "uint16", "uint8"}
+_ORDERED = {"int64", "int64?", "int32?", "float64", "lit:int", "lit:float", *_SMALL_INTS}
+"""Kinds that compare by value (Arrow casts to a common type that holds both sides; NumPy
+2 compares a Python int with a narrow integer by value too)."""
 DTYPES = {
     "int64": np.dtype("int64"),
     "int64?": np.dtype("int64"),
@@ -76,7 +79,7 @@ _DT = {
     "dayofyear": "day_of_year",
     "quarter": "quarter",
 }
-_STR_NODES = (
+_KERNEL_NODES = (
     st.StrCase,
     st.StrStrip,
     st.StrLen,
@@ -85,7 +88,14 @@ _STR_NODES = (
     st.StrEndsWith,
     st.StrReplace,
     st.StrSlice,
+    st.StrGet,
+    st.StrMethod,
+    tm.DtField,
+    tm.DtMethod,
+    tm.DtNormalize,
 )
+"""One-input ``str`` / ``dt`` expressions run by pandas' own kernel over the column (for
+the ``str`` dtype pandas 3 runs pyarrow's kernels itself)."""
 _INT64 = (-(2**63), 2**63 - 1)
 
 
@@ -143,7 +153,10 @@ def typeof(e: ex.Expr, schema: Mapping[str, Any]) -> str:
     if isinstance(e, ex.Cast):
         return _cast(typeof(e.input, schema), e.dtype)
     if isinstance(e, ex.Where):
-        return _where(typeof(e.input, schema), typeof(e.cond, schema), typeof(e.other, schema))
+        other = e.other
+        if isinstance(other, ex.Lit) and other.value is no_default:
+            return _where(typeof(e.input, schema), typeof(e.cond, schema), "lit:missing")
+        return _where(typeof(e.input, schema), typeof(e.cond, schema), typeof(other, schema))
     if isinstance(e, ex.Clip):
         return _clip(e, typeof(e.input, schema), schema)
     if isinstance(e, ex.Between):
@@ -155,12 +168,12 @@ def typeof(e: ex.Expr, schema: Mapping[str, Any]) -> str:
         return "bool"
     if isinstance(e, ex.IsIn):
         return _isin(typeof(e.input, schema), e.values)
-    if isinstance(e, _STR_NODES):
-        return _string(e, typeof(e.input, schema))
-    if isinstance(e, tm.DtField):
-        if typeof(e.input, schema) != "datetime" or e.field not in _DT:
-            raise Unsupported(f"dt.{e.field} (fields of datetime64[ns]: {sorted(_DT)})")
+    if isinstance(e, tm.DtField) and e.field in _DT:
+        if typeof(e.input, schema) != "datetime":
+            raise Unsupported(f"dt.{e.field} of {typeof(e.input, schema)}")
         return "int32?"
+    if isinstance(e, _KERNEL_NODES):
+        return _kernel_kind(e, typeof(e.input, schema))
     raise Unsupported(f"expression {type(e).__name__}")
 
 
@@ -226,6 +239,8 @@ def _cast(kind: str, dtype: Any) -> str:
 def _where(kind: str, cond: str, other: str) -> str:
     if cond != "bool":
         raise Unsupported(f"where with a condition of {cond}")
+    if other == "lit:missing" and kind in ("float64", "str"):
+        return kind  # (no other: NaN)
     same = {"float64": {"float64", "lit:float", "lit:int"}, "int64": {"int64", "lit:int"}}
     same |= {"str": {"str", "lit:str"}, "bool": {"bool", "lit:bool"}}
     if kind in same and other in same[kind]:
@@ -259,18 +274,45 @@ def _isin(kind: str, values: tuple[Any, ...]) -> str:
     return "bool"
 
 
-def _string(e: ex.Expr, kind: str) -> str:
-    if kind != "str":
-        raise Unsupported(f"str.{type(e).__name__} of {kind} (the str dtype only)")
-    if isinstance(e, st.StrCase) and e.how not in ("lower", "upper"):
-        raise Unsupported(f"str.{e.how}")
-    if isinstance(e, st.StrLen):
-        return "int64?"
-    if isinstance(e, (st.StrContains, st.StrStartsWith, st.StrEndsWith)):
-        if e.na is not no_default:
-            raise Unsupported(f"{type(e).__name__} with na={e.na!r}")
-        return "bool"
-    return "str"
+_KERNEL_KINDS = {
+    np.dtype("bool"): "bool",
+    np.dtype("int64"): "int64?",
+    np.dtype("int32"): "int32?",
+    np.dtype("float64"): "float64",
+    np.dtype("datetime64[ns]"): "datetime",
+}
+
+
+def _kernel_kind(e: ex.Expr, kind: str) -> str:
+    """The kind of a ``str`` / ``dt`` method run by pandas' own kernel: the dtype pandas
+    gives on an empty input (an integer may be float64 with NaN on a missing value: a kind
+    with ``?``); other result dtypes (object lists, ...) are declined."""
+    if kind not in ("str", "datetime"):
+        raise Unsupported(f"{type(e).__name__} of {kind} (str and datetime64[ns] only)")
+    na = getattr(e, "na", no_default)
+    if na is not no_default and type(na) is not bool:
+        raise Unsupported(f"{type(e).__name__} with na={na!r}")
+    try:
+        result = _run_kernel(e, pd.Series([], dtype=DTYPES[kind]))
+    except Exception as why:
+        raise Unsupported(f"{type(e).__name__}: pandas raises {type(why).__name__}") from why
+    dtype = result.dtype
+    if dtype == STR:
+        return "str"
+    if dtype not in _KERNEL_KINDS:
+        raise Unsupported(f"{type(e).__name__} gives dtype {dtype}")
+    return _KERNEL_KINDS[dtype]
+
+
+def _run_kernel(e: ex.Expr, series: pd.Series) -> pd.Series:
+    """pandas' reference kernel of the one-input expression ``e`` on ``series``."""
+    from ...semantics import REFERENCE
+
+    holder = "__arrow_input__"
+    frame = pd.DataFrame({holder: series}, copy=False)
+    node = type(e)(ex.Col(holder), *(getattr(e, f) for f in e.__match_args__[1:]))  # type: ignore[call-arg]
+    out = REFERENCE.ev(node, frame)
+    return out if isinstance(out, pd.Series) else pd.Series(out, copy=False)
 
 
 def check_output(kind: str, dtype: Any) -> str | None:
@@ -315,6 +357,7 @@ def evaluate(e: ex.Expr, column: Callable[[str], Any], length: int) -> Any:
     if isinstance(e, ex.Where):
         cond = evaluate(e.cond, column, length)
         other = evaluate(e.other, column, length)
+        other = None if other is no_default else other
         if e.mask:
             cond = pc.invert(cond)
         return pc.if_else(cond, x, _scalar(other, x.type))
@@ -336,10 +379,10 @@ def evaluate(e: ex.Expr, column: Callable[[str], Any], length: int) -> Any:
 
         values = pa.array(list(e.values), type=x.type)
         return pc.is_in(x, value_set=values, skip_nulls=True).fill_null(False)
-    if isinstance(e, _STR_NODES):
-        return _eval_string(e, x)
-    if isinstance(e, tm.DtField):
+    if isinstance(e, tm.DtField) and e.field in _DT:
         return getattr(pc, _DT[e.field])(x)
+    if isinstance(e, _KERNEL_NODES):
+        return _eval_kernel(e, x)
     raise Unsupported(f"expression {type(e).__name__}")
 
 
@@ -387,14 +430,11 @@ def _as_float(x: Any) -> Any:
     return x.cast("float64")
 
 
-def _eval_string(e: ex.Expr, x: Any) -> Any:
-    """pandas' own ``str`` method over the Arrow array ``x`` (wrapped zero-copy as pandas'
-    ``str`` array): the pyarrow kernels pandas 3 runs for its ``str`` dtype."""
-    from ...semantics import REFERENCE
+def _eval_kernel(e: ex.Expr, x: Any) -> Any:
+    """pandas' own ``str`` / ``dt`` method over the Arrow array ``x`` (as pandas' array:
+    zero-copy for ``str``), back as an Arrow array."""
+    import pyarrow as pa
 
-    holder = "__arrow_str__"
-    series = pd.Series(to_pandas(x, STR), copy=False)
-    frame = pd.DataFrame({holder: series}, copy=False)
-    node = type(e)(ex.Col(holder), *(getattr(e, f) for f in e.__match_args__[1:]))  # type: ignore[arg-type]
-    result = REFERENCE.ev(node, frame)
-    return to_arrow(pd.Series(result)._values if not hasattr(result, "_values") else result._values)
+    dtype = STR if pa.types.is_string(x.type) or pa.types.is_large_string(x.type) else None
+    series = pd.Series(to_pandas(x, dtype if dtype is not None else DTYPES["datetime"]))
+    return to_arrow(_run_kernel(e, series)._values)

@@ -47,7 +47,8 @@ _ARROW_FUNC = {
     "var": "variance",
     "nunique": "count_distinct",
 }
-_SORTED = {"int64", "int32", "float64", "bool", "str", "datetime"}
+_SORTED = {"int64", "int32", "int16", "int8", "uint32", "uint16", "uint8"}
+_SORTED |= {"float64", "bool", "str", "datetime"}
 
 
 def native_group_agg(n: GroupAgg) -> Verdict:
