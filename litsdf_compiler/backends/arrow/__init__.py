@@ -31,7 +31,6 @@ from ...lower import (
     GroupAgg,
     Limit,
     OrderBy,
-    PandasCall,
     Physical,
     Scan,
     Select,

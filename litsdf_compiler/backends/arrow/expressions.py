@@ -133,9 +133,10 @@ def typeof(e: ex.Expr, schema: Mapping[str, Any]) -> str:
         ``e`` (or a part of it) is not computed here exactly as pandas computes it.
     """
     if isinstance(e, ex.Col):
-        kind = kind_of(schema.get(e.name))  # type: ignore[arg-type]
+        dtype = schema.get(str(e.name)) if isinstance(e.name, str) else None
+        kind = kind_of(dtype)
         if kind is None:
-            raise Unsupported(f"column {e.name!r} of dtype {schema.get(e.name)}")  # type: ignore[arg-type]
+            raise Unsupported(f"column {e.name!r} of dtype {dtype}")
         return kind
     if isinstance(e, ex.Lit):
         return _lit_kind(e.value)
@@ -330,7 +331,7 @@ def evaluate(e: ex.Expr, column: Callable[[str], Any], length: int) -> Any:
     import pyarrow.compute as pc
 
     if isinstance(e, ex.Col):
-        return column(e.name)
+        return column(str(e.name))
     if isinstance(e, ex.Lit):
         return e.value
     if isinstance(e, ex.Alias):

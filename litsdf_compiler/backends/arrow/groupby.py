@@ -130,7 +130,9 @@ def run_group_agg(n: GroupAgg, t: Table) -> Table:
         first = grouped[f"{_ROW}_min"]
         keys = {k: table[k].take(first) for k in n.keys}
     if n.sort:
-        order = pc.sort_indices(pa.table(keys), sort_keys=[(k, "ascending", "at_end") for k in keys])
+        order = pc.sort_indices(
+            pa.table(keys), sort_keys=[(k, "ascending", "at_end") for k in keys]
+        )
     else:
         order = pc.sort_indices(grouped[f"{_ROW}_min"])
     grouped = grouped.take(order)

@@ -18,7 +18,6 @@ import pandas as pd
 
 from ...files import verify
 from ...ir import relations as rel
-from ...ir.base import thaw
 from ...lower import Rows, Scan, Table
 from ..base import Backend, Verdict
 
@@ -118,8 +117,3 @@ def _index(metadata: dict[str, Any], length: int) -> pd.Index | None:
         if len(index) == length:
             return index
     return None
-
-
-def options_of(source: rel.ReadParquet) -> dict[str, Any]:
-    """The reader's options as pandas receives them."""
-    return thaw(dict(source.options))
