@@ -14,8 +14,9 @@ object. What it runs:
   aggregation, groups in pandas' order) in :mod:`.groupby`;
 * islands (``PandasCall``) by pandas' reference kernels over the finalized operands.
 
-The relational nodes (HashJoin, UnionAll, Distinct, TopK) come from a mixin in
-``relational.py``: the class below is where it is listed first among the bases.
+The relational nodes (HashJoin, UnionAll, Distinct, TopK) come from the mixin
+:class:`.relational.ArrowRelations` (Acero's threaded hash join with pandas' row order rebuilt
+from row numbers, ...; pandas' shared implementations where Arrow differs).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from ...lower import (
 from ..base import Backend, BackendDeclined, Verdict
 from .arrays import NotArrow, kind_of, positions_of, take, to_arrow, to_pandas
 from .expressions import Unsupported, check_output, evaluate, typeof
+from .relational import ArrowRelations
 from .selection import ArrowSelection
 
 __all__ = ["ArrowBackend", "BACKEND"]
@@ -50,9 +52,9 @@ class _Mismatch(Exception):
     island decided from the values): the node runs by pandas' kernels instead."""
 
 
-class ArrowBackend(ArrowSelection, Backend):
+class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
     """pyarrow's kernels over Arrow arrays, multi-threaded where Arrow is (aggregation,
-    sorts, reads). (Relational mixin from ``relational.py``: add it first in the bases.)"""
+    joins, sorts, reads)."""
 
     name = "arrow"
     priority = 30
