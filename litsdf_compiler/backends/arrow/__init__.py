@@ -174,7 +174,8 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
         if not isinstance(out, (pa.Array, pa.ChunkedArray)):  # (a literal: broadcast)
             if isinstance(out, str):
                 return pa.array([out] * len(t), type=pa.large_string())
-            return pa.array([out] * len(t))
+            # (the literal's own type: an empty column keeps it, not Arrow's null type)
+            return pa.array([out] * len(t), type=pa.scalar(out).type)
         return out
 
     # relations ------------------------------------------------------------------------------

@@ -114,7 +114,7 @@ def _lit_kind(value: Any) -> str:
     if type(value) is int:
         if not _INT64[0] <= value <= _INT64[1]:
             raise Unsupported(f"integer literal {value} outside int64")
-        return "lit:int"
+        return "lit:bigint" if abs(value) > 2**53 else "lit:int"
     if type(value) is float:
         return "lit:float"
     if type(value) is str:
@@ -179,6 +179,10 @@ def typeof(e: ex.Expr, schema: Mapping[str, Any]) -> str:
 
 
 def _binary(e: ex.BinaryOp, left: str, right: str) -> str:
+    if "lit:bigint" in (left, right):  # (an int literal a float64 cannot hold exactly)
+        if "float64" in (left, right) or "lit:float" in (left, right):
+            raise Unsupported(f"{e.op} of a float and an integer literal beyond 2**53")
+        left, right = (("lit:int" if k == "lit:bigint" else k) for k in (left, right))
     if left.startswith("lit:") and right.startswith("lit:"):
         raise Unsupported(f"{e.op} of two literals")
     if e.op in _ARITH or e.op == "truediv":
