@@ -136,9 +136,7 @@ def _q13_pandas(pd: Any, inputs: Mapping[str, Any]) -> Any:
     j = customer.merge(orders, left_on="c_custkey", right_on="o_custkey", how="left")
     counts = j.groupby("c_custkey", as_index=False).agg(c_count=("o_orderkey", "count"))
     out = counts.groupby("c_count", as_index=False).agg(custdist=("c_custkey", "size"))
-    return out.sort_values(["custdist", "c_count"], ascending=[False, False]).reset_index(
-        drop=True
-    )
+    return out.sort_values(["custdist", "c_count"], ascending=[False, False]).reset_index(drop=True)
 
 
 def _q13_polars(pl: Any, inputs: Mapping[str, Any]) -> Any:
@@ -296,9 +294,7 @@ def _q19_pandas(pd: Any, inputs: Mapping[str, Any]) -> Any:
             & j["p_size"].between(1, size)
         )
         keep = one if keep is None else keep | one
-    common = j["l_shipmode"].isin(["AIR", "AIR REG"]) & (
-        j["l_shipinstruct"] == "DELIVER IN PERSON"
-    )
+    common = j["l_shipmode"].isin(["AIR", "AIR REG"]) & (j["l_shipinstruct"] == "DELIVER IN PERSON")
     j = j[common & keep]
     return (j["l_extendedprice"] * (1 - j["l_discount"])).sum()
 

@@ -137,7 +137,9 @@ def _q5_pandas(pd: Any, inputs: Mapping[str, Any]) -> Any:
     j = j.merge(customer, left_on="n_nationkey", right_on="c_nationkey")
     j = j.merge(orders, left_on="c_custkey", right_on="o_custkey")
     j = j.merge(lineitem, left_on="o_orderkey", right_on="l_orderkey")
-    j = j.merge(supplier, left_on=["l_suppkey", "n_nationkey"], right_on=["s_suppkey", "s_nationkey"])
+    j = j.merge(
+        supplier, left_on=["l_suppkey", "n_nationkey"], right_on=["s_suppkey", "s_nationkey"]
+    )
     j["revenue"] = j["l_extendedprice"] * (1 - j["l_discount"])
     out = j.groupby("n_name", as_index=False)["revenue"].sum()
     return out.sort_values("revenue", ascending=False).reset_index(drop=True)
