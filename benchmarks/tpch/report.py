@@ -179,7 +179,8 @@ def plot(document: dict[str, Any], path: Path) -> None:
 
     backends: list[str] = document["config"]["dtype_backends"]
     queries: list[str] = document["config"]["queries"]
-    engines = [e for e in document["config"]["engines"] if e != "pandas"]
+    ran = {r["engine"] for r in document["results"] if _good(r)}  # no empty bar slots
+    engines = [e for e in document["config"]["engines"] if e != "pandas" and e in ran]
     fig, axes = plt.subplots(
         len(backends), 1, figsize=(10, 3.8 * len(backends)), dpi=110, squeeze=False
     )
@@ -204,6 +205,7 @@ def plot(document: dict[str, Any], path: Path) -> None:
             if xs:
                 ax.bar(xs, ys, width=width, label=engine)
         ax.axhline(1.0, color="black", linewidth=0.8)
+        ax.axvline(len(queries) - 0.5, color="grey", linewidth=0.8, linestyle="--")
         ax.set_yscale("log")
         ax.set_xticks(range(len(queries) + 1), [*queries, "geomean"])
         ax.set_ylabel("speedup over pandas (x)")
