@@ -111,3 +111,19 @@ def test_tpch_without_data_fails_naming_the_folder_and_the_command(tmp_path: Pat
     assert str(tmp_path / "empty" / "tpch" / "sf0.01") in done.stderr
     assert "python -m benchmarks tpch-data --sf 0.01" in done.stderr
     assert not (tmp_path / "empty" / "tpch-venv").exists()  # --no-generate creates no venv
+
+
+def test_tpch_data_reads_as_floats_and_timestamps_in_pandas() -> None:
+    _tpch_data_or_skip()
+    import pandas
+
+    from benchmarks.tpch import data
+
+    paths = data.ensure(TPCH_QUICK_SF, log=False)
+    lineitem = pandas.read_parquet(paths["lineitem"])
+    assert len(lineitem) > 50_000 and list(paths) == list(data.TABLES)
+    assert str(lineitem["l_extendedprice"].dtype) == "float64"  # DECIMAL stored as DOUBLE
+    assert str(lineitem["l_shipdate"].dtype).startswith("datetime64")  # DATE as TIMESTAMP
+    arrow = pandas.read_parquet(paths["orders"], dtype_backend="pyarrow")
+    assert str(arrow["o_orderdate"].dtype).startswith("timestamp")
+    assert str(arrow["o_totalprice"].dtype) == "double[pyarrow]"

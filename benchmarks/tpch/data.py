@@ -237,9 +237,15 @@ def _generate(sf: float, folder: Path, log: bool) -> None:
             name: int(count) for name, count in (line.split() for line in done.stdout.splitlines())
         }
         (partial / _MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-        if folder.exists():  # an incomplete or stale data set (a complete one returned early)
+        if _manifest_ok(folder, sf):  # a concurrent generation finished first
+            return
+        if folder.exists():  # an incomplete or stale data set
             shutil.rmtree(folder)
-        os.replace(partial, folder)
+        try:
+            os.replace(partial, folder)
+        except OSError:
+            if not _manifest_ok(folder, sf):  # not a concurrent generation that won the race
+                raise
     finally:
         if partial.exists():
             shutil.rmtree(partial, ignore_errors=True)
