@@ -1,4 +1,4 @@
-"""Command line: ``python -m benchmarks {run,report,list,optimizer-time}``."""
+"""Command line: ``python -m benchmarks {run,report,list,optimizer-time,tpch,tpch-data,...}``."""
 
 from __future__ import annotations
 
@@ -82,7 +82,96 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--sizes", type=_sizes, default=[50, 100, 200, 400], help="plan nodes")
     opt.add_argument("--repeat", type=int, default=7, help="timed runs per size (median)")
     opt.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    tpch = sub.add_parser(
+        "tpch", help="TPC-H-style queries in pandas vs litsdf, Polars, DuckDB at a scale factor"
+    )
+    tpch.add_argument("--sf", type=float, help="scale factor (default 1; 0.01 with --quick)")
+    tpch.add_argument("--queries", type=_csv, help="comma-separated, e.g. q1,q5 (default: all)")
+    tpch.add_argument(
+        "--engines",
+        type=_csv,
+        help="comma-separated (default: pandas,litsdf-auto,litsdf-arrow,polars,duckdb)",
+    )
+    tpch.add_argument(
+        "--dtype-backends",
+        type=_csv,
+        default=["numpy", "pyarrow"],
+        help="how pandas reads the files: numpy, pyarrow (default: both)",
+    )
+    tpch.add_argument("--repeat", type=int, help="timed runs per case (default 3, 1 with --quick)")
+    tpch.add_argument("--out", type=Path, default=Path("benchmarks/results/tpch"))
+    tpch.add_argument("--name", help="JSON file stem (default: tpch-sf<sf>-<UTC timestamp>)")
+    tpch.add_argument("--quick", action="store_true", help="smoke test: SF 0.01, 1 run")
+    tpch.add_argument(
+        "--no-generate",
+        action="store_true",
+        help="fail instead of generating a missing data set (no venv is created)",
+    )
+    gen = sub.add_parser(
+        "tpch-data", help="generate the TPC-H Parquet files (a venv with DuckDB's tpch extension)"
+    )
+    gen.add_argument("--sf", type=float, action="append", help="scale factor (repeatable)")
     return parser
+
+
+def _tpch(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run the TPC-H-style queries and write their JSON, report.md and plot."""
+    from benchmarks.tpch import bench, data
+    from benchmarks.tpch import report as tpch_report
+    from benchmarks.tpch.queries import DTYPE_BACKENDS
+
+    sf = args.sf if args.sf is not None else (bench.QUICK_SF if args.quick else 1.0)
+    repeat = args.repeat or (1 if args.quick else 3)
+    bad = [b for b in args.dtype_backends if b not in DTYPE_BACKENDS]
+    try:
+        label = data.sf_label(sf)
+        if bad or not args.dtype_backends:
+            raise KeyError(f"unknown dtype backend(s) {bad}; known: {', '.join(DTYPE_BACKENDS)}")
+        if repeat < 1:
+            raise KeyError("--repeat must be at least 1")
+        queries = bench.select(args.queries)
+        engines = engines_mod.resolve(args.engines or list(bench.DEFAULT_ENGINES))
+    except (KeyError, ValueError) as err:
+        print(f"error: {err.args[0]}", file=sys.stderr)
+        return 2
+    try:
+        document = bench.run(
+            sf,
+            queries,
+            engines,
+            args.dtype_backends,
+            repeat,
+            generate=not args.no_generate,
+            progress=lambda line: print(line, file=sys.stderr, flush=True),
+        )
+    except data.TpchDataMissing as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    document["command"] = "python -m benchmarks " + shlex.join(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.name or f"tpch-sf{label}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%SZ')}"
+    json_path = args.out / f"{stem}.json"
+    json_path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    md_path = tpch_report.render(document, args.out, json_path.name)
+    print(f"wrote {json_path}\nwrote {md_path}")
+    failed = tpch_report.problems(document)
+    if failed:
+        print(f"WARNING: {len(failed)} correctness problem(s), see {md_path}", file=sys.stderr)
+    return 0
+
+
+def _tpch_data(args: argparse.Namespace) -> int:
+    """Generate (or find cached) TPC-H data sets."""
+    from benchmarks.tpch import data
+
+    for sf in args.sf or [1.0]:
+        try:
+            paths = data.ensure(sf)
+        except (RuntimeError, ValueError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        print(f"sf={data.sf_label(sf)}: {data.data_dir(sf)} ({len(paths)} tables)")
+    return 0
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -124,6 +213,11 @@ def _report(args: argparse.Namespace) -> int:
     document = report.load(args.results)
     out = args.out or args.results.parent
     json_name = args.results.name if out.resolve() == args.results.parent.resolve() else None
+    if document.get("kind") == "tpch":
+        from benchmarks.tpch import report as tpch_report
+
+        print(f"wrote {tpch_report.render(document, out, json_name)}")
+        return 0
     print(f"wrote {report.render(document, out, json_name)}")
     return 0
 
@@ -239,4 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _latency(args, argv)
     if args.command == "serving":
         return _serving(args, argv)
+    if args.command == "tpch":
+        return _tpch(args, argv)
+    if args.command == "tpch-data":
+        return _tpch_data(args)
     return _list()

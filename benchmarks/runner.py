@@ -181,6 +181,7 @@ def run_size(
     inputs: dict[str, Any],
     reference: Any,
     repeat: int,
+    calibrate: bool = True,
 ) -> list[dict[str, Any]]:
     """Check then time every engine on one (workload, size).
 
@@ -201,6 +202,10 @@ def run_size(
         The pandas result, or None when pandas failed.
     repeat : int
         Number of timed runs per engine.
+    calibrate : bool, default True
+        Run each engine once more (untimed) to size its batches: a timed measurement of a
+        case faster than 20 ms runs it several times in a row. False times one run per
+        measurement (for cases known to be slower, e.g. TPC-H queries).
 
     Returns
     -------
@@ -210,7 +215,9 @@ def run_size(
     """
     cases = [(engine, *_check(engine, workload, inputs, reference)) for engine in engines]
     batches = {
-        id(engine): _batch(engine, workload, converted) if record["status"] == "ok" else 1
+        id(engine): _batch(engine, workload, converted)
+        if calibrate and record["status"] == "ok"
+        else 1
         for engine, record, converted in cases
     }
     for round_ in range(repeat):
