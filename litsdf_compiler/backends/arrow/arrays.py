@@ -110,7 +110,7 @@ def to_pandas(values: Any, dtype: Any) -> Any:
         if out is None:  # (a missing value: pandas' value-dependent dtype)
             if dtype.kind == "b":
                 return to_pandas_array(values, np.dtype(object))
-            out = _numpy(values.cast("float64"))
+            out = _numpy(values.cast("float64", safe=False))
         elif out.dtype != dtype and out.dtype.kind == dtype.kind:
             out = out.astype(dtype)
         return out

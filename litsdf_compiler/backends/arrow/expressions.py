@@ -358,7 +358,8 @@ def evaluate(e: ex.Expr, column: Callable[[str], Any], length: int) -> Any:
         return pc.if_else(_missing(x), _scalar(value, x.type), x)
     if isinstance(e, ex.Cast):
         target = kind_of(pd.api.types.pandas_dtype(e.dtype))
-        return x.cast({"str": "large_string"}.get(target or "", target))
+        # (unchecked: int64 -> float64 rounds as NumPy does beyond 2**53)
+        return x.cast({"str": "large_string"}.get(target or "", target), safe=False)
     if isinstance(e, ex.Where):
         cond = evaluate(e.cond, column, length)
         other = evaluate(e.other, column, length)
@@ -421,6 +422,7 @@ def _eval_binary(op: str, left: Any, right: Any) -> Any:
         return getattr(pc, _LOGIC[op])(left, right)
     if op == "truediv":
         return pc.divide(_as_float(left), _as_float(right))
+    left, right = _numeric_pair(left, right)
     if op in _ARITH:
         return getattr(pc, _ARITH[op])(left, right)
     out = getattr(pc, _CMP[op])(left, right)
@@ -432,7 +434,29 @@ def _eval_binary(op: str, left: Any, right: Any) -> Any:
 def _as_float(x: Any) -> Any:
     if isinstance(x, (int, float)):
         return float(x)
-    return x.cast("float64")
+    return x.cast("float64", safe=False)  # (rounds as NumPy does beyond 2**53)
+
+
+def _numeric_pair(left: Any, right: Any) -> tuple[Any, Any]:
+    """An integer side of a float operation as float64, rounded as NumPy converts it
+    (Arrow's implicit cast refuses integers beyond 2**53)."""
+    import pyarrow as pa
+
+    def floating(x: Any) -> bool:
+        if isinstance(x, float):
+            return True
+        return hasattr(x, "type") and pa.types.is_floating(x.type)
+
+    def integer(x: Any) -> bool:
+        if isinstance(x, int) and not isinstance(x, bool):
+            return True
+        return hasattr(x, "type") and pa.types.is_integer(x.type)
+
+    if floating(left) and integer(right):
+        return left, _as_float(right)
+    if floating(right) and integer(left):
+        return _as_float(left), right
+    return left, right
 
 
 def _eval_kernel(e: ex.Expr, x: Any) -> Any:

@@ -99,7 +99,7 @@ def run_group_agg(n: GroupAgg, t: Table) -> Table:
         name = f"__arrow_m{len(aggs)}__"
         values = _nan_as_null(to_arrow(t.columns[column]))
         if func in ("mean", "std", "var") or (func == "sum" and values.type == pa.bool_()):
-            values = values.cast("float64" if func != "sum" else "int64")
+            values = values.cast("float64" if func != "sum" else "int64", safe=False)
         columns[name] = values
         options: Any = None
         if func == "sum":
