@@ -351,12 +351,21 @@ class Preprocessor:
         return np.frombuffer(bytearray(self._pack(*values)), dtype=np.float64)
 
     def transform_rows(self, rows: Iterable[Mapping[Hashable, Any]]) -> np.ndarray:
-        """Features of each row of ``rows``, a float64 2-D array (one line per row)."""
-        out = self.pipeline.transform_rows(rows)
-        flat = np.fromiter(
-            (v for r in out for v in r.values()), dtype=np.float64, count=len(out) * self._width
-        )
-        return flat.reshape(len(out), self._width)
+        """Features of each row of ``rows``, a float64 2-D array (one line per row; a row the
+        user function filters out has none)."""
+        floats = self._floats
+        if floats is None:
+            out = self.pipeline.transform_rows(rows)
+            flat = np.fromiter(
+                (v for r in out for v in r.values()),
+                dtype=np.float64,
+                count=len(out) * self._width,
+            )
+            return flat.reshape(len(out), self._width)
+        pack = self._pack
+        packed = [pack(*values) for values in map(floats, rows) if values is not None]
+        flat = np.frombuffer(bytearray(b"".join(packed)), dtype=np.float64)
+        return flat.reshape(len(packed), self._width)
 
     # serde ------------------------------------------------------------------------------------
     def to_json(self) -> str:

@@ -112,6 +112,8 @@ class PlanGen(ExprGen, StringGen, UdfGen):
         self.source_cols: dict[str, tuple[str, Any, str | None, Hashable]] = {}
         """Scan field -> (parameter, dtype, kind, label)."""
         self.row_names: set[str] = set()
+        self.above: dict[int, list[Physical]] = {}
+        """Each physical node of the chain (by id) -> the nodes above it, bottom up."""
         self.one_hots: list[tuple[tuple[str, ...], str]] = []
         """Each one-hot group emitted: its locals and the lookup that gives them."""
 
@@ -182,7 +184,7 @@ class PlanGen(ExprGen, StringGen, UdfGen):
     def compute(self, n: Compute) -> dict[str, Val]:
         self.env = env = self.relation(n.input)
         values: dict[str, Val] = {}
-        groups = self.one_hot_groups([e for _, e in n.expressions])
+        groups = self.one_hot_groups(n)
         for name, e in n.expressions:
             inner = _bare(e)
             if inner in groups:
@@ -193,23 +195,35 @@ class PlanGen(ExprGen, StringGen, UdfGen):
                 values[name] = self.expr(e)
         return {f.name: values[f.name] if f.name in values else env[f.name] for f in n.schema}
 
-    def one_hot_groups(self, exprs: list[ex.Expr]) -> dict[ex.Expr, list[tuple[ex.Cast, str]]]:
-        """The one-hot encodings among ``exprs``: ``(s == "v").astype("float64")`` of one
-        string column ``s`` for two values or more, by their first member (each member with
-        its literal). Such a group is computed by ONE dict lookup (see :meth:`one_hot`)."""
-        by_column: dict[str, list[tuple[ex.Cast, str]]] = {}
-        for e in exprs:
+    def one_hot_groups(self, n: Compute) -> dict[ex.Expr, list[tuple[ex.Cast, Hashable]]]:
+        """The one-hot encodings that start in ``n``: ``(s == "v").astype("float64")`` of
+        one string column ``s`` for two values or more, in ``n`` and in the Computes above it
+        (where ``s`` is the same value: a plan defines each internal name once), by their
+        first member (each member with its column).
+        Such a group is computed by ONE dict lookup (see :meth:`one_hot`)."""
+        by_column: dict[Hashable, list[tuple[ex.Cast, Hashable]]] = {}
+        for _, e in n.expressions:
             member = self.one_hot_member(_bare(e))
-            if member is not None:
-                cast, column = member
-                by_column.setdefault(self.env[column].code, []).append((cast, column))
+            if member is not None and not self.known(member[0]):
+                by_column.setdefault(member[1], []).append(member)
+        for later in self.above.get(id(n), ()):  # (internal names are unique in a plan)
+            if isinstance(later, Compute):
+                for _, e in later.expressions:
+                    member = self.one_hot_member(_bare(e))
+                    if member is not None and member[1] in by_column:
+                        by_column[member[1]].append(member)
         return {
             members[0][0]: members
             for members in by_column.values()
             if len({self.one_hot_value(c) for c, _ in members}) > 1
         }
 
-    def one_hot_member(self, e: ex.Expr) -> tuple[ex.Cast, str] | None:
+    def known(self, e: ex.Expr) -> bool:
+        """``e`` already has a value on the current relation (see :meth:`expr`)."""
+        hit = self.memo.get(e)
+        return hit is not None and all(self.env.get(name) is v for name, v in hit[1])
+
+    def one_hot_member(self, e: ex.Expr) -> tuple[ex.Cast, Hashable] | None:
         """``(e, column)`` when ``e`` is ``(column == "literal").astype("float64")`` on a
         string column of the current relation (either operand order)."""
         if not isinstance(e, ex.Cast) or not _is_float64(e.dtype):
@@ -235,7 +249,7 @@ class PlanGen(ExprGen, StringGen, UdfGen):
         value: str = lit.value
         return value
 
-    def one_hot(self, members: list[tuple[ex.Cast, str]]) -> None:
+    def one_hot(self, members: list[tuple[ex.Cast, Hashable]]) -> None:
         """Emit one group of :meth:`one_hot_groups`: ``a, b, c = K.get(s, (0.0, 0.0, 0.0))``
         where ``K`` maps each literal to its row of 0.0/1.0 (what ``s == literal`` cast to
         float64 gives, a missing ``s`` or another value matching none), and record each
@@ -271,8 +285,10 @@ class PlanGen(ExprGen, StringGen, UdfGen):
             )
             line = f"    {', '.join(names)}, = {lookup}"
             used = re.compile(rf"\b({'|'.join(names)})\b")
-            if start is None or sum(map(bool, map(used.search, lines))) != 1 or any(
-                used.fullmatch(c) for c in codes[:start] + codes[start + k :]
+            if (
+                start is None
+                or sum(map(bool, map(used.search, lines))) != 1
+                or any(used.fullmatch(c) for c in codes[:start] + codes[start + k :])
             ):
                 continue
             lines.remove(line)
@@ -297,6 +313,13 @@ class PlanGen(ExprGen, StringGen, UdfGen):
     def finish(self, spec: Finalize) -> Generated:
         if spec.kind != "frame" or spec.index != ("rows",) or spec.columns is None:
             raise Decline(f"rows builds frames indexed by their rows, not a {spec.kind}")
+        chain: list[Physical] = []
+        node: Physical = spec.input
+        while hasattr(node, "input"):
+            chain.append(node)
+            node = node.input  # type: ignore[attr-defined]
+        chain.reverse()
+        self.above = {id(x): chain[i + 1 :] for i, x in enumerate(chain)}
         env = self.relation(spec.input)
         outputs = [(name, env[name]) for name in spec.fields]
         dtypes = [spec.input.field(name).dtype for name in spec.fields]
