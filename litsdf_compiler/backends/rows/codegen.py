@@ -7,9 +7,14 @@ would), with ``return`` at each filter:
 
 * *row mode* ``transform_row(r)``: reads and validates the columns from a mapping and returns
   the output row as a dict (``None`` when a filter drops it);
+* with it, when every output is float64, ``transform_row_floats(r)``: the same function
+  returning the output values as a tuple in column order (a feature row, no dict built);
 * *frame mode* ``_rows(F, c0, c1, ...)``: takes the column values positionally (from
   ``Series.tolist()``) and returns a tuple of the computed outputs, or the index of the filter
   that dropped the row; ``F`` collects the value-dependent dtype flags.
+
+The one-hot encodings of a string column (``(s == "v").astype("float64")`` for several ``v``)
+are one dict lookup of a precomputed row of 0.0/1.0, not one comparison each.
 """
 
 from __future__ import annotations
