@@ -28,6 +28,7 @@ treated as missing, in training and at serving alike.
 from __future__ import annotations
 
 import json
+import struct
 import warnings
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -228,6 +229,10 @@ class Preprocessor:
         self.inputs: dict[Hashable, Any] = schema
         self._width = len(self.feature_names)
         self.row_kernel = _warm_rows(pipeline)
+        self._floats: Callable[[Mapping[Hashable, Any]], tuple[float, ...] | None] | None = None
+        if self.row_kernel.get("ok"):
+            self._floats = pipeline.row_program().transform_row_floats
+        self._pack = struct.Struct(f"{self._width}d").pack
         out = list(pipeline.schema_out)
         if out != self.feature_names:
             raise PreprocessFormatError(
@@ -333,16 +338,34 @@ class Preprocessor:
         Runs the generated row kernel; no pandas object is built. A missing input field
         raises litsdf's error naming it; extra fields are ignored.
         """
-        out = self.pipeline.transform_row(row)
-        return np.fromiter(out.values(), dtype=np.float64, count=self._width)
+        floats = self._floats
+        if floats is None:  # (some feature not float64: the kernel's dict)
+            out = self.pipeline.transform_row(row)
+            if out is None:
+                raise _dropped()
+            return np.fromiter(out.values(), dtype=np.float64, count=self._width)
+        values = floats(row)
+        if values is None:
+            raise _dropped()
+        # the floats' bytes as they are (bit-identical, NaN too); a writable array of its own
+        return np.frombuffer(bytearray(self._pack(*values)), dtype=np.float64)
 
     def transform_rows(self, rows: Iterable[Mapping[Hashable, Any]]) -> np.ndarray:
-        """Features of each row of ``rows``, a float64 2-D array (one line per row)."""
-        out = self.pipeline.transform_rows(rows)
-        flat = np.fromiter(
-            (v for r in out for v in r.values()), dtype=np.float64, count=len(out) * self._width
-        )
-        return flat.reshape(len(out), self._width)
+        """Features of each row of ``rows``, a float64 2-D array (one line per row; a row the
+        user function filters out has none)."""
+        floats = self._floats
+        if floats is None:
+            out = self.pipeline.transform_rows(rows)
+            flat = np.fromiter(
+                (v for r in out for v in r.values()),
+                dtype=np.float64,
+                count=len(out) * self._width,
+            )
+            return flat.reshape(len(out), self._width)
+        pack = self._pack
+        packed = [pack(*values) for values in map(floats, rows) if values is not None]
+        flat = np.frombuffer(bytearray(b"".join(packed)), dtype=np.float64)
+        return flat.reshape(len(packed), self._width)
 
     # serde ------------------------------------------------------------------------------------
     def to_json(self) -> str:
@@ -385,6 +408,10 @@ class Preprocessor:
 
     def __repr__(self) -> str:
         return f"<Preprocessor {len(self.inputs)} inputs -> {self._width} features>"
+
+
+def _dropped() -> ValueError:
+    return ValueError("the preprocessing's user function filtered this row out: no features")
 
 
 def _warm_rows(pipeline: litsdf.Pipeline) -> dict[str, Any]:

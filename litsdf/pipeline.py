@@ -332,6 +332,12 @@ class Pipeline:
             raise type(self._rows)(str(self._rows))
         return self._rows
 
+    def row_program(self) -> Any:
+        """The compiled row kernel that :meth:`transform_row` runs (a
+        ``litsdf_compiler.backends.rows.RowProgram``); raises as :meth:`transform_row` does
+        when the pipeline has none."""
+        return self._row_program()
+
     def transform_row(self, row: Mapping[Hashable, Any]) -> Any:
         """Run on one row (a dict): a dict (a value for a Series pipeline), or ``None`` when
         the pipeline filters the row out. No pandas object is built."""

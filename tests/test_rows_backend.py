@@ -4,6 +4,7 @@ frames, input validation and the compiled-program cache (timings are reported, n
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -93,8 +94,37 @@ def literal_pipeline(pd: Any, df: Any) -> Any:
     return df[df["n"] != 2**64]
 
 
+def one_hot_pipeline(pd: Any, df: Any) -> Any:
+    """One-hot encodings of a string column (one dict lookup in the row code): a literal
+    twice, the comparison also kept as a bool, a lone one on another column, a frequency."""
+    cat = df["cat"]
+    return df.assign(
+        a=(cat == "a").astype("float64"),
+        b=(cat == "b").astype("float64"),
+        is_a=cat == "a",
+        z=(cat == "z").astype("float64"),
+        b2=(cat == "b").astype("float64"),
+        empty=(df["text"] == "").astype("float64"),
+        freq=cat.map({"a": 0.5, "b": 0.25}).astype("float64").fillna(0.0),
+    ).drop(columns=["n", "flag"])
+
+
+def one_hot_redefined_pipeline(pd: Any, df: Any) -> Any:
+    """Encodings of a column before and after it is redefined: two groups, not one."""
+    df = df.assign(
+        a=(df["cat"] == "a").astype("float64"),
+        b=(df["cat"] == "b").astype("float64"),
+        cat=df["cat"].str.upper(),
+    )
+    return df.assign(
+        a2=(df["cat"] == "a").astype("float64"), upper=(df["cat"] == "A").astype("float64")
+    )
+
+
 PIPELINES = [
     text_pipeline,
+    one_hot_pipeline,
+    one_hot_redefined_pipeline,
     numeric_pipeline,
     literal_pipeline,
     apply_pipeline,
@@ -299,3 +329,70 @@ def test_string_literal_concatenation_compiles_cleanly():
         program = compile_rows((" " + df["s"] + " ").str.contains(" a ", regex=False)._plan)
     assert program.transform_row({"s": "b a"}) == {"__litsdf_series__": True}
     assert program.transform_row({"s": None}) == {"__litsdf_series__": False}
+
+
+def test_one_hot_is_one_lookup_per_column(compare):
+    rows = [*ROWS, {**ROWS[0], "cat": "c"}]
+    compare(lambda pd: one_hot_pipeline(pd, _frame(pd, rows)))
+    compare(lambda pd: one_hot_redefined_pipeline(pd, _frame(pd, rows)))
+    program = compile_rows(one_hot_pipeline(litsdf, _frame(litsdf, ROWS))._plan)
+    source = program.source
+    assert "== 'z'" not in source and "== 'b'" not in source  # a dict lookup instead
+    assert "== 'a'" in source  # (the bool column is still the comparison)
+    assert len(re.findall(r"^    v\d+, v\d+, v\d+, = K\d+\.get\(c2, K\d+\)$", source, re.M)) == 1
+    for cat, expected in [("b", (0.0, 1.0, 0.0, 1.0)), ("c", (0.0,) * 4), (None, (0.0,) * 4)]:
+        out = program.transform_row({**ROWS[0], "cat": cat})
+        assert (out["a"], out["b"], out["z"], out["b2"]) == expected
+
+
+def float_pipeline(pd: Any, df: Any) -> Any:
+    """Every output float64, after a filter: one-hot groups both in output order (spliced
+    into the tuple) and interleaved with other outputs (unpacked)."""
+    df = df[df["n"] >= 0]
+    cat, amount = df["cat"], df["amount"]
+    return df.assign(
+        f=amount.where(amount.abs() < np.inf, 1.5),
+        nf=df["n"].astype("float64"),
+        a=(cat == "a").astype("float64"),
+        b=(cat == "b").astype("float64"),
+        empty=(df["text"] == "").astype("float64"),
+        hello=(df["text"] == "hello").astype("float64"),
+        freq=cat.map({"a": 0.5}).astype("float64").fillna(0.0),
+    )[["a", "b", "f", "empty", "nf", "hello", "freq"]]
+
+
+def test_transform_row_floats_is_transform_row_as_a_tuple():
+    program = compile_rows(float_pipeline(litsdf, _frame(litsdf, ROWS))._plan)
+    floats = program.transform_row_floats
+    assert floats is not None and program.floats_source is not None
+    assert "def transform_row_floats(r):" in program.floats_source
+    assert "*K" in program.floats_source  # the group (a, b) is spliced in
+    assert ", = K" in program.floats_source  # (empty, hello) are not in output order
+    inf = float("inf")
+    rows = [
+        *ROWS,
+        {"text": "hello", "amount": inf, "cat": "c", "n": 7, "flag": True},
+        {"text": "", "amount": -inf, "cat": "b", "n": 1, "flag": False},
+    ]
+    kept = []
+    for row in rows:
+        got, out = floats(row), program.transform_row(row)
+        if out is None:
+            assert got is None
+            continue
+        assert type(got) is tuple and all(type(v) is float for v in got)
+        assert got == tuple(out.values())
+        kept.append(row)
+    assert len(kept) == len(rows) - 1  # the filter dropped one
+    expected = float_pipeline(pandas, _frame(pandas, rows)).to_numpy()
+    assert np.array_equal(np.array([floats(r) for r in kept]), expected, equal_nan=True)
+    assert floats({**rows[0], "amount": 3})[2] == 3.0  # an int in a float64 field
+    with pytest.raises(KeyError, match="missing column 'cat'"):
+        floats({k: v for k, v in rows[0].items() if k != "cat"})
+    with pytest.raises(TypeError, match="'amount'"):
+        floats({**rows[0], "amount": True})
+    # outputs that are not all float64: no tuple form
+    assert (
+        compile_rows(numeric_pipeline(litsdf, _frame(litsdf, ROWS))._plan).transform_row_floats
+        is None
+    )

@@ -227,3 +227,26 @@ def test_infinity_is_treated_as_missing() -> None:
         assert np.array_equal(clean.transform_row({**row, "age": value_}), imputed)
     served = clean.transform(frame.head(1).assign(age=np.inf))
     assert np.array_equal(served[0], imputed)
+
+
+def test_rows_from_the_float_kernel_are_the_callers_own() -> None:
+    frame = _mixed()
+
+    def some(df: Any) -> Any:
+        return df[df["n"] > 2]
+
+    pre = Preprocessor.fit(frame, MIXED_ROLES, user_fn=some, vocabulary=3)
+    assert pre.pipeline.row_program().transform_row_floats is not None  # no dict built
+    records = frame.to_dict("records")
+    kept = [r for r in records if r["n"] > 2]
+    batch = pre.transform(frame)
+    assert batch.shape == (len(kept), len(pre.feature_names))
+    assert np.array_equal(np.vstack([pre.transform_row(r) for r in kept]), batch, equal_nan=True)
+    assert np.array_equal(pre.transform_rows(records), batch, equal_nan=True)  # drops the rest
+    assert pre.transform_rows([]).shape == (0, len(pre.feature_names))
+    with pytest.raises(ValueError, match="filtered this row out"):
+        pre.transform_row(next(r for r in records if r["n"] <= 2))
+    a, b = pre.transform_row(kept[0]), pre.transform_row(kept[0])
+    assert a.dtype == np.float64 and a.shape == (len(pre.feature_names),)
+    a[:] = -7.0  # writable, and not the next row's memory
+    assert not np.shares_memory(a, b) and np.array_equal(b, batch[0], equal_nan=True)

@@ -47,6 +47,8 @@ class RowProgram:
         ``litsdf_compiler.ir.relations.SERIES``.
     source : str
         The generated ``transform_row`` source.
+    floats_source : str or None
+        The generated ``transform_row_floats`` source; None when some output is not float64.
 
     Examples
     --------
@@ -57,7 +59,16 @@ class RowProgram:
     {'x': 2.0, 'y': 4.0}
     """
 
-    __slots__ = ("_frame", "_row", "inputs", "outputs", "source", "transform_row")
+    __slots__ = (
+        "_frame",
+        "_row",
+        "floats_source",
+        "inputs",
+        "outputs",
+        "source",
+        "transform_row",
+        "transform_row_floats",
+    )
 
     def __init__(self, row: Generated, frame: Generated | Decline) -> None:
         self._row = row
@@ -71,6 +82,12 @@ class RowProgram:
         """``transform_row(row: Mapping) -> dict | None``: the output row, or None when a
         filter drops it. Raises ``KeyError``/``ValueError`` for a missing column and
         ``TypeError`` for a value the column's dtype cannot hold."""
+        self.floats_source: str | None = row.floats_source
+        self.transform_row_floats = row.floats_func
+        """``transform_row_floats(row: Mapping) -> tuple[float, ...] | None``, or None when
+        some output is not float64: :meth:`transform_row` with the output values as a tuple
+        in column order (no dict is built), for callers that want a feature array. The same
+        validation and errors."""
 
     def transform_rows(self, rows: Iterable[Mapping[Hashable, Any]]) -> list[dict[Hashable, Any]]:
         """:meth:`transform_row` over ``rows``, dropping the rows a filter removes."""

@@ -7,9 +7,14 @@ would), with ``return`` at each filter:
 
 * *row mode* ``transform_row(r)``: reads and validates the columns from a mapping and returns
   the output row as a dict (``None`` when a filter drops it);
+* with it, when every output is float64, ``transform_row_floats(r)``: the same function
+  returning the output values as a tuple in column order (a feature row, no dict built);
 * *frame mode* ``_rows(F, c0, c1, ...)``: takes the column values positionally (from
   ``Series.tolist()``) and returns a tuple of the computed outputs, or the index of the filter
   that dropped the row; ``F`` collects the value-dependent dtype flags.
+
+The one-hot encodings of a string column (``(s == "v").astype("float64")`` for several ``v``)
+are one dict lookup of a precomputed row of 0.0/1.0, not one comparison each.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import re
 from collections.abc import Hashable
 from typing import Any
 
+import pandas as pd
+
 from ...ir import expressions as ex
 from ...ir import relations as rel
 from ...lower import Compute, Finalize, Physical, Scan, Select
@@ -27,7 +34,7 @@ from ._runtime import RUNTIME
 from .expressions import ExprGen
 from .strings import StringGen
 from .udf import UdfGen
-from .values import Decline, Val, kind_of
+from .values import F64, Decline, Val, kind_of
 
 __all__ = ["Generated", "generate"]
 
@@ -47,6 +54,10 @@ class Generated:
 
     source: str
     func: Any
+    floats_source: str | None
+    """``transform_row_floats``: the row function returning the outputs as a tuple of floats
+    (row mode, every output float64); None otherwise."""
+    floats_func: Any
     inputs: dict[Hashable, Any]
     """Source columns read (label -> dtype), in the order of the function's parameters."""
     outputs: list[tuple[str, Val]]
@@ -68,6 +79,20 @@ class Generated:
     row_names: list[str] = dataclasses.field(default_factory=list)
     """Row-name parameters of the frame function, before the columns (``IX``: the index
     labels as iteration gives them, ``IXE``: as ``index[i]`` gives them)."""
+
+
+def _bare(e: ex.Expr) -> ex.Expr:
+    """``e`` without its aliases."""
+    while isinstance(e, ex.Alias):
+        e = e.input
+    return e
+
+
+def _is_float64(dtype: Any) -> bool:
+    try:
+        return bool(pd.api.types.pandas_dtype(dtype) == F64)
+    except TypeError:
+        return False
 
 
 def _lit(label: Any) -> bool:
@@ -92,6 +117,10 @@ class PlanGen(ExprGen, StringGen, UdfGen):
         self.source_cols: dict[str, tuple[str, Any, str | None, Hashable]] = {}
         """Scan field -> (parameter, dtype, kind, label)."""
         self.row_names: set[str] = set()
+        self.above: dict[int, list[Physical]] = {}
+        """Each physical node of the chain (by id) -> the nodes above it, bottom up."""
+        self.one_hots: list[tuple[tuple[str, ...], str]] = []
+        """Each one-hot group emitted: its locals and the lookup that gives them."""
 
     # emission ---------------------------------------------------------------------------------
     def emit(self, line: str) -> None:
@@ -160,15 +189,117 @@ class PlanGen(ExprGen, StringGen, UdfGen):
     def compute(self, n: Compute) -> dict[str, Val]:
         self.env = env = self.relation(n.input)
         values: dict[str, Val] = {}
+        groups = self.one_hot_groups(n)
         for name, e in n.expressions:
-            inner = e
-            while isinstance(inner, ex.Alias):
-                inner = inner.input
+            inner = _bare(e)
+            if inner in groups:
+                self.one_hot(groups.pop(inner))
             if isinstance(inner, ex.Col) and inner.name in env:
                 values[name] = env[inner.name]  # passthrough, any dtype
             else:
                 values[name] = self.expr(e)
         return {f.name: values[f.name] if f.name in values else env[f.name] for f in n.schema}
+
+    def one_hot_groups(self, n: Compute) -> dict[ex.Expr, list[tuple[ex.Cast, Hashable]]]:
+        """The one-hot encodings that start in ``n``: ``(s == "v").astype("float64")`` of
+        one string column ``s`` for two values or more, in ``n`` and in the Computes above it
+        (where ``s`` is the same value: a plan defines each internal name once), by their
+        first member (each member with its column).
+        Such a group is computed by ONE dict lookup (see :meth:`one_hot`)."""
+        by_column: dict[Hashable, list[tuple[ex.Cast, Hashable]]] = {}
+        for _, e in n.expressions:
+            member = self.one_hot_member(_bare(e))
+            if member is not None and not self.known(member[0]):
+                by_column.setdefault(member[1], []).append(member)
+        for later in self.above.get(id(n), ()):  # (internal names are unique in a plan)
+            if isinstance(later, Compute):
+                for _, e in later.expressions:
+                    member = self.one_hot_member(_bare(e))
+                    if member is not None and member[1] in by_column:
+                        by_column[member[1]].append(member)
+        return {
+            members[0][0]: members
+            for members in by_column.values()
+            if len({self.one_hot_value(c) for c, _ in members}) > 1
+        }
+
+    def known(self, e: ex.Expr) -> bool:
+        """``e`` already has a value on the current relation (see :meth:`expr`)."""
+        hit = self.memo.get(e)
+        return hit is not None and all(self.env.get(name) is v for name, v in hit[1])
+
+    def one_hot_member(self, e: ex.Expr) -> tuple[ex.Cast, Hashable] | None:
+        """``(e, column)`` when ``e`` is ``(column == "literal").astype("float64")`` on a
+        string column of the current relation (either operand order)."""
+        if not isinstance(e, ex.Cast) or not _is_float64(e.dtype):
+            return None
+        test = _bare(e.input)
+        if not isinstance(test, ex.BinaryOp) or test.op != "eq":
+            return None
+        sides = (_bare(test.left), _bare(test.right))
+        col = next((x for x in sides if isinstance(x, ex.Col)), None)
+        lit = next((x for x in sides if isinstance(x, ex.Lit)), None)
+        if col is None or lit is None or type(lit.value) is not str:
+            return None
+        v = self.env.get(col.name)
+        if v is None or v.kind != "s" or v.is_lit or v.flag is not None:
+            return None
+        return e, col.name
+
+    @staticmethod
+    def one_hot_value(cast: ex.Cast) -> str:
+        test = _bare(cast.input)
+        assert isinstance(test, ex.BinaryOp)
+        lit = next(x for x in map(_bare, (test.left, test.right)) if isinstance(x, ex.Lit))
+        value: str = lit.value
+        return value
+
+    def one_hot(self, members: list[tuple[ex.Cast, Hashable]]) -> None:
+        """Emit one group of :meth:`one_hot_groups`: ``a, b, c = K.get(s, (0.0, 0.0, 0.0))``
+        where ``K`` maps each literal to its row of 0.0/1.0 (what ``s == literal`` cast to
+        float64 gives, a missing ``s`` or another value matching none), and record each
+        member's value so that the member expressions are not generated again."""
+        values = list(dict.fromkeys(self.one_hot_value(c) for c, _ in members))
+        table = {v: tuple(1.0 if v == w else 0.0 for w in values) for v in values}
+        names = [f"v{self.n + 1 + i}" for i in range(len(values))]
+        self.n += len(values)
+        column = self.env[members[0][1]]
+        zeros = self.const(tuple(0.0 for _ in values))
+        self.emit(f"{', '.join(names)}, = {self.const(table)}.get({column.code}, {zeros})")
+        slot = dict(zip(values, names, strict=True))
+        for cast, name in members:
+            val = Val(slot[self.one_hot_value(cast)], "f", F64)
+            self.memo[cast] = (val, ((name, self.env[name]),), self.stage)
+        self.one_hots.append((tuple(names), f"{self.const(table)}.get({column.code}, {zeros})"))
+
+    def floats_source(self, head: list[str], outputs: list[Val], dtypes: list[Any]) -> str | None:
+        """The source of ``transform_row_floats(r)``: the row function returning the output
+        values as a tuple of floats in column order (None when a filter drops the row), or
+        None when some output is not float64. A one-hot group whose locals are only these
+        outputs, in order, is spliced in as its lookup (``*K.get(s, zeros)``)."""
+        if not all(v.kind == "f" and v.flag is None for v in outputs) or any(
+            dtype != F64 for dtype in dtypes
+        ):
+            return None
+        codes = [v.code for v in outputs]
+        lines = list(self.lines)
+        for names, lookup in self.one_hots:
+            k = len(names)
+            start = next(
+                (i for i in range(len(codes) - k + 1) if tuple(codes[i : i + k]) == names), None
+            )
+            line = f"    {', '.join(names)}, = {lookup}"
+            used = re.compile(rf"\b({'|'.join(names)})\b")
+            if (
+                start is None
+                or sum(map(bool, map(used.search, lines))) != 1
+                or any(used.fullmatch(c) for c in codes[:start] + codes[start + k :])
+            ):
+                continue
+            lines.remove(line)
+            codes[start : start + k] = [f"*{lookup}"]
+        body = "\n".join(["def transform_row_floats(r):", *head, *lines])
+        return f"{body}\n    return ({''.join(c + ', ' for c in codes)})".replace("\n\n", "\n")
 
     def filter(self, n: PFilter) -> dict[str, Val]:
         self.env = env = self.relation(n.input)
@@ -187,6 +318,13 @@ class PlanGen(ExprGen, StringGen, UdfGen):
     def finish(self, spec: Finalize) -> Generated:
         if spec.kind != "frame" or spec.index != ("rows",) or spec.columns is None:
             raise Decline(f"rows builds frames indexed by their rows, not a {spec.kind}")
+        chain: list[Physical] = []
+        node: Physical = spec.input
+        while hasattr(node, "input"):
+            chain.append(node)
+            node = node.input  # type: ignore[attr-defined]
+        chain.reverse()
+        self.above = {id(x): chain[i + 1 :] for i, x in enumerate(chain)}
         env = self.relation(spec.input)
         outputs = [(name, env[name]) for name in spec.fields]
         dtypes = [spec.input.field(name).dtype for name in spec.fields]
@@ -217,7 +355,10 @@ class PlanGen(ExprGen, StringGen, UdfGen):
             head.append(f"    try:\n        {name} = r[{key}]")
             head.append(f"    except KeyError:\n        raise _missing({where}) from None")
             check = _CHECKS[kind or ""].format(v=name)
-            head.append(f"    if {check}: {name} = {_CHECKERS[kind or '']}({name}, {where})")
+            fix = f"{_CHECKERS[kind or '']}({name}, {where})"
+            if kind == "f":  # (an int, the common other case, inline: what _chk_float does)
+                fix = f"float({name}) if {name}.__class__ is int else {fix}"
+            head.append(f"    if {check}: {name} = {fix}")
         if self.frame_mode:
             names = [self.source_cols[field][0] for field in used]
             sig = ", ".join(["F", *sorted(self.row_names), *names])
@@ -238,9 +379,16 @@ class PlanGen(ExprGen, StringGen, UdfGen):
         namespace: dict[str, Any] = dict(RUNTIME)
         namespace.update(self.consts)
         exec(compile(source, f"<litsdf rows {fname}>", "exec"), namespace)
+        floats: str | None = None
+        if not self.frame_mode:
+            floats = self.floats_source(head, [v for _, v in outputs], dtypes)
+            if floats is not None:
+                exec(compile(floats, "<litsdf rows transform_row_floats>", "exec"), namespace)
         return Generated(
             source=source,
             func=namespace[fname],
+            floats_source=floats,
+            floats_func=namespace["transform_row_floats"] if floats is not None else None,
             inputs={self.source_cols[f][3]: self.source_cols[f][1] for f in used},
             outputs=outputs,
             computed=computed,
