@@ -64,27 +64,8 @@ class ConfigError(ValueError):
     """The training config is not what ``litmus train`` expects (names the key path)."""
 
 
-def _dim(path: str, spec: Any) -> Any:
-    from .space import Categorical, Float, Int
-
-    if not isinstance(spec, dict) or len({"int", "float", "choices"} & set(spec)) != 1:
-        raise ConfigError(
-            f"{path}: expected {{int: [low, high]}}, {{float: [low, high], log: true}} or "
-            f"{{choices: [...]}}; got {spec!r}"
-        )
-    try:
-        if "choices" in spec:
-            return Categorical(list(spec["choices"]))
-        kind = "int" if "int" in spec else "float"
-        low, high = spec[kind]
-        cls = Int if kind == "int" else Float
-        return cls(low, high, log=bool(spec.get("log", False)))
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"{path}: {err}") from err
-
-
 def _algorithm(path: str, spec: Any) -> Any:
-    from .algorithms.registry import get
+    from .algorithms.registry import configured, get
 
     if isinstance(spec, str):
         try:
@@ -100,21 +81,7 @@ def _algorithm(path: str, spec: Any) -> Any:
         algo = get(spec["name"])
     except ValueError as err:
         raise ConfigError(f"{path}.name: {err}") from err
-    for key in ("hyperparams", "search"):
-        if spec.get(key) is not None and not isinstance(spec[key], dict):
-            raise ConfigError(f"{path}.{key}: expected a mapping of parameter -> value")
-    if spec.get("hyperparams"):
-        try:
-            algo = algo.hyperparams(**spec["hyperparams"])
-        except (TypeError, ValueError) as err:
-            raise ConfigError(f"{path}.hyperparams: {err}") from err
-    if spec.get("search"):
-        space = {k: _dim(f"{path}.search.{k}", v) for k, v in spec["search"].items()}
-        try:
-            algo = algo.search(**space)
-        except (TypeError, ValueError) as err:
-            raise ConfigError(f"{path}.search: {err}") from err
-    return algo
+    return configured(algo, spec, path, ConfigError)
 
 
 def _metric(path: str, spec: Any) -> Any:

@@ -405,7 +405,7 @@ def _data(value: Any) -> DataOptions:
 
 
 def _dim(where: str, spec: Any) -> Any:
-    from .space import Categorical, Float, Int
+    from .space import from_config
 
     if not isinstance(spec, dict) or len({"int", "float", "choices"} & set(spec)) != 1:
         raise RecipeError(
@@ -413,19 +413,11 @@ def _dim(where: str, spec: Any) -> Any:
             f"{{choices: [...]}}; got {spec!r}"
         )
     _known(where, spec, ("int", "float", "choices", "log"))
-    try:
-        if "choices" in spec:
-            return Categorical(list(spec["choices"]))
-        kind = "int" if "int" in spec else "float"
-        low, high = spec[kind]
-        cls = Int if kind == "int" else Float
-        return cls(low, high, log=bool(spec.get("log", False)))
-    except (TypeError, ValueError) as err:
-        raise RecipeError(f"{where}: {err}") from err
+    return from_config(where, spec, RecipeError)
 
 
 def _algorithm(where: str, spec: Any, kind: str) -> Any:
-    from .algorithms.registry import get, names
+    from .algorithms.registry import configured, get, names
 
     if isinstance(spec, dict):
         _known(where, spec, ("name", "hyperparams", "search"))
@@ -441,20 +433,11 @@ def _algorithm(where: str, spec: Any, kind: str) -> Any:
         raise RecipeError(f"{at}: unknown algorithm {name!r}; expected one of {', '.join(names())}")
     algo = get(lowered[name.lower()])
     if isinstance(spec, dict):
-        for key in ("hyperparams", "search"):
-            if spec.get(key) is not None and not isinstance(spec[key], dict):
-                raise RecipeError(f"{where}.{key}: expected a mapping of parameter -> value")
-        if spec.get("hyperparams"):
-            try:
-                algo = algo.hyperparams(**spec["hyperparams"])
-            except (TypeError, ValueError) as err:
-                raise RecipeError(f"{where}.hyperparams: {err}") from err
-        if spec.get("search"):
-            space = {k: _dim(f"{where}.search.{k}", v) for k, v in spec["search"].items()}
-            try:
-                algo = algo.search(**space)
-            except (TypeError, ValueError) as err:
-                raise RecipeError(f"{where}.search: {err}") from err
+        search = spec.get("search")
+        if isinstance(search, dict):  # (a dimension with an unknown key is refused first)
+            for k, v in search.items():
+                _dim(f"{where}.search.{k}", v)
+        algo = configured(algo, spec, where, RecipeError)
     try:  # the task kind: a classifier for regression, a bad range for this kind
         algo.with_params({}).configure(kind, None if kind != "binary" else 2)
     except ValueError as err:

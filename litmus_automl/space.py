@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-__all__ = ["Categorical", "Distribution", "Float", "Int", "from_dict"]
+__all__ = ["Categorical", "Distribution", "Float", "Int", "from_config", "from_dict"]
 
 
 def _is_number(value: object) -> bool:
@@ -191,3 +191,31 @@ def from_dict(spec: dict[str, Any]) -> Distribution:
     if kind == "Categorical":
         return Categorical(tuple(args["choices"]))
     raise ValueError(f"unknown distribution type {kind!r} (expected Int, Float or Categorical)")
+
+
+def from_config(where: str, spec: Any, error: type[Exception] = ValueError) -> Distribution:
+    """A distribution from its form in a YAML file a person writes: ``{int: [low, high]}``,
+    ``{float: [low, high], log: true}`` or ``{choices: [...]}``.
+
+    Raises ``error`` (the caller's error type) naming ``where`` (the key path) and what was
+    expected.
+
+    Examples
+    --------
+    >>> from_config("search.max_depth", {"int": [2, 8]})
+    Int(low=2, high=8, log=False, step=1)
+    """
+    if not isinstance(spec, dict) or len({"int", "float", "choices"} & set(spec)) != 1:
+        raise error(
+            f"{where}: expected {{int: [low, high]}}, {{float: [low, high], log: true}} or "
+            f"{{choices: [...]}}; got {spec!r}"
+        )
+    try:
+        if "choices" in spec:
+            return Categorical(list(spec["choices"]))
+        kind = "int" if "int" in spec else "float"
+        low, high = spec[kind]
+        cls = Int if kind == "int" else Float
+        return cls(low, high, log=bool(spec.get("log", False)))
+    except (TypeError, ValueError) as err:
+        raise error(f"{where}: {err}") from err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from litmus_automl.algorithms.base import Algorithm
@@ -14,7 +15,7 @@ from litmus_automl.algorithms.sklearn import (
 )
 from litmus_automl.algorithms.xgboost import XGBoost
 
-__all__ = ["get", "names", "register"]
+__all__ = ["configured", "get", "names", "register"]
 
 _REGISTRY: dict[str, type[Algorithm]] = {}
 
@@ -71,3 +72,30 @@ def get(spec: Any) -> Algorithm:
     raise TypeError(
         f"an algorithm is a registry name or an Algorithm (subclass), got {type(spec).__name__}"
     )
+
+
+def configured(
+    algo: Algorithm, spec: Mapping[str, Any], where: str, error: type[Exception] = ValueError
+) -> Algorithm:
+    """``algo`` with the ``hyperparams`` and ``search`` of a YAML algorithm entry
+    (``{name: ..., hyperparams: {...}, search: {param: {int: [..]}, ...}}``) applied.
+
+    Raises ``error`` (the caller's error type) naming the key path under ``where``.
+    """
+    from litmus_automl.space import from_config
+
+    for key in ("hyperparams", "search"):
+        if spec.get(key) is not None and not isinstance(spec[key], dict):
+            raise error(f"{where}.{key}: expected a mapping of parameter -> value")
+    if spec.get("hyperparams"):
+        try:
+            algo = algo.hyperparams(**spec["hyperparams"])
+        except (TypeError, ValueError) as err:
+            raise error(f"{where}.hyperparams: {err}") from err
+    if spec.get("search"):
+        space = {k: from_config(f"{where}.search.{k}", v, error) for k, v in spec["search"].items()}
+        try:
+            algo = algo.search(**space)
+        except (TypeError, ValueError) as err:
+            raise error(f"{where}.search: {err}") from err
+    return algo
