@@ -111,6 +111,28 @@ def test_parquet_scan_reads_only_the_scan_columns(tmp_path):
     assert all(isinstance(v, (pa.Array, pa.ChunkedArray)) for v in table.columns.values())
 
 
+@pytest.mark.parametrize(
+    "program",
+    [
+        lambda pd, path: pd.read_parquet(path, filters=[("k", "in", [1, 5]), ("x", ">", 0.5)]),
+        lambda pd, path: pd.read_parquet(path, filters=[[("k", "==", 2)], [("s", "==", "date")]]),
+    ],
+    ids=["and", "or"],
+)
+def test_parquet_row_filters_are_read_by_the_dataset(tmp_path, program):
+    """``read_parquet(filters=...)`` (as given here, or added by predicate pushdown) is read by the
+    arrow Scan itself, with the expression pandas' pyarrow engine builds: same rows, order
+    and index as pandas."""
+    path = _parquet(tmp_path)
+    got, root = _run(lambda pd: program(pd, path))
+    pandas.testing.assert_frame_equal(got, program(pandas, path), check_exact=True)
+    (scan,) = [n for n in physical_nodes(root) if isinstance(n, Scan)]
+    assert isinstance(scan.source, rel.ReadParquet)
+    assert "filters" in dict(scan.source.options)
+    table = ARROW.visit_Scan(scan)
+    assert len(table) == len(got)
+
+
 def test_unreadable_parquet_file_names_the_file(tmp_path):
     """A parquet file truncated after the plan was lowered raises pyarrow's error type
     (pandas' own for such a file) with a message naming the file."""

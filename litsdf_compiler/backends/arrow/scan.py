@@ -4,9 +4,10 @@ kernel needs them), parquet files through ``pyarrow.dataset`` with only the Scan
 A parquet file is read as pandas reads it when the arrays' pandas form is the one
 ``pandas.read_parquet`` gives: checked from the file's schema (:func:`check_parquet`: a
 local file, the pyarrow engine, column types whose conversion is exact here, a RangeIndex
-or no index in the pandas metadata). CSV files are declined: pyarrow.csv's type inference
-and parsing (dates, ``NA`` strings, quoting, thousands) are not pandas', and proving them
-equal per option is future work.
+or no index in the pandas metadata); row filters (``filters=``, which predicate pushdown
+adds) are the same dataset expression pandas' pyarrow engine builds. CSV files are
+declined: pyarrow.csv's type inference and parsing (dates, ``NA`` strings, quoting,
+thousands) are not pandas', and proving them equal per option is future work.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 
 from ...files import verify
 from ...ir import relations as rel
+from ...ir.base import thaw
 from ...lower import Rows, Scan, Table
 from ..base import Backend, Verdict
 
@@ -59,7 +61,12 @@ def check_parquet(source: rel.ReadParquet, n: Scan) -> Verdict:
     types whose pandas form is exact here (from the file's schema, read once)."""
     options = dict(source.options)
     for key, value in options.items():
-        if value not in _OPTIONS.get(key, ()):
+        if key == "filters":
+            try:
+                _filter_expression(value)
+            except Exception as err:  # (pandas' read raises its own error: pandas runs it)
+                return Verdict(False, f"arrow declines read_parquet(filters={value!r}): {err}")
+        elif value not in _OPTIONS.get(key, ()):
             return Verdict(False, f"arrow declines read_parquet({key}={value!r})")
     if not os.path.isfile(source.path):
         return Verdict(False, "arrow reads parquet files, not directories or other sources")
@@ -97,7 +104,12 @@ def read_scan(backend: Backend, n: Scan) -> Table:
     verify(path, source.version, "read_parquet")
     labels = [label for label, _ in n.columns]
     try:
-        table = ds.dataset(path, format="parquet").to_table(columns=labels, use_threads=True)
+        filters = dict(source.options).get("filters")
+        table = ds.dataset(path, format="parquet").to_table(
+            columns=labels,
+            filter=None if filters is None else _filter_expression(filters),
+            use_threads=True,
+        )
         metadata = pq.read_schema(path).pandas_metadata or {}
     except (pa.ArrowInvalid, OSError) as err:
         raise type(err)(f"read_parquet({path!r}): not a readable parquet file: {err}") from err
@@ -105,6 +117,14 @@ def read_scan(backend: Backend, n: Scan) -> Table:
     length = table.num_rows
     cols = {name: table.column(label) for label, name in n.columns}
     return Table(cols, Rows(_index(metadata, length), length))
+
+
+def _filter_expression(filters: Any) -> Any:
+    """``read_parquet(filters=...)`` as the dataset expression pandas' pyarrow engine builds
+    from it (``pyarrow.parquet.filters_to_expression``: the same rows, in file order)."""
+    import pyarrow.parquet as pq
+
+    return pq.filters_to_expression(thaw(filters))
 
 
 def _index(metadata: dict[str, Any], length: int) -> pd.Index | None:
