@@ -24,6 +24,8 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
+import numpy as np
+
 from ...ir.expressions import Col
 from ...lower import (
     Compute,
@@ -126,6 +128,14 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
             computed = {name: self._evaluate(n.input, e, t) for name, e in n.expressions}
         except _Mismatch:
             return _reference_compute(n, t)
+        dtypes = {f.name: f.dtype for f in n.schema}
+        for name, values in computed.items():
+            dtype = dtypes[name]
+            # a missing int/bool: pandas decides the dtype (float64 / object) from these values
+            # here, and later steps keep it (a head(0) after this still gives float64)
+            narrow = isinstance(dtype, np.dtype) and dtype.kind in "iub"
+            if narrow and getattr(values, "null_count", 0) > 0:
+                computed[name] = to_pandas(values, dtype)
         cols = {**t.columns, **computed}
         return Table({name: cols[name] for name in n.names()}, t.rows)
 
