@@ -28,6 +28,7 @@ __all__ = [
     "format_seconds",
     "time_plans",
     "speedup_lines",
+    "calibrate_min_rows",
 ]
 
 PREFERRED = 0.0
@@ -290,3 +291,29 @@ def speedup_lines(
             f"{format_seconds(ours)}  {name} speed-up {ratio}"
         )
     return lines
+
+
+def calibrate_min_rows(
+    backend: Any,
+    plans: Mapping[int, Any],
+    never: int,
+    report: Callable[[str], Any] = print,
+) -> Calibration:
+    """A ``min_rows`` setting measured against the pandas backend: the smallest size of
+    ``plans`` (size -> plan) from which ``backend`` is at least as fast at every larger size,
+    else ``never``; ``report`` gets one line per size."""
+    from .pandas import BACKEND as PANDAS
+
+    base, mine = time_plans(PANDAS, plans), time_plans(backend, plans)
+    for line in speedup_lines(backend.name, PANDAS.name, mine, base):
+        report(line)
+    found = smallest_winning_size(mine, base, never)
+    if found == never:
+        report(f"{backend.name}: never faster than pandas here (min_rows = {never})")
+    sizes = list(plans)
+    measured = {
+        "sizes": sizes,
+        "pandas_s": [base[n] for n in sizes],
+        f"{backend.name}_s": [mine[n] for n in sizes],
+    }
+    return Calibration({"min_rows": found}, measured)

@@ -292,11 +292,10 @@ def _mentions_node(tp: Any) -> bool:
     return _node_class(tp) is not None or any(_mentions_node(a) for a in typing.get_args(tp))
 
 
-def children(n: Node) -> list[Node]:
-    """Direct child nodes of ``n`` (relations and expressions), in field order: what its
-    declared child fields hold (:attr:`Node._children`)."""
+def _collect(n: Node, fields: tuple[tuple[str, int], ...]) -> list[Node]:
+    """The nodes that ``n``'s ``fields`` (``(field, how)`` declarations) hold, in order."""
     out: list[Node] = []
-    for f, how in n._child_fields:
+    for f, how in fields:
         v = getattr(n, f)
         if how == _ONE:
             if v is not None:
@@ -306,21 +305,17 @@ def children(n: Node) -> list[Node]:
         else:
             out.extend([e for _, e in v])
     return out
+
+
+def children(n: Node) -> list[Node]:
+    """Direct child nodes of ``n`` (relations and expressions), in field order: what its
+    declared child fields hold (:attr:`Node._children`)."""
+    return _collect(n, n._child_fields)
 
 
 def inputs(n: Node) -> list[Node]:
     """The relation inputs of ``n`` (its children that are relations), in field order."""
-    out: list[Node] = []
-    for f, how in n._input_fields:
-        v = getattr(n, f)
-        if how == _ONE:
-            if v is not None:
-                out.append(v)
-        elif how == _SEQ:
-            out.extend(v)
-        else:
-            out.extend([e for _, e in v])
-    return out
+    return _collect(n, n._input_fields)
 
 
 def walk(root: Node) -> Iterator[Node]:

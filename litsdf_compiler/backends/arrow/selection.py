@@ -27,9 +27,7 @@ from ..preference import (
     Preference,
     Setting,
     Settings,
-    smallest_winning_size,
-    speedup_lines,
-    time_plans,
+    calibrate_min_rows,
 )
 
 __all__ = ["ArrowSelection", "SIZES", "NEVER", "RELATIONAL"]
@@ -99,19 +97,6 @@ class ArrowSelection(Backend):
     def calibrate(self, quick: bool = False, report: Callable[[str], Any] = print) -> Calibration:
         """The smallest size from which arrow beats pandas on a filter + groupby plan at
         every larger measured size."""
-        from ..pandas import BACKEND as PANDAS
-
         sizes = SIZES[:2] if quick else SIZES
         plans = {n: grouped_plan(grouped_frame(n)) for n in sizes}
-        base, mine = time_plans(PANDAS, plans), time_plans(self, plans)
-        for line in speedup_lines(self.name, PANDAS.name, mine, base):
-            report(line)
-        found = smallest_winning_size(mine, base, NEVER)
-        if found == NEVER:
-            report(f"{self.name}: never faster than pandas here (min_rows = {NEVER})")
-        measured = {
-            "sizes": list(sizes),
-            "pandas_s": [base[n] for n in sizes],
-            f"{self.name}_s": [mine[n] for n in sizes],
-        }
-        return Calibration({"min_rows": found}, measured)
+        return calibrate_min_rows(self, plans, NEVER, report)

@@ -23,9 +23,7 @@ from ..preference import (
     Preference,
     Setting,
     Settings,
-    smallest_winning_size,
-    speedup_lines,
-    time_plans,
+    calibrate_min_rows,
 )
 
 __all__ = ["NumbaSelection", "SIZES", "NEVER"]
@@ -77,19 +75,6 @@ class NumbaSelection(Backend):
 
     def calibrate(self, quick: bool = False, report: Callable[[str], Any] = print) -> Calibration:
         """The smallest size from which numba beats pandas at every larger measured size."""
-        from ..pandas import BACKEND as PANDAS
-
         sizes = SIZES[:3] if quick else SIZES
         plans = {n: numeric_plan(numeric_frame(n)) for n in sizes}
-        base, mine = time_plans(PANDAS, plans), time_plans(self, plans)
-        for line in speedup_lines(self.name, PANDAS.name, mine, base):
-            report(line)
-        found = smallest_winning_size(mine, base, NEVER)
-        if found == NEVER:
-            report(f"{self.name}: never faster than pandas here (min_rows = {NEVER})")
-        measured = {
-            "sizes": list(sizes),
-            "pandas_s": [base[n] for n in sizes],
-            f"{self.name}_s": [mine[n] for n in sizes],
-        }
-        return Calibration({"min_rows": found}, measured)
+        return calibrate_min_rows(self, plans, NEVER, report)
