@@ -162,13 +162,13 @@ def test_labels_finalize_exactly() -> None:
 
 def test_islands_run_pandas_and_feed_physical_nodes() -> None:
     def program(pd: Any) -> Any:
-        df = _frame(pd).sort_values("b", ascending=False)  # (quicksort: not stable)
+        df = _frame(pd).sort_index(ascending=False)  # (no physical form yet)
         df["d"] = df["a"] * 10
         return df[df["d"] > 20]
 
     backend = _check(program, {"PandasCall", "Compute", "Filter"})
     assert "Compute" in backend.visited and "PandasCall" not in backend.visited  # (an alias)
-    _check(lambda pd: _frame(pd).groupby("s").agg({"a": "sum"}), {"PandasCall"})
+    _check(lambda pd: _frame(pd).groupby("s").agg({"a": ["sum", "max"]}), {"PandasCall"})
     _check(lambda pd: _frame(pd)["s"].value_counts(), {"PandasCall"})
 
 
@@ -229,9 +229,9 @@ def test_supports_is_derived_and_claims_take_whole_chains() -> None:
     class NoIslands(TinyBackend):
         visit_PandasCall = None  # type: ignore[assignment]
 
-    sorted_plan = _frame(litsdf).sort_values("a")._plan
+    sorted_plan = _frame(litsdf).sort_index()._plan
     verdict = NoIslands().supports(sorted_plan)
-    assert not verdict and verdict.reason == "tiny has no lowering for PandasCall (Sort)"
+    assert not verdict and verdict.reason == "tiny has no lowering for PandasCall (SortIndex)"
 
     class Picky(TinyBackend):
         def check_Filter(self, n: Filter) -> Verdict:
@@ -348,10 +348,9 @@ def test_groupby_reductions_lower_to_group_agg(program: Any) -> None:
 def test_group_agg_decodes_only_exact_forms() -> None:
     df = _keyed(litsdf)
     for plan in (
-        df.groupby("k").agg(total=("n", "sum"))._plan,  # (named: not decoded yet)
-        df.groupby("k", as_index=False).sum()._plan,
         df.groupby("k").sum(numeric_only=True)._plan,
         df.assign(k=df["k"].astype("category")).groupby("k").sum()._plan,
+        df.groupby("k").agg({"n": ["sum", "max"]})._plan,
     ):
         kinds = {type(n).__name__ for n in physical_nodes(lower(plan))}
         assert "GroupAgg" not in kinds and "PandasCall" in kinds
@@ -361,6 +360,41 @@ def test_group_agg_decodes_only_exact_forms() -> None:
     assert [f.role for f in agg.schema][:2] == ["index", "index"]
     assert root.index[0] == "levels" and root.index[2] == ("k", "j")
     assert [m[2] for m in agg.measures] == ["sum", "sum", "sum"]
+
+
+def test_group_agg_named_and_as_index_false() -> None:
+    df = _keyed(litsdf)
+    named = df.groupby(["k", "j"], as_index=False).agg(
+        total=("n", "sum"), mean=("n", "mean"), rows=("n", "size")
+    )
+    root = lower(named._plan)
+    agg = root.input
+    assert isinstance(agg, GroupAgg) and root.index == ("rows",)  # (fresh RangeIndex rows)
+    assert [m[2] for m in agg.measures] == ["sum", "mean", "size"]
+    assert agg.measures[2][1] is None  # (size reads no column)
+    assert [f.role for f in agg.schema][:2] == ["column", "column"]
+    sorted_reset = named.sort_values("total").reset_index(drop=True)
+    order = lower(sorted_reset._plan).input
+    assert isinstance(order, OrderBy) and order.ignore_index and order.kind == "quicksort"
+    assert isinstance(lower(named.reset_index(drop=True)._plan).input, GroupAgg)  # (fresh rows)
+    for program in (
+        lambda pd: (
+            _keyed(pd)
+            .groupby(["k", "j"], as_index=False)
+            .agg(total=("n", "sum"), rows=("n", "size"), top=("n", "max"))
+        ),
+        lambda pd: _keyed(pd).groupby("k", as_index=False)["n"].sum(),
+        lambda pd: _keyed(pd).groupby("k", as_index=False).size(),
+        lambda pd: _keyed(pd).groupby("k").agg(a=("n", "min"), b=("n", "max")),
+        lambda pd: (
+            _keyed(pd)
+            .groupby("k", as_index=False)["n"]
+            .sum()
+            .sort_values("n")
+            .reset_index(drop=True)
+        ),
+    ):
+        _check(program, {"GroupAgg"})
 
 
 def _sortable(pd: Any) -> Any:
@@ -395,9 +429,10 @@ def test_stable_sorts_lower_to_order_by(program: Any) -> None:
     assert "PandasCall" not in backend.visited
 
 
-def test_unstable_single_key_sorts_stay_pandas() -> None:
+def test_unstable_single_key_sorts_carry_numpys_kind() -> None:
     root = lower(_sortable(litsdf).sort_values("a")._plan)  # (quicksort: pandas' own order)
-    kinds = {type(n).__name__ for n in physical_nodes(root)}
-    assert "OrderBy" not in kinds and "PandasCall" in kinds
+    order = root.input
+    assert isinstance(order, OrderBy) and order.kind == "quicksort" and not order.stable
     order = lower(_sortable(litsdf).sort_values(["a", "s"], ascending=False)._plan).input
     assert isinstance(order, OrderBy) and order.keys == (("a", False), ("s", False))
+    assert order.stable  # (several keys: pandas' lexsort is stable whatever kind says)

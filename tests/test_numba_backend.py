@@ -69,6 +69,8 @@ def test_available_and_listed():
         lambda pd: _frame(pd).assign(u=lambda d: d["k"].str.upper()),
         lambda pd: _frame(pd).groupby(["g", "b"]).sum(),  # a GroupAgg: kernels, several keys
         lambda pd: _frame(pd).groupby("g")["f"].median(),  # a GroupAgg: pandas' groupby
+        lambda pd: _frame(pd).groupby(["g", "b"], as_index=False).agg(s=("f", "sum")),
+        lambda pd: _frame(pd).groupby("g").agg(m=("f", "median")),  # (pandas' groupby)
     ],
 )
 def test_accepted(make):
@@ -81,8 +83,11 @@ def test_accepted(make):
         (lambda pd: _frame(pd).assign(x=lambda d: d["f"].astype("int64")), "float to integer"),
         (lambda pd: _frame(pd).assign(x=lambda d: d["i"].where(d["b"])), "where"),
         (lambda pd: _frame(pd).assign(x=lambda d: d["i"] // d["j"]), "floordiv"),
-        (lambda pd: _frame(pd).groupby(["g", "b"]).agg(s=("f", "sum")), "several keys"),
-        (lambda pd: _frame(pd).groupby("g").agg(m=("f", "median")), "doesn't implement"),
+        (
+            lambda pd: _frame(pd).groupby(["g", "b"]).agg({"f": ["sum", "max"]}),
+            "several keys",
+        ),
+        (lambda pd: _frame(pd).groupby("g").agg({"f": ["sum", "max"]}), "doesn't implement"),
     ],
 )
 def test_declined_with_reason(make, why):
@@ -345,15 +350,15 @@ def test_fused_groupby_is_one_loop():
 
 
 def test_fused_groupby_island_is_one_loop():
-    """A groupby with no physical form (named aggregations) is an island numba claims with
-    the chain under its operand, by the same fused kernel."""
-    from litsdf_compiler.lower import PandasCall, lower
+    """A named aggregation (a GroupAgg) is claimed with the chain under it, by one fused
+    kernel."""
+    from litsdf_compiler.lower import GroupAgg, lower
 
     df = litsdf.DataFrame(_sales(pandas, _KEYS["dense"]))
     df["w"] = df["v"] + 1
-    island = lower(df[df["q"] > 0].groupby("key").agg(m=("w", "mean"))._plan).input
-    assert isinstance(island, PandasCall)
-    claim = BACKEND.claim(island)
+    agg = lower(df[df["q"] > 0].groupby("key").agg(m=("w", "mean"))._plan).input
+    assert isinstance(agg, GroupAgg)
+    claim = BACKEND.claim(agg)
     assert claim is not None and [type(n).__name__ for n in claim.inputs] == ["Scan"]
 
 
@@ -533,16 +538,17 @@ def test_visitors_are_physical_nodes_only():
     assert all(issubclass(getattr(low, k), low.Physical) for k in kinds)
 
 
-def test_sort_runs_as_an_island_and_groupby_of_several_keys_as_a_group_agg():
-    from litsdf_compiler.lower import GroupAgg, PandasCall, lower
+def test_sorts_and_groupbys_of_several_keys_are_physical_nodes():
+    from litsdf_compiler.lower import GroupAgg, OrderBy, lower
 
     sort = _plan(lambda pd: _frame(pd).sort_values("f"))
-    assert BACKEND.supports(sort) and isinstance(lower(sort).input, PandasCall)
+    assert BACKEND.supports(sort) and isinstance(lower(sort).input, OrderBy)
     _same(lambda pd: _frame(pd).sort_values("f"))
     two = _plan(lambda pd: _frame(pd).groupby(["g", "b"])[["f", "i"]].sum())
     assert BACKEND.supports(two) and isinstance(lower(two).input, GroupAgg)
     _same(lambda pd: _frame(pd).groupby(["g", "b"])[["f", "i"]].sum())
-    island = _plan(lambda pd: _frame(pd).groupby(["g", "b"]).agg(s=("f", "sum")))
+    _same(lambda pd: _frame(pd).groupby(["g", "b"], as_index=False).agg(s=("f", "sum")))
+    island = _plan(lambda pd: _frame(pd).groupby(["g", "b"]).agg({"f": ["sum", "max"]}))
     verdict = BACKEND.supports(island)
     assert not verdict and "several keys" in verdict.reason
 

@@ -173,8 +173,8 @@ class Backend:
         return table_from_pandas(result, n.schema)
 
     def order_by(self, n: OrderBy, t: Table) -> Table:
-        """The rows of ``t`` in ``n``'s order, by pandas' stable sort of the key arrays (the
-        shared implementation: ``visit_OrderBy = Backend.order_by``)."""
+        """The rows of ``t`` in ``n``'s order, by pandas' sort of the key arrays, of
+        ``n.kind`` (the shared implementation: ``visit_OrderBy = Backend.order_by``)."""
         import pandas as pd
 
         names = [k for k, _ in n.keys]
@@ -182,7 +182,7 @@ class Backend:
         order = frame.sort_values(
             by=names,
             ascending=[a for _, a in n.keys],
-            kind="stable",
+            kind=n.kind,
             na_position=n.na_position,
         ).index.to_numpy(dtype=np.intp)
         out = t.take(order)

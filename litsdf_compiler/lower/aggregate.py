@@ -31,7 +31,9 @@ class AggForm(NamedTuple):
 
 def decode_aggregate(n: Aggregate, columns: list[Hashable]) -> AggForm | None:
     """The explicit form of ``n`` over an input with the (unique) labels ``columns``, for
-    ``gb.<func>()`` with ``as_index=True`` and any selection; ``None`` for other forms.
+    ``gb.<func>()`` (any selection) and named or dict aggregations of one function per
+    output (``gb.agg(out=(column, func), ...)``, ``gb.agg({column: func})``), with
+    ``as_index`` either way; ``None`` for other forms.
 
     Parameters
     ----------
@@ -43,21 +45,34 @@ def decode_aggregate(n: Aggregate, columns: list[Hashable]) -> AggForm | None:
     Returns
     -------
     AggForm or None
-        Keys, measures (in pandas' output order) and the result kind.
+        Keys, measures (in pandas' output order; ``size`` reads no column) and the result
+        kind (a frame whenever ``as_index=False``).
     """
-    if not n.as_index or not n.keys or n.form != "method" or n.arguments:
+    if not n.keys or n.form not in ("method", "agg_named", "agg_dict") or n.arguments:
         return None
     if len(set(n.keys)) != len(n.keys) or any(k not in columns for k in n.keys):
         return None
     if not n.measures or n.shape == "multi":
         return None
-    if len({m.function for m in n.measures}) != 1 or n.measures[0].function not in GROUP_FUNCS:
+    outputs = [m.output for m in n.measures]
+    if len(set(outputs)) != len(outputs) or (not n.as_index and set(outputs) & set(n.keys)):
         return None
-    labels = [m.input for m in n.measures if m.input is not None]
-    if len(set(labels)) != len(labels) or any(x not in columns or x in n.keys for x in labels):
-        return None
-    if any(m.arguments for m in n.measures):
-        return None
-    if n.measures[0].function == "size" and (len(n.measures) != 1 or n.shape != "series"):
-        return None
-    return AggForm(n.keys, n.measures, series=n.shape == "series")
+    measures = []
+    for m in n.measures:
+        if m.function not in GROUP_FUNCS or m.arguments:
+            return None
+        if m.function == "size":
+            measures.append(Measure(m.output, None, "size", ()))
+            continue
+        if m.input is None or m.input not in columns or m.input in n.keys:
+            return None
+        measures.append(m)
+    if n.form == "method":
+        labels = [m.input for m in measures if m.input is not None]
+        if len(set(labels)) != len(labels):
+            return None
+        size = measures[0].function == "size"
+        if size and (len(measures) != 1 or (n.as_index and n.shape != "series")):
+            return None
+    series = n.shape == "series" and n.as_index and n.form == "method"
+    return AggForm(n.keys, tuple(measures), series=series)

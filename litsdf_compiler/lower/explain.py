@@ -53,14 +53,15 @@ def _params(n: Physical) -> str:
     if isinstance(n, OrderBy):
         keys = ", ".join(f"{k} {'asc' if a else 'desc'}" for k, a in n.keys)
         reset = ", index reset" if n.ignore_index else " (takes the row index)"
-        return f"{keys} stable, nulls {n.na_position}{reset}"
+        return f"{keys} {n.kind}, nulls {n.na_position}{reset}"
     if isinstance(n, GroupAgg):
         measures = ", ".join(f"{out}={func}({col or ''})" for out, col, func, _ in n.measures)
         order = "sorted" if n.sort else "first appearance"
         return f"by {', '.join(n.keys)}: {measures} ({order}, dropna={n.dropna})"
     if isinstance(n, HashJoin):
         on = ", ".join(f"{a}={b}" for a, b in zip(n.left_keys, n.right_keys, strict=True))
-        return f"{n.how} on {on} (order by {', '.join(n.order)})"
+        order = "any order" if n.any_order else f"order by {', '.join(n.order)}"
+        return f"{n.how} on {on} ({order})"
     if isinstance(n, UnionAll):
         reset = ", index reset" if n.ignore_index else " (appends the row indexes)"
         return f"{len(n.parts)} {n.kind}s{reset}"

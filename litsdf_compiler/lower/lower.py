@@ -11,6 +11,7 @@ form does not apply: duplicate labels, an unknown column) becomes a
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -45,6 +46,8 @@ from .nodes import (
     TopK,
     UnionAll,
 )
+from .order import relax_order
+from .prune import prune
 
 __all__ = ["lower", "LEAVES"]
 
@@ -73,7 +76,7 @@ def lower(plan: rel.Relation) -> Finalize:
     if entry is not None and entry[0]() is plan:
         _LOWERED.move_to_end(key)
         return entry[1]
-    out = _Lowering().lower(plan)
+    out = relax_order(prune(_Lowering().lower(plan)))
     _LOWERED[key] = (weakref.ref(plan), out)
     while len(_LOWERED) > _LIMIT:
         _LOWERED.popitem(last=False)
@@ -279,13 +282,15 @@ class _Lowering:
 
     # sorts ----------------------------------------------------------------------------------
     def lower_Sort(self, n: rel.Sort) -> Finalize | None:
-        """Stable sorts only: pandas sorts several keys with a stable lexsort whatever
-        ``kind`` says, one key stably only for ``kind`` ``"stable"`` or ``"mergesort"``."""
+        """pandas sorts several keys with a stable lexsort whatever ``kind`` says, one key
+        stably only for ``kind`` ``"stable"`` or ``"mergesort"`` (else ``OrderBy.kind`` is
+        NumPy's kind, see :class:`OrderBy`)."""
         inp = self.lower(n.input)
         layout = self.row_layout(inp)
         if layout is None or not n.by or inp.kind != "frame":
             return None
-        if len(n.by) == 1 and n.kind not in ("stable", "mergesort"):
+        kind = "stable" if len(n.by) > 1 or n.kind in ("stable", "mergesort") else n.kind
+        if kind not in ("stable", "quicksort", "heapsort"):
             return None
         if n.na_position not in ("first", "last") or any(b not in layout for b in n.by):
             return None
@@ -297,9 +302,26 @@ class _Lowering:
             keys=tuple((layout[b], a) for b, a in zip(n.by, asc, strict=True)),
             na_position=n.na_position,
             ignore_index=n.ignore_index,
+            kind=kind,
             schema=inp.input.schema,
         )
         return self.finalize_of(node, meta_of(n), inp.fields)
+
+    def lower_ResetIndex(self, n: rel.ResetIndex) -> Finalize | None:
+        """``reset_index(drop=True)``: nothing to do over rows whose identity is already a
+        fresh ``RangeIndex`` (a group-by, a join, a sort with ``ignore_index``, a prefix of
+        them); a sort resets its own; other inputs stay islands."""
+        inp = self.lower(n.input)
+        if not n.drop or n.names is not None or inp.index != ("rows",):
+            return None
+        if inp.kind not in ("frame", "series") or inp.fields != inp.input.names():
+            return None
+        node = inp.input
+        if not _fresh_rows(node):
+            if not isinstance(node, OrderBy):
+                return None
+            node = dataclasses.replace(node, ignore_index=True)
+        return dataclasses.replace(inp, input=node)
 
     # groupby --------------------------------------------------------------------------------
     def lower_Aggregate(self, n: rel.Aggregate) -> Finalize | None:
@@ -309,14 +331,28 @@ class _Lowering:
         if form is None or layout is None:
             return None
         meta = meta_of(n)
-        index = meta.index
-        if index.nlevels != len(form.keys) or form.series != isinstance(meta, pd.Series):
-            return None
-        levels = list(index.dtypes) if isinstance(index, pd.MultiIndex) else [index.dtype]
+        nk = len(form.keys)
+        if n.as_index:
+            index = meta.index
+            if index.nlevels != nk or form.series != isinstance(meta, pd.Series):
+                return None
+            levels = list(index.dtypes) if isinstance(index, pd.MultiIndex) else [index.dtype]
+            names = tuple(index.names)
+            labels = [meta.name] if form.series else list(meta.columns)
+        else:  # (the keys are the frame's first columns, the index a fresh RangeIndex)
+            if not isinstance(meta, pd.DataFrame) or not isinstance(meta.index, pd.RangeIndex):
+                return None
+            if list(meta.columns[:nk]) != list(form.keys):
+                return None
+            levels, names = list(meta.dtypes[:nk]), ()
+            labels = list(meta.columns[nk:])
         if any(isinstance(d, pd.CategoricalDtype) for d in levels):
             return None  # (observed / unobserved categories: an island)
+        if not form.series and labels != [m.output for m in form.measures]:
+            return None
+        role = INDEX if n.as_index else COLUMN
         fields = [
-            Field(self.fresh(label), dtype, INDEX)
+            Field(self.fresh(label), dtype, role)
             for label, dtype in zip(form.keys, levels, strict=True)
         ]
         if form.series:
@@ -325,11 +361,10 @@ class _Lowering:
             ]
             fields.append(Field(outputs[0], meta.dtype, COLUMN))
         else:
-            if list(meta.columns) != [m.output for m in form.measures]:
-                return None
             outputs = [self.fresh(m.output) for m in form.measures]
+            dtypes = list(meta.dtypes[nk:] if not n.as_index else meta.dtypes)
             fields.extend(
-                Field(name, dtype, COLUMN) for name, dtype in zip(outputs, meta.dtypes, strict=True)
+                Field(name, dtype, COLUMN) for name, dtype in zip(outputs, dtypes, strict=True)
             )
         node = GroupAgg(
             input=inp.input,
@@ -342,6 +377,8 @@ class _Lowering:
             dropna=n.dropna,
             schema=tuple(fields),
         )
+        if not n.as_index:  # (a frame over the node's fields, indexed by its fresh rows)
+            return self.finalize_of(node, meta, node.names())
         kind = _kind(meta)
         return Finalize(
             input=node,
@@ -349,7 +386,7 @@ class _Lowering:
             fields=tuple(outputs),
             columns=Labels(meta.columns) if kind == "frame" else None,
             name=meta.name if kind == "series" else None,
-            index=("levels", tuple(f.name for f in fields[: len(form.keys)]), tuple(index.names)),
+            index=("levels", tuple(f.name for f in fields[:nk]), names),
             schema=node.schema,
         )
 
@@ -508,6 +545,17 @@ class _Lowering:
             schema=inp.input.schema,
         )
         return self.finalize_of(node, meta, inp.fields)
+
+
+def _fresh_rows(node: Physical) -> bool:
+    """Whether ``node``'s row identity is always a fresh ``RangeIndex`` of its length."""
+    while isinstance(node, (Compute, Select)) or (
+        isinstance(node, Limit) and node.start in (None, 0) and node.step in (None, 1)
+    ):
+        node = node.input
+    if isinstance(node, (GroupAgg, HashJoin)):
+        return True
+    return isinstance(node, (OrderBy, UnionAll, Distinct)) and node.ignore_index
 
 
 def meta_name(meta: Any) -> Hashable:

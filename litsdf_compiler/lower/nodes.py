@@ -175,16 +175,29 @@ class Limit(Physical):
 
 @node(register=False)
 class OrderBy(Physical):
-    """The rows of ``input`` in the order of the ``keys`` ``(field, ascending)``: a *stable*
-    sort (ties keep their input order, also for a descending key), missing values first or
-    last (``na_position``). The row index is taken with the rows, or reset to a fresh
-    ``RangeIndex`` when ``ignore_index``."""
+    """The rows of ``input`` in the order of the ``keys`` ``(field, ascending)``, missing
+    values first or last (``na_position``). The row index is taken with the rows, or reset
+    to a fresh ``RangeIndex`` when ``ignore_index``.
+
+    ``kind`` is the sort pandas runs: ``"stable"`` (several keys, or ``kind="stable"`` /
+    ``"mergesort"``: ties keep their input order, also for a descending key) or, for one
+    key, the NumPy kind pandas passes to ``argsort`` (``"quicksort"``, ``"heapsort"``),
+    whose order of *ties* only NumPy's algorithm decides. A backend runs such a sort as a
+    stable one only where the key has no two equal non-missing values (missing values come
+    in input order either way), checked on the data; otherwise pandas' own sort
+    (``Backend.order_by``) runs."""
 
     input: Physical
     keys: tuple[tuple[str, bool], ...]
     na_position: str
     ignore_index: bool
+    kind: str
     schema: tuple[Field, ...]
+
+    @property
+    def stable(self) -> bool:
+        """Whether pandas' sort is stable (else ties are ordered as NumPy's ``kind``)."""
+        return self.kind == "stable"
 
 
 @node(register=False)
@@ -230,6 +243,11 @@ class HashJoin(Physical):
     (``on``) has both: the left value where the row has a left row, else the right one. The
     row identity is a fresh ``RangeIndex``. Joins on an index, ``indicator``, ``validate``,
     key dtypes that differ, duplicate labels and anti joins stay islands.
+
+    ``any_order`` (set by :func:`~litsdf_compiler.lower.order.relax_order`): every consumer
+    of the rows reads them as a multiset (a sorted group-by of order-free reductions, through
+    row-wise steps and other joins), so a backend may emit the pairs in any order instead of
+    rebuilding ``order``.
     """
 
     left: Physical
@@ -240,6 +258,7 @@ class HashJoin(Physical):
     order: tuple[str, ...]
     outputs: tuple[tuple[str, str | None, str | None], ...]
     schema: tuple[Field, ...]
+    any_order: bool = False
 
     @property
     def sort(self) -> bool:

@@ -268,3 +268,54 @@ def test_merge_anti(compare, how):
         return left.merge(right, on="k", how=how)
 
     compare(case)
+
+
+def _star(pd):
+    """A small star schema: facts joined to two dimensions, as TPC-H-style queries do."""
+    facts = pd.DataFrame(
+        {
+            "fk": [1, 2, 1, 3, 2, 1, 4, 2],
+            "gk": [10, 10, 20, 20, 30, 10, 20, 30],
+            "price": [5.0, 2.5, 1.0, NAN, 4.0, 3.0, 2.0, 1.5],
+            "qty": [1, 2, 3, 4, 5, 6, 7, 8],
+        }
+    )
+    dim = pd.DataFrame({"fk": [1, 2, 3, 4], "name": ["a", "b", "a", "c"], "w": [1, 2, 3, 4]})
+    grp = pd.DataFrame({"gk": [10, 20, 30], "label": ["x", "y", "x"], "z": [0.5, 0.25, 1.0]})
+    return facts, dim, grp
+
+
+@pytest.mark.parametrize("as_index", [True, False])
+def test_join_compute_groupby_sort(compare, as_index):
+    def case(pd):
+        facts, dim, grp = _star(pd)
+        j = facts.merge(dim, on="fk").merge(grp, on="gk")
+        j["revenue"] = j["price"] * (1 - j["z"])
+        out = j.groupby(["name", "label"], as_index=as_index).agg(
+            revenue=("revenue", "sum"), qty=("qty", "mean"), rows=("qty", "size")
+        )
+        return out.sort_values("revenue", ascending=False)
+
+    compare(case)
+
+
+def test_join_groupby_sort_reset_head(compare):
+    def case(pd):
+        facts, dim, _ = _star(pd)
+        j = dim.merge(facts, left_on="fk", right_on="fk")
+        out = j.groupby("name", as_index=False)["qty"].sum()
+        return (
+            out.sort_values(["qty", "name"], ascending=[False, True]).head(2).reset_index(drop=True)
+        )
+
+    compare(case)
+
+
+def test_join_unused_raising_cast_still_raises(compare):
+    def case(pd):
+        facts, dim, _ = _star(pd)
+        j = facts.merge(dim, on="fk")
+        j["bad"] = j["price"].astype("int64")  # (NaN: pandas raises, though nothing reads it)
+        return j.groupby("name")["qty"].sum()
+
+    compare(case)

@@ -434,6 +434,30 @@ def test_sort_values(compare, kwargs):
     compare(lambda pd: frame(pd).sort_values(**kwargs))
 
 
+def _ties(pd):
+    """600 rows, 4 key values, NaN among them: NumPy's quicksort orders these ties in its
+    own (unstable) way, which pandas' single-key default sort exposes."""
+    rng = np.random.default_rng(7)
+    keys = rng.integers(0, 4, 600).astype("float64")
+    keys[rng.random(600) < 0.05] = np.nan
+    return pd.DataFrame({"k": keys, "n": np.arange(600), "s": rng.choice(["a", "b"], 600)})
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"by": "k"},
+        {"by": "k", "ascending": False},
+        {"by": "k", "na_position": "first", "kind": "heapsort"},
+        {"by": "n", "ascending": False},  # (no ties: any sort gives pandas' order)
+        {"by": "s", "ignore_index": True},
+    ],
+    ids=str,
+)
+def test_sort_values_unstable_ties(compare, kwargs):
+    compare(lambda pd: _ties(pd).sort_values(**kwargs))
+
+
 def test_sort_values_missing_raises(compare):
     compare(lambda pd: frame(pd).sort_values("nope"))
 

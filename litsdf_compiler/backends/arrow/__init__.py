@@ -195,8 +195,12 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
         return check_order_by(n)
 
     def visit_OrderBy(self, n: OrderBy, t: Table) -> Table:
-        from .groupby import run_order_by
+        """Arrow's stable sort; pandas' own for a sort of NumPy's ``kind`` over a key with
+        ties (their order is that algorithm's, see :class:`~litsdf_compiler.lower.OrderBy`)."""
+        from .groupby import has_ties, run_order_by
 
+        if not n.stable and has_ties(t.columns[n.keys[0][0]]):
+            return self.order_by(n, t)
         return run_order_by(n, t)
 
     def visit_GroupAgg(self, n: GroupAgg, t: Table) -> Table:

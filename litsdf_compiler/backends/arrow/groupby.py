@@ -23,7 +23,7 @@ from ...lower import GroupAgg, OrderBy, Rows, Table
 from ..base import Verdict
 from .arrays import kind_of, take, to_arrow
 
-__all__ = ["native_group_agg", "run_group_agg", "check_order_by", "run_order_by"]
+__all__ = ["native_group_agg", "run_group_agg", "check_order_by", "run_order_by", "has_ties"]
 
 _ROW = "__arrow_row__"
 _CODE = "__arrow_group__"
@@ -182,6 +182,15 @@ def check_order_by(n: OrderBy) -> Verdict:
         if kind_of(dtypes[k]) not in _SORTED:
             return Verdict(False, f"arrow sorts no key of dtype {dtypes[k]} ({k!r})")
     return Verdict(True)
+
+
+def has_ties(values: Any) -> bool:
+    """Whether two non-missing values of ``values`` are equal (NaN and null are missing)."""
+    import pyarrow.compute as pc
+
+    key = _nan_as_null(to_arrow(values))
+    valid = len(key) - key.null_count
+    return valid > 1 and pc.count_distinct(key, mode="only_valid").as_py() != valid
 
 
 def _sort_key(values: Any) -> Any:

@@ -128,6 +128,8 @@ def join_pairs(n: HashJoin, left: Table, right: Table) -> tuple[np.ndarray, np.n
         coalesce_keys=False,
         use_threads=True,
     )
+    if n.any_order:  # (no consumer observes the order: Acero's is as good as pandas')
+        return _positions(joined["__l"]), _positions(joined["__r"])
     columns: list[Any] = []
     sort_keys = []
     for part in n.order:
