@@ -24,8 +24,11 @@ Policy: UCB1 on log run time, with the exploration bounded.
   unless an arm is explored, which needs all of: its mean within :data:`SLOW_FACTOR` (2x) of
   the best's (so the expected wait never exceeds 2x the best known time), a UCB index better
   than the best's, not being *out*, and the exploration budget (:data:`EXPLORE_FREE` runs plus
-  :data:`EXPLORE_SHARE` of the key's runs). An arm whose warm mean ends more than 2x the best
-  other's is out for ``BACKOFF * 2**k`` runs of the key (the k-th time).
+  :data:`EXPLORE_SHARE` of the key's runs). An arm whose warm mean is more than 2x the best
+  other's is out for ``BACKOFF * 2**(k-1)`` runs of the key the k-th time it is found so;
+  when that while is over it gets one re-check run (from the exploration budget), so a
+  backend that got faster (a new version, other data) is found again, at most
+  ``log2(runs / BACKOFF)`` times over a key's life.
 
 The store is never in the way of a computation: when it cannot be read or written the run
 goes on (static order) with a warning.
@@ -60,6 +63,7 @@ __all__ = [
     "fingerprint",
     "store_path",
     "open_store",
+    "reset",
     "WARMUP_TRIES",
     "SLOW_FACTOR",
     "BACKOFF",
@@ -102,6 +106,16 @@ def set_mode(value: str) -> None:
     if value not in MODES:
         raise ValueError(f"options.selector must be one of {MODES}; got {value!r}")
     _MODE[0] = value
+
+
+def reset() -> None:
+    """Forget this process' state: the open stores (the next use opens the file again), which
+    backends ran (their next run counts as cold), the warnings already given."""
+    from .store import forget_stores
+
+    forget_stores()
+    _WARM.clear()
+    _WARNED.clear()
 
 
 def bucket(rows: int | None) -> str:
@@ -269,7 +283,7 @@ def choose(
 
     bound = (means[best.backend] or 0.0) + math.log(SLOW_FACTOR)
     states: dict[str, str] = {best.backend: "best"}
-    explorable = []
+    explorable, recheck = [], []
     for a in stats:
         if a is best:
             continue
@@ -277,11 +291,21 @@ def choose(
             states[a.backend] = f"out until run {a.out_until}"
         elif (means[a.backend] or 0.0) > bound:
             states[a.backend] = f"over {SLOW_FACTOR:g}x the best"
+            if a.slowed:  # (its time out is over: one run to see whether it still is)
+                recheck.append(a)
         elif index(a) < index(best):
             explorable.append(a)
     spent = sum(a.explored for a in known.values())
     budget = EXPLORE_FREE + int(EXPLORE_SHARE * total)
     best_mean = math.exp(means[best.backend] or 0.0)
+    if recheck and spent < budget:
+        pick = recheck[0]
+        why = (
+            f"adaptive, re-checking: mean {_ms(math.exp(means[pick.backend] or 0.0))} was over "
+            f"{SLOW_FACTOR:g}x {best.backend}'s {_ms(best_mean)}; its time out (until run "
+            f"{pick.out_until}) is over"
+        )
+        return Choice(fp, size, pick.backend, why, True, views(pick.backend, states), path)
     if explorable and spent < budget:
         pick = min(explorable, key=index)
         why = (

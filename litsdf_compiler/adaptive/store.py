@@ -288,7 +288,8 @@ class Store:
     ) -> None:
         """Add one run of ``backend`` to the statistics of ``(plan, bucket)``, in one
         transaction; a warm run that leaves the arm's mean more than ``slow_factor`` times
-        the best other arm's puts it out for ``backoff * 2**slowed`` runs of the key."""
+        the best other arm's puts it out for ``backoff * 2**slowed`` runs of the key (see
+        :meth:`_mark_slow`)."""
         log_t = math.log(max(seconds, 1e-9))
         warm = 0 if cold else 1
         with self._lock:
@@ -337,28 +338,30 @@ class Store:
     def _mark_slow(
         self, plan: str, bucket: str, backend: str, slow_factor: float, backoff: int
     ) -> None:
-        """(Inside the write transaction.) Put ``backend`` out when its warm mean is more than
-        ``slow_factor`` times the best other warm mean of the key."""
+        """(Inside the write transaction.) Put out the arms whose warm mean is more than
+        ``slow_factor`` times the best other warm mean of the key: ``backend`` (the arm just
+        run: each confirmation doubles its time out) and every arm never put out before."""
         c = self._conn
-        means = dict(
-            c.execute(
-                "SELECT backend, sum_log / runs FROM arms WHERE plan = ? AND bucket = ? "
-                "AND runs > 0",
-                (plan, bucket),
-            ).fetchall()
-        )
-        mine = means.pop(backend)
-        if not means or mine <= min(means.values()) + math.log(slow_factor):
+        rows = c.execute(
+            "SELECT backend, sum_log / runs, slowed FROM arms WHERE plan = ? AND bucket = ? "
+            "AND runs > 0",
+            (plan, bucket),
+        ).fetchall()
+        if len(rows) < 2:
             return
         total = c.execute(
             "SELECT SUM(runs + cold_runs) FROM arms WHERE plan = ? AND bucket = ?",
             (plan, bucket),
         ).fetchone()[0]
-        c.execute(
-            "UPDATE arms SET out_until = ? + ? * (1 << MIN(slowed, 20)), slowed = slowed + 1 "
-            "WHERE plan = ? AND bucket = ? AND backend = ?",
-            (total, backoff, plan, bucket, backend),
-        )
+        for name, mean, slowed in rows:
+            best_other = min(m for n, m, _ in rows if n != name)
+            if mean <= best_other + math.log(slow_factor) or (name != backend and slowed):
+                continue
+            c.execute(
+                "UPDATE arms SET out_until = ? + ? * (1 << MIN(slowed, 20)), "
+                "slowed = slowed + 1 WHERE plan = ? AND bucket = ? AND backend = ?",
+                (total, backoff, plan, bucket, name),
+            )
 
     def clear(self) -> None:
         """Forget every statistic (all plans)."""
