@@ -20,6 +20,7 @@ __all__ = [
     "BackendDeclined",
     "select",
     "execute",
+    "record",
     "remember",
     "cached",
     "verify_files",
@@ -169,6 +170,14 @@ def prepare(plan: Node, optimize: bool = True) -> tuple[Node, tuple[str, ...], f
     return result.plan, result.fired, result.seconds
 
 
+def record(decision: Decision, seconds: float) -> None:
+    """Tell the adaptive selector that the run ``decision`` chose took ``seconds`` (nothing
+    when the static selector, or the user, chose). :func:`execute` does it; a caller that
+    runs the chosen backend itself (a compiled pipeline's program) calls it."""
+    if decision.adaptive is not None:
+        adaptive.record(decision.adaptive, seconds)
+
+
 def execute(plan: Node, backend: str = "auto", optimize: bool = True) -> tuple[Any, Decision]:
     """Run ``plan`` (optimized unless ``optimize=False``) and return (raw result, decision)."""
     plan, fired, opt_seconds = prepare(plan, optimize)
@@ -176,8 +185,7 @@ def execute(plan: Node, backend: str = "auto", optimize: bool = True) -> tuple[A
     start = time.perf_counter()
     result = chosen.execute(plan)
     seconds = time.perf_counter() - start
-    if decision.adaptive is not None:
-        adaptive.record(decision.adaptive, seconds)
+    record(decision, seconds)
     return result, dataclasses.replace(
         decision,
         seconds=seconds,

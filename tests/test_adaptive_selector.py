@@ -9,6 +9,7 @@ on the real store with given run times; two real processes write one store at on
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -17,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -168,14 +170,16 @@ def test_it_converges_to_the_fastest_backend(learned):
     assert first["runs"][0][0] == "sleepy"  # the static preference is the first arm
     means = {a["backend"]: a["mean_seconds"] for a in second["arms"]}
     fastest = min(means, key=means.__getitem__)
-    assert fastest != "sleepy" and means["sleepy"] > 5 * means[fastest]
+    assert fastest != "sleepy" and means["sleepy"] > 3 * means[fastest]
+
+    def near_fastest(name: str) -> bool:  # (two fast arms within noise of each other)
+        return name == fastest or means[name] <= 1.5 * means[fastest]
+
     tail = Counter(name for name, _, _ in first["runs"][-10:])
-    top = tail.most_common(1)[0][0]
-    assert "sleepy" not in tail
-    assert top == fastest or means[top] <= 1.25 * means[fastest]  # (two close fast arms)
+    assert "sleepy" not in tail and near_fastest(tail.most_common(1)[0][0])
     # the next process starts from what the first learned: no warm-up, no sleepy
     assert all(r[2].startswith("adaptive") and "warm-up" not in r[2] for r in second["runs"])
-    assert Counter(r[0] for r in second["runs"]).most_common(1)[0][0] == fastest
+    assert near_fastest(Counter(r[0] for r in second["runs"]).most_common(1)[0][0])
     assert "sleepy" not in {r[0] for r in second["runs"]}
 
 
@@ -187,7 +191,7 @@ def test_a_clearly_slower_backend_is_not_picked_after_warm_up(learned):
     assert sum(name == "sleepy" for name, _, _ in after) == 0
     assert sum(name == "sleepy" for name, _, _ in first["runs"][:warm_up]) == 2
     # exploration is bounded: the runs after warm-up that explored are within the budget
-    explored = [r for r in after if "exploring" in r[2]]
+    explored = [r for r in after if "exploring" in r[2] or "re-checking" in r[2]]
     total = len(first["runs"]) + len(second["runs"])
     assert len(explored) <= adaptive.EXPLORE_FREE + adaptive.EXPLORE_SHARE * total
 
@@ -221,7 +225,7 @@ def test_the_policy_keeps_the_wait_within_twice_the_best():
     rechecks = [i for i, (name, _, _) in enumerate(picks) if name == "pandas"][2:]
     assert all(picks[i][2] for i in rechecks) and 1 <= len(rechecks) <= 3
     gaps = np.diff([warm_up, *rechecks])
-    assert gaps[0] >= adaptive.BACKOFF and all(b >= 2 * a - 2 for a, b in zip(gaps, gaps[1:]))
+    assert gaps[0] >= adaptive.BACKOFF and all(b >= 2 * a - 2 for a, b in itertools.pairwise(gaps))
     explored = sum(e for _, _, e in after)
     assert 0 < explored <= adaptive.EXPLORE_FREE + adaptive.EXPLORE_SHARE * len(picks)
     assert sum(name == "arrow" for name, _, e in after if e) == explored - len(rechecks)
@@ -342,12 +346,15 @@ def test_two_processes_updating_one_store_lose_no_update(tmp_path):
         )
         for me in ("one", "two")
     ]
+    deadline = time.monotonic() + 120
     for me in ("one", "two"):
         while not (path.parent / f"ready-{me}").exists():
-            assert all(p.poll() is None for p in procs), procs[0].stderr or ""
+            dead = [p for p in procs if p.poll() is not None]
+            assert not dead and time.monotonic() < deadline, dead and dead[0].communicate()[1]
+            time.sleep(0.01)
     (path.parent / "go").touch()  # (both write at once from here)
     for p in procs:
-        out, err = p.communicate(timeout=300)
+        _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err[-3000:]
     arms = Store(path).arms("plan", "bucket")
     shared = arms["shared"]
@@ -374,6 +381,10 @@ def test_explain_shows_the_arms_statistics():
         got.to_pandas()
     part = got.explain(format="dict")["backend"]
     arms = part["adaptive"]["arms"]
+    # the arms are the backends that run the plan; those that decline it are listed apart
+    names = {a["backend"] for a in arms}
+    assert "pandas" in names and not names & {name for name, _ in part["declined"]}
+    assert names | {name for name, _ in part["declined"]} == {b.name for b in litsdf.backends()}
     assert sum(a["runs"] + a["cold_runs"] for a in arms) == 6
     assert [a["state"] for a in arms].count("chosen") == 1
     assert next(a for a in arms if a["state"] == "chosen")["backend"] == part["backend"]

@@ -188,6 +188,7 @@ class Store:
         """WAL mode, then the schema checked (an empty file gets it)."""
         try:
             conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            conn.execute("PRAGMA synchronous = NORMAL")  # (WAL: no corruption, no fsync a run)
             app = conn.execute("PRAGMA application_id").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             tables = {
