@@ -104,6 +104,13 @@ def test_the_fingerprint_abstracts_the_data_but_not_the_schema_or_the_work(tmp_p
     assert fp(litsdf.DataFrame(renamed).groupby("k")[["v", "x"]].sum()._plan) != fp(a)
     mean = litsdf.DataFrame(_frame(100)).groupby("k")[["v", "w"]].mean()._plan
     assert fp(mean) != fp(a)  # other work
+
+    def kept(frame, value):
+        df = litsdf.DataFrame(frame)
+        return df[df["v"] > value]._plan
+
+    assert fp(kept(_frame(10), 0.5)) == fp(kept(_frame(20, seed=3), 0.25))  # a parameter
+    assert fp(kept(_frame(10), 0.5)) != fp(kept(_frame(10), 1))  # (an int: other kernels)
     # a file by its schema, not its path or version
     for name, seed in (("one.parquet", 1), ("two.parquet", 2)):
         _frame(50, seed).to_parquet(tmp_path / name)

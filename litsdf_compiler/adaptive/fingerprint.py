@@ -11,6 +11,8 @@ identity abstracted:
 * a ``Source`` (and any in-memory data, :class:`~litsdf_compiler.ir.relations.DataRef`) by
   its schema only: column labels and dtypes, the index's kind, dtype and names;
 * a file read by its options and the schema it reads (``meta_of``), not its path or version;
+* a literal by its type (a sequence's: element types and length), not its value: a script
+  run every day with another date or threshold does the same work;
 * fields that hold no work (``_non_child`` data such as a ``Source``'s lineage, and a
   ``Source``'s ``origin``) are left out; a Python function by its qualified name.
 
@@ -28,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..ir.base import FrozenDict, FrozenList, Node
+from ..ir.expressions import Lit
 from ..ir.relations import DataRef, ReadCsv, ReadParquet, Source
 from ..ir.udf import PyFunc
 
@@ -81,6 +84,8 @@ class _Writer:
         kind = type(n).__name__
         if isinstance(n, Source):
             text = f"Source({data_schema(n.data.data)})"
+        elif isinstance(n, Lit):
+            text = f"Lit({_literal_kind(n.value)})"
         elif isinstance(n, (ReadCsv, ReadParquet)):
             columns = f"columns={self.value(n.columns)};" if isinstance(n, ReadParquet) else ""
             narrow = f"narrow={n.narrow};" if isinstance(n, ReadCsv) else ""
@@ -114,6 +119,16 @@ class _Writer:
         if v is None or isinstance(v, (str, int, bool, float, np.generic)):
             return _scalar(v)
         return f"{type(v).__qualname__}({v!r})"
+
+
+def _literal_kind(v: Any) -> str:
+    """A literal's type (a sequence's: its element types and length), not its value."""
+    if isinstance(v, tuple):
+        kinds = ",".join(sorted({type(x).__qualname__ for x in v}))
+        return f"{type(v).__name__}[{kinds}]*{len(v)}"
+    if isinstance(v, np.generic):
+        return f"numpy.{v.dtype}"
+    return type(v).__qualname__
 
 
 def _read_schema(n: ReadCsv | ReadParquet) -> str:
