@@ -22,6 +22,13 @@ class Options:
         What happens when pandas API that litsdf does not trace is called: run it in pandas
         and warn with :class:`litsdf.FallbackWarning`, raise :class:`litsdf.FallbackError`, or
         run it silently.
+    selector : {"static", "adaptive"}
+        How ``backend="auto"`` picks: ``"static"`` (default) by the preferences the backends
+        state from their settings (``litsdf calibrate``); ``"adaptive"`` by a bandit that
+        learns, per plan shape and input size, which backend runs fastest here (timed runs
+        kept in ``selector.sqlite`` of the cache folder, ``$LITSDF_CACHE_DIR``, shared by every
+        process), the static order as its prior; exploration stays within about 2x of the
+        best known time (see :mod:`litsdf_compiler.adaptive`). ``explain()`` shows the arms.
     optimize : bool
         Run the plan optimizer before executing (default True); ``False`` runs the plan as
         traced.
@@ -73,6 +80,18 @@ class Options:
         if not isinstance(value, bool):
             raise ValueError(f"options.optimize must be True or False; got {value!r}")
         self._optimize = value
+
+    @property
+    def selector(self) -> str:
+        from litsdf_compiler import adaptive
+
+        return adaptive.mode()
+
+    @selector.setter
+    def selector(self, value: str) -> None:
+        from litsdf_compiler import adaptive
+
+        adaptive.set_mode(value)
 
     @property
     def backend(self) -> str:
@@ -148,7 +167,7 @@ class Options:
         )
         return (
             f"Options(backend={self.backend!r}, fallback={self.fallback!r}, "
-            f"optimize={self.optimize!r}, {settings}"
+            f"optimize={self.optimize!r}, selector={self.selector!r}, {settings}"
             f"narrow_csv_reads={self.narrow_csv_reads!r})"
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litsdf_compiler import engine
+from litsdf_compiler import adaptive, engine
 from litsdf_compiler.ir.base import Node
 from litsdf_compiler.ir.explain import fallback_sources, plan_dict, render_plan
 from litsdf_compiler.ir.relations import Relation
@@ -41,23 +41,28 @@ def _optimized_part(plan: Relation) -> tuple[Node, dict[str, Any]]:
 def _backend_part(plan: Relation, optimized: Node) -> dict[str, Any]:
     ran = _core.last_decision(plan)
     if ran is not None:
-        return {
+        part = {
             "backend": ran.backend,
             "reason": ran.reason,
             "ran": True,
             "seconds": ran.seconds,
             "declined": [list(d) for d in ran.declined],
         }
-    try:
-        _, decision = engine.select(optimized, options.backend)
-    except engine.BackendDeclined as err:
-        return {"backend": None, "reason": str(err), "ran": False, "declined": []}
-    return {
-        "backend": decision.backend,
-        "reason": decision.reason,
-        "ran": False,
-        "declined": [list(d) for d in decision.declined],
-    }
+        decision = ran
+    else:
+        try:
+            _, decision = engine.select(optimized, options.backend)
+        except engine.BackendDeclined as err:
+            return {"backend": None, "reason": str(err), "ran": False, "declined": []}
+        part = {
+            "backend": decision.backend,
+            "reason": decision.reason,
+            "ran": False,
+            "declined": [list(d) for d in decision.declined],
+        }
+    if decision.adaptive is not None:  # the arms as the store has them now
+        part["adaptive"] = adaptive.describe(decision.adaptive)
+    return part
 
 
 def _physical_part(optimized: Node) -> dict[str, Any]:
@@ -106,6 +111,8 @@ def explain(plan: Relation, stage: str | None = None, format: str = "text") -> A
         f"options.backend={options.backend!r}"
     ]
     lines += [f"  declined {name}: {why}" for name, why in b["declined"]]
+    if "adaptive" in b:
+        lines += adaptive.render(b["adaptive"])
     text["backend"] = "\n".join(lines)
     text["fallbacks"] = "== fallbacks ==\n" + ("\n".join(f"  {f}" for f in falls) or "  none")
     if stage is not None:

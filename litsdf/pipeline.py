@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import time
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -239,7 +240,9 @@ class Pipeline:
             program = self._programs[name] = backend.program(self._plan, self._inputs)
         if program is None:
             return _NO_PROGRAM
+        start = time.perf_counter()
         raw = program(self._checked(frame))
+        engine.record(decision, time.perf_counter() - start)  # (the adaptive selector's)
         self._last = decision
         return self._finish(raw)
 

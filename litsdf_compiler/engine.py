@@ -7,7 +7,7 @@ import time
 import weakref
 from typing import Any
 
-from . import selector
+from . import adaptive, selector
 from .backends import Backend, get_backend
 from .backends.base import BackendDeclined
 from .files import verify
@@ -20,6 +20,7 @@ __all__ = [
     "BackendDeclined",
     "select",
     "execute",
+    "record",
     "remember",
     "cached",
     "verify_files",
@@ -43,6 +44,9 @@ class Decision:
     rules: tuple[str, ...] = ()
     """Optimizer rules that changed the plan, in firing order."""
     optimize_seconds: float = 0.0
+    adaptive: adaptive.Choice | None = None
+    """The adaptive selector's choice and the arms' statistics it read (``selector =
+    "adaptive"`` under ``backend="auto"``); the run's time is recorded against it."""
 
 
 def remember(plan: Node, result: Any) -> None:
@@ -94,7 +98,10 @@ def select(plan: Node, requested: str = "auto", rows: int | None = -1) -> tuple[
     Under ``"auto"`` every backend states its preference for the plan and its input size
     (``rows``; estimated from the plan when -1), see :func:`~litsdf_compiler.selector.ranked`;
     the first available one in that order whose ``supports(plan)`` holds runs it, and the
-    decision's reason is the preference it stated.
+    decision's reason is the preference it stated. Under ``selector="adaptive"``
+    (:func:`~litsdf_compiler.adaptive.set_mode`) the backends that support the plan are the
+    arms of a bandit that learned their run times on plans of this shape and size
+    (:mod:`litsdf_compiler.adaptive`); the static order is its prior.
     """
     if requested != "auto":
         backend = get_backend(requested)
@@ -107,6 +114,8 @@ def select(plan: Node, requested: str = "auto", rows: int | None = -1) -> tuple[
         return backend, Decision(requested, "requested explicitly")
     if rows == -1:
         rows = selector.estimate_rows(plan) if isinstance(plan, Relation) else None
+    if adaptive.mode() == "adaptive":
+        return _select_adaptive(plan, rows)
     declined: list[tuple[str, str]] = []
     passed: list[str] = []  # the preferences of the backends tried before, that declined
     for backend, wish in selector.ranked(plan, rows):
@@ -125,6 +134,27 @@ def select(plan: Node, requested: str = "auto", rows: int | None = -1) -> tuple[
     raise BackendDeclined(f"no backend supports this plan: {declined}")
 
 
+def _select_adaptive(plan: Node, rows: int | None) -> tuple[Backend, Decision]:
+    """Under ``selector="adaptive"``: every backend that runs ``plan`` is an arm of the
+    bandit (in the static order, its prior), which picks one (:func:`adaptive.choose`)."""
+    declined: list[tuple[str, str]] = []
+    arms = []
+    for backend, wish in selector.ranked(plan, rows):
+        avail = backend.available()
+        verdict = backend.supports(plan) if avail else avail
+        if verdict:
+            arms.append((backend, wish))
+        else:
+            declined.append(
+                (backend.name, verdict.reason if avail else f"unavailable: {avail.reason}")
+            )
+    if not arms:
+        raise BackendDeclined(f"no backend supports this plan: {declined}")
+    choice = adaptive.choose(plan, rows, arms)
+    chosen = next(b for b, _ in arms if b.name == choice.backend)
+    return chosen, Decision(chosen.name, choice.reason, declined=tuple(declined), adaptive=choice)
+
+
 def prepare(plan: Node, optimize: bool = True) -> tuple[Node, tuple[str, ...], float]:
     """The plan to run: remembered results substituted, then optimized if asked.
 
@@ -140,15 +170,25 @@ def prepare(plan: Node, optimize: bool = True) -> tuple[Node, tuple[str, ...], f
     return result.plan, result.fired, result.seconds
 
 
+def record(decision: Decision, seconds: float) -> None:
+    """Tell the adaptive selector that the run ``decision`` chose took ``seconds`` (nothing
+    when the static selector, or the user, chose). :func:`execute` does it; a caller that
+    runs the chosen backend itself (a compiled pipeline's program) calls it."""
+    if decision.adaptive is not None:
+        adaptive.record(decision.adaptive, seconds)
+
+
 def execute(plan: Node, backend: str = "auto", optimize: bool = True) -> tuple[Any, Decision]:
     """Run ``plan`` (optimized unless ``optimize=False``) and return (raw result, decision)."""
     plan, fired, opt_seconds = prepare(plan, optimize)
     chosen, decision = select(plan, backend)
     start = time.perf_counter()
     result = chosen.execute(plan)
+    seconds = time.perf_counter() - start
+    record(decision, seconds)
     return result, dataclasses.replace(
         decision,
-        seconds=time.perf_counter() - start,
+        seconds=seconds,
         optimized=plan,
         rules=fired,
         optimize_seconds=opt_seconds,

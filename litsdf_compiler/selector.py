@@ -9,6 +9,9 @@ A backend's settings (its :attr:`~litsdf_compiler.backends.base.Backend.settings
 in this order: values set in this process (:func:`set_settings`, ``litsdf.options``), the
 profile written by ``litsdf calibrate`` (:func:`profile_path`), the backend's defaults.
 
+Under ``options.selector = "adaptive"`` this order is the prior of the bandit of
+:mod:`litsdf_compiler.adaptive`, which learns the backends' run times per plan shape and size.
+
 The profile is JSON: ``{"format": "litsdf-profile", "version": 2, "backends": {<name>:
 {"settings": {...}, "measured": {...}}}}``. A version 1 profile (``"thresholds":
 {"<backend>_<setting>": value}``) is read too, each value migrated to its backend's section.

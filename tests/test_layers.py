@@ -79,20 +79,21 @@ RULES = {
     "ir is the bottom layer": (
         (f"{C}.ir",),
         tuple(f"{C}.{m}" for m in ("semantics", "meta", "optimizer", "lower", "backends", "engine"))
-        + (f"{C}.selector",),
+        + (f"{C}.selector", f"{C}.adaptive"),
     ),
     "meta and the optimizer run no backend": (
         (f"{C}.meta", f"{C}.optimizer"),
-        (f"{C}.lower", f"{C}.backends", f"{C}.engine", f"{C}.selector"),
+        (f"{C}.lower", f"{C}.backends", f"{C}.engine", f"{C}.selector", f"{C}.adaptive"),
     ),
     "lowering runs no backend": (
         (f"{C}.lower",),
-        (f"{C}.optimizer", f"{C}.backends", f"{C}.engine", f"{C}.selector"),
+        (f"{C}.optimizer", f"{C}.backends", f"{C}.engine", f"{C}.selector", f"{C}.adaptive"),
     ),
     "backends do not call back into the engine": (
         (f"{C}.backends",),
-        (f"{C}.engine", f"{C}.selector"),
+        (f"{C}.engine", f"{C}.selector", f"{C}.adaptive"),
     ),
+    "the adaptive selector runs under the engine": ((f"{C}.adaptive",), (f"{C}.engine",)),
     "the compiler knows no front end": ((C,), ("litsdf", "litmus_automl")),
     "the front end knows no AutoML": (("litsdf",), ("litmus_automl",)),
 }
