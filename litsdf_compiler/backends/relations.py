@@ -50,8 +50,10 @@ def _join_frames(
     ``on``) named like its left key, so pandas combines them exactly as it would."""
     dtypes = dtypes_of(n.left, n.right)
     coalesced = {b: a for _, a, b in n.outputs if a is not None and b is not None}
-    lnames = [a for _, a, _ in n.outputs if a is not None]
+    lnames = [*(a for _, a, _ in n.outputs if a is not None), *n.left_keys]
     rnames = [b for _, a, b in n.outputs if a is None and b is not None]
+    rnames += [b for b in n.right_keys if b not in coalesced]  # (a key no output reads)
+    lnames = list(dict.fromkeys(lnames))
     lf = frame_of(left, lnames, dtypes)
     lf.columns = [f"l:{a}" for a in lf.columns]
     rcols = {

@@ -319,3 +319,14 @@ def test_join_unused_raising_cast_still_raises(compare):
         return j.groupby("name")["qty"].sum()
 
     compare(case)
+
+
+@pytest.mark.parametrize("how", HOWS)
+def test_join_keys_nobody_reads(compare, how):
+    def case(pd):
+        facts, dim, _ = _star(pd)
+        dim = dim.rename(columns={"fk": "dk"})
+        j = facts.merge(dim, left_on="fk", right_on="dk", how=how)
+        return j[["qty", "name"]]
+
+    compare(case)
