@@ -41,6 +41,7 @@ from ...lower import (
     finalize,
 )
 from ..base import Backend, BackendDeclined, Verdict
+from . import arrowdtype
 from .arrays import NotArrow, kind_of, positions_of, take, to_arrow, to_pandas
 from .expressions import Unsupported, check_output, evaluate, typeof
 from .relational import ArrowRelations
@@ -144,7 +145,7 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
             kind = typeof(n.condition, {f.name: f.dtype for f in n.input.schema})
         except Unsupported as why:
             return Verdict(False, f"arrow declines Filter: {why}")
-        if kind != "bool":
+        if kind not in ("bool", arrowdtype.PREFIX + "bool"):
             return Verdict(False, f"arrow declines Filter: a condition of {kind}")
         return Verdict(True)
 
@@ -155,8 +156,12 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
             mask = self._evaluate(n.input, n.condition, t)
         except _Mismatch:
             return _reference_filter(n, t)
+        if isinstance(mask, np.ndarray):  # (a NumPy bool result of an ArrowDtype expression)
+            mask = pa.array(mask)
         if isinstance(mask, pa.ChunkedArray):
             mask = mask.combine_chunks()
+        if mask.null_count:  # (bool[pyarrow]: pandas' filter drops a null's row)
+            mask = mask.fill_null(False)
         positions = positions_of(mask)
         if len(positions) == len(t):
             return Table(dict(t.columns), t.rows.take(positions))
@@ -170,6 +175,8 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
         import pyarrow as pa
 
         dtypes = {f.name: f.dtype for f in node.schema}
+        if arrowdtype.involves(e, dtypes):  # (pandas' ArrowExtensionArray kernels)
+            return arrowdtype.evaluate(e, t.columns, dtypes, len(t))
 
         def column(name: str) -> Any:
             try:
@@ -197,7 +204,10 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
     def visit_OrderBy(self, n: OrderBy, t: Table) -> Table:
         from .groupby import run_order_by
 
-        return run_order_by(n, t)
+        try:
+            return run_order_by(n, t)
+        except NotArrow:  # (a key Arrow does not order as pandas: pandas' stable sort)
+            return self.order_by(n, _pandas_table(n.input, t))
 
     def visit_GroupAgg(self, n: GroupAgg, t: Table) -> Table:
         """Acero's hash aggregation when it reproduces ``n`` exactly (:mod:`.groupby`); else

@@ -53,9 +53,14 @@ class NotArrow(Exception):
 def kind_of(dtype: Any) -> str | None:
     """The kind of values the backend computes on for a pandas ``dtype`` (``"int64"``,
     ``"float64"``, ``"bool"``, ``"datetime"``, ``"str"``; narrower integers by their NumPy
-    name, which only compare), or ``None``."""
+    name, which only compare; an ArrowDtype's ``"pa:<arrow type>"``: :mod:`.arrowdtype`),
+    or ``None``."""
     if isinstance(dtype, np.dtype):
         return _KINDS.get(dtype)
+    if isinstance(dtype, pd.ArrowDtype):
+        from .arrowdtype import arrow_kind
+
+        return arrow_kind(dtype)
     if dtype == STR:
         return "str"
     return None
