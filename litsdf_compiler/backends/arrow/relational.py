@@ -17,7 +17,8 @@ are not, decided on the arrays at run time (a plan is never declined for it):
 * ``Distinct``: a hash group-by of the keys (same types as joins; missing keys group
   together, as in pandas) keeping each group's first / last row number, or the rows of
   groups of one for ``keep=False``, in input order;
-* ``TopK``: one numeric key (integers, floats), ``keep="first"``: ``sort_indices`` by the key
+* ``TopK``: one numeric key (integers, floats; an ArrowDtype one without NaN values),
+  ``keep="first"``: ``sort_indices`` by the key
   (descending for ``nlargest``, missing last) and the row number, the first ``n`` rows.
 
 Float keys are normalized (``-0.0`` -> ``0.0``) before hashing, as pandas' hash tables equate
@@ -33,6 +34,7 @@ import pandas as pd
 
 from ...lower import Distinct, HashJoin, Rows, Table, TopK, UnionAll
 from .. import relations as shared
+from .arrowdtype import has_nan
 
 __all__ = ["ArrowRelations"]
 
@@ -172,10 +174,13 @@ def top_rows(n: TopK, t: Table) -> np.ndarray | None:
     if len(n.keys) != 1 or n.keep != "first":
         return None
     values = t.columns[n.keys[0]]
-    if not isinstance(values, np.ndarray) or values.dtype.kind not in "iuf":
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
+        key: Any = pa.array(values, from_pandas=True)  # (NaN -> null: pandas puts NaN last)
+    elif _numeric_arrow(values):  # (ArrowDtype: nulls last, in input order, as pandas)
+        key = values
+    else:
         return None
-    key: Any = pa.array(values, from_pandas=True)  # (NaN -> null: pandas puts NaN last)
-    if values.dtype.kind == "f":
+    if pa.types.is_floating(key.type):
         key = pc.add(key, pa.scalar(0.0, key.type))
     table = pa.table([key, _row_numbers(len(t))], names=["k", "__i"])
     direction = "descending" if n.largest else "ascending"
@@ -183,6 +188,17 @@ def top_rows(n: TopK, t: Table) -> np.ndarray | None:
         table, sort_keys=[("k", direction, "at_end"), ("__i", "ascending", "at_end")]
     )
     return np.asarray(order.to_numpy(), dtype=np.intp)[: max(n.n, 0)]
+
+
+def _numeric_arrow(values: Any) -> bool:
+    """Whether ``values`` is an Arrow integer or floating array without a NaN value (a NaN
+    value is not a null to pandas' ArrowDtype: it is ordered apart)."""
+    import pyarrow as pa
+
+    if not isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return False
+    t = values.type
+    return pa.types.is_integer(t) or (pa.types.is_floating(t) and not has_nan(values))
 
 
 def _concat(arrays: list[Any]) -> Any:
