@@ -237,13 +237,17 @@ def test_groupby_two_keys(compare):
 
 def test_groupby_named_aggregations(compare):
     def case(pd):
-        return frame(pd).groupby("k", as_index=False).agg(
-            total=("f", "sum"),
-            mean_i=("i", "mean"),
-            rows=("i", "size"),
-            seen=("i", "count"),
-            kinds=("s", "nunique"),
-            last_t=("t", "max"),
+        return (
+            frame(pd)
+            .groupby("k", as_index=False)
+            .agg(
+                total=("f", "sum"),
+                mean_i=("i", "mean"),
+                rows=("i", "size"),
+                seen=("i", "count"),
+                kinds=("s", "nunique"),
+                last_t=("t", "max"),
+            )
         )
 
     compare(case)
@@ -367,5 +371,14 @@ def test_read_parquet_pyarrow_join(compare, parquet_path, tmp_path):
         other = pd.read_parquet(right, dtype_backend="pyarrow")
         j = left.merge(other, on="i", suffixes=("", "_r"))
         return j.nlargest(3, "v")[["i", "k", "v"]]
+
+    compare(case)
+
+
+def test_merge_null_keys_both_sides(compare):
+    def case(pd):
+        left = frame(pd)[["k", "i"]]
+        right = frame(pd)[["k", "f"]].head(5)
+        return left.merge(right, on="k", how="left")
 
     compare(case)

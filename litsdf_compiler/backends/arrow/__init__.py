@@ -14,6 +14,10 @@ object. What it runs:
   aggregation, groups in pandas' order) in :mod:`.groupby`;
 * islands (``PandasCall``) by pandas' reference kernels over the finalized operands.
 
+ArrowDtype columns (``dtype_backend="pyarrow"``) are the kind family of :mod:`.arrowdtype`:
+their expressions run by pandas' own Arrow kernels over the arrays, their relations natively
+where Arrow's semantics are pandas' for the type.
+
 The relational nodes (HashJoin, UnionAll, Distinct, TopK) come from the mixin
 :class:`.relational.ArrowRelations` (Acero's threaded hash join with pandas' row order rebuilt
 from row numbers, ...; pandas' shared implementations where Arrow differs).

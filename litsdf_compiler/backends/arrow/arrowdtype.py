@@ -133,7 +133,8 @@ def family(kind: str | None) -> str | None:
 
 
 def measure_ok(func: str, kind: str | None) -> bool:
-    """Whether Acero's ``func`` over values of the ``pa:`` ``kind`` is pandas' (:data:`MEASURES`)."""
+    """Whether Acero's ``func`` over values of the ``pa:`` ``kind`` is pandas'
+    (:data:`MEASURES`)."""
     allowed = MEASURES.get(func, set())
     fam = family(kind)
     if fam is None:
@@ -185,8 +186,11 @@ _ROW_WISE = (
 of the same name over the whole array, element by element): safe to run over the arrays with
 a fresh index."""
 
-_NUMPY_RESULTS = {np.dtype("bool"): "bool", np.dtype("int64"): "int64"}
-_NUMPY_RESULTS[np.dtype("float64")] = "float64"
+_NUMPY_RESULTS: dict[Any, str] = {
+    np.dtype("bool"): "bool",
+    np.dtype("int64"): "int64",
+    np.dtype("float64"): "float64",
+}
 """NumPy results of an ArrowDtype expression the backend carries on (``isna``, ``isin``,
 casts to NumPy dtypes): their kinds in the NumPy family."""
 
@@ -231,7 +235,7 @@ def typeof(e: ex.Expr, schema: Mapping[str, Any], unsupported: type[Exception]) 
     dtype = getattr(out, "dtype", None)
     kind = arrow_kind(dtype)
     if kind is None:
-        kind = _NUMPY_RESULTS.get(dtype)  # type: ignore[arg-type]
+        kind = _NUMPY_RESULTS.get(dtype)
     if kind is None:
         raise unsupported(f"{type(e).__name__} of ArrowDtype columns gives dtype {dtype}")
     return kind

@@ -20,6 +20,9 @@ How pandas' semantics are kept:
 * ``str`` methods run pandas' own ``str`` accessor over the Arrow array (pandas 3's ``str``
   dtype is implemented by these same pyarrow kernels): exact by construction.
 
+An expression reading an ArrowDtype column is :mod:`.arrowdtype`'s (pandas' own Arrow kernels:
+nulls, Kleene logic and checked arithmetic as pandas has them).
+
 Declined: floordiv, mod and pow (sign rules and integer powers), float -> int casts, casts
 to or from strings other than int -> str, ``round``, NumPy ufuncs (libm differs in the
 last bit), ``map`` / ``replace``, object and categorical columns, int32 arithmetic.
