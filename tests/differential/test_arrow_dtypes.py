@@ -282,6 +282,30 @@ def test_merge_int_key(compare, how):
     compare(lambda pd: frame(pd)[["i", "f", "k"]].merge(_other(pd)[["i", "v"]], on="i", how=how))
 
 
+@pytest.mark.parametrize("how", ["inner", "left", "right", "outer"])
+def test_merge_keys_without_nulls(compare, how):
+    """Keys without a missing value: Acero's pairs and Arrow's takes (nulls for a side without
+    a row; the ``on`` key coalesced)."""
+
+    def case(pd):
+        d = frame(pd)
+        d = d[d["i"].notna()]
+        return d[["i", "f", "s", "t"]].merge(_other(pd), on="i", how=how, suffixes=("_l", "_r"))
+
+    compare(case)
+
+
+@pytest.mark.parametrize("how", ["inner", "outer"])
+def test_merge_string_keys_without_nulls_sorted(compare, how):
+    def case(pd):
+        d = frame(pd)
+        d = d.assign(k=d["k"].fillna("z"))
+        right = _other(pd).rename(columns={"k": "key"})
+        return d[["k", "j"]].merge(right, left_on="k", right_on="key", how=how, sort=True)
+
+    compare(case)
+
+
 @pytest.mark.parametrize("how", ["inner", "left"])
 def test_merge_string_key_left_on_right_on(compare, how):
     def case(pd):
