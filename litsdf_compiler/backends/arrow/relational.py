@@ -35,7 +35,7 @@ import pandas as pd
 
 from ...lower import Distinct, HashJoin, Rows, Table, TopK, UnionAll
 from .. import relations as shared
-from .arrays import to_arrow
+from .arrays import take, to_arrow
 from .arrowdtype import has_nan
 
 __all__ = ["ArrowRelations"]
@@ -178,7 +178,7 @@ def arrow_join_table(
             is_arrow = isinstance(values, (pa.Array, pa.ChunkedArray))
             if not is_arrow or values.type != dtype.pyarrow_dtype:
                 return None
-            taken.append(values.take(idx))
+            taken.append(take(values, idx))
         # (a coalesced key: join_pairs has no missing key, so a left row's key is valid)
         cols[name] = taken[0] if len(taken) == 1 else pc.coalesce(*taken)
     return Table(cols, Rows(None, len(left_rows)))
