@@ -10,7 +10,9 @@ What it runs natively (else :func:`native_group_agg` says why and pandas' groupb
 arrays runs the node, exactly): keys of int64, int32, bool, str or datetime64[ns] (float
 keys are declined: Arrow's hashing of -0.0 / 0.0 is not pandas'); ``sum``, ``mean``,
 ``min``, ``max``, ``count``, ``size``, ``std``, ``var`` (ddof=1), ``nunique`` of the kinds
-below; several keys with ``dropna=False`` only when no key can be missing.
+below; several keys with ``dropna=False`` only when no key can be missing. ArrowDtype keys
+and measures follow :mod:`.arrowdtype`'s table (a null is the missing value, a NaN value is
+not: such an array runs by pandas' groupby / sort; an empty group's mean is a null).
 """
 
 from __future__ import annotations
