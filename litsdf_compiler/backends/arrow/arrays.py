@@ -147,9 +147,9 @@ def take(values: Any, positions: Any) -> Any:
     if is_arrow(values):
         import pyarrow as pa
 
-        if isinstance(values, pa.ChunkedArray) and values.num_chunks > 1:
-            if values.nbytes < 2**31:  # (string offsets stay within int32)
-                values = values.combine_chunks()
+        chunked = isinstance(values, pa.ChunkedArray) and values.num_chunks > 1
+        if chunked and values.nbytes < 2**31:  # (string offsets stay within int32)
+            values = values.combine_chunks()
         return values.take(positions)
     if hasattr(values, "take"):
         return values.take(positions)
