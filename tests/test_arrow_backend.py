@@ -203,3 +203,79 @@ def test_declines_with_the_reason(tmp_path, program, reason):
     verdict = ARROW.supports(engine.prepare(value._plan, False)[0])
     assert not verdict
     assert reason in verdict.reason
+
+
+def _arrow_parquet(tmp_path: Path) -> str:
+    """A parquet file of ``_frame`` with a timestamp column and nulls, read back with
+    ``dtype_backend="pyarrow"`` by the programs below."""
+    frame = _frame(pandas, 3_000)
+    frame["t"] = pandas.Timestamp("2024-01-01") + pandas.to_timedelta(np.arange(3_000), unit="h")
+    frame.loc[::11, "s"] = None
+    path = tmp_path / "arrow.parquet"
+    frame.to_parquet(path)
+    return str(path)
+
+
+def test_arrow_dtype_plan_runs_natively(tmp_path):
+    """A plan over ArrowDtype columns (``dtype_backend="pyarrow"``): the parquet Scan holds the
+    dataset's Arrow arrays, the Filter (timestamp range, a Kleene mask with nulls), Compute,
+    two-key GroupAgg (Acero's, not pandas' groupby) and OrderBy (Arrow's sort) all run by the
+    arrow backend, and the result has pandas' ArrowDtype columns."""
+    from litsdf_compiler.backends.arrow.groupby import check_order_by, native_group_agg
+    from litsdf_compiler.lower import GroupAgg, OrderBy
+
+    path = _arrow_parquet(tmp_path)
+
+    def program(pd):
+        df = pd.read_parquet(path, dtype_backend="pyarrow")
+        df = df[(df["t"] >= pandas.Timestamp("2024-02-01")) & ((df["x"] > 0.2) | (df["k"] < 3))]
+        df = df.assign(y=df["x"] * (1 - df["k"]), u=df["s"].str.upper())
+        df = df.sort_values(["u", "y"], ascending=[False, True], na_position="first")
+        return df.groupby(["k", "u"], sort=False)[["y", "q"]].sum()
+
+    expected = program(pandas)
+    got, root = _run(program)
+    pandas.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    assert all(isinstance(d, pandas.ArrowDtype) for d in got.dtypes)
+    nodes = list(physical_nodes(root))
+    kinds = {type(n).__name__ for n in nodes}
+    assert {"Scan", "Filter", "Compute", "GroupAgg", "OrderBy"} <= kinds
+    assert "PandasCall" not in kinds
+    (agg,) = [n for n in nodes if isinstance(n, GroupAgg)]
+    assert native_group_agg(agg), native_group_agg(agg).reason
+    (order,) = [n for n in nodes if isinstance(n, OrderBy)]
+    assert check_order_by(order)
+    (scan,) = [n for n in nodes if isinstance(n, Scan)]
+    table = ARROW.visit_Scan(scan)
+    assert all(isinstance(v, pa.ChunkedArray) for v in table.columns.values())
+
+
+@pytest.mark.parametrize(
+    ("program", "reason"),
+    [
+        (lambda pd, f: np.log(pd.DataFrame(f)["x"]), "Ufunc of an ArrowDtype column"),
+        (lambda pd, f: pd.DataFrame(f)["d"] + 1, "dtype decimal128"),
+        (lambda pd, f: pd.DataFrame(f).assign(z=lambda d: d["k"] + d["s"].str.len()), "beside"),
+    ],
+    ids=["ufunc", "decimal", "default-str"],
+)
+def test_arrow_dtype_declines_with_the_reason(program, reason):
+    """An ArrowDtype expression it does not compute as pandas' own Arrow kernels do is
+    declined, naming what (a NumPy ufunc, an Arrow type outside its families, pandas'
+    default ``str`` column beside ArrowDtype ones)."""
+    import decimal
+
+    frame = pandas.DataFrame(
+        {
+            "x": pandas.array([1.0, None], dtype="double[pyarrow]"),
+            "d": pandas.array(
+                [decimal.Decimal("1.5"), None], dtype=pandas.ArrowDtype(pa.decimal128(5, 2))
+            ),
+            "k": pandas.array([1, 2], dtype="int64[pyarrow]"),
+            "s": ["a", "bc"],
+        }
+    )
+    value = program(litsdf, frame)
+    verdict = ARROW.supports(engine.prepare(value._plan, False)[0])
+    assert not verdict
+    assert reason in verdict.reason

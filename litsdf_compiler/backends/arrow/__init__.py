@@ -14,6 +14,10 @@ object. What it runs:
   aggregation, groups in pandas' order) in :mod:`.groupby`;
 * islands (``PandasCall``) by pandas' reference kernels over the finalized operands.
 
+ArrowDtype columns (``dtype_backend="pyarrow"``) are the kind family of :mod:`.arrowdtype`:
+their expressions run by pandas' own Arrow kernels over the arrays, their relations natively
+where Arrow's semantics are pandas' for the type.
+
 The relational nodes (HashJoin, UnionAll, Distinct, TopK) come from the mixin
 :class:`.relational.ArrowRelations` (Acero's threaded hash join with pandas' row order rebuilt
 from row numbers, ...; pandas' shared implementations where Arrow differs).
@@ -41,6 +45,7 @@ from ...lower import (
     finalize,
 )
 from ..base import Backend, BackendDeclined, Verdict
+from . import arrowdtype
 from .arrays import NotArrow, kind_of, positions_of, take, to_arrow, to_pandas
 from .expressions import Unsupported, check_output, evaluate, typeof
 from .relational import ArrowRelations
@@ -144,7 +149,7 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
             kind = typeof(n.condition, {f.name: f.dtype for f in n.input.schema})
         except Unsupported as why:
             return Verdict(False, f"arrow declines Filter: {why}")
-        if kind != "bool":
+        if kind not in ("bool", arrowdtype.PREFIX + "bool"):
             return Verdict(False, f"arrow declines Filter: a condition of {kind}")
         return Verdict(True)
 
@@ -155,8 +160,12 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
             mask = self._evaluate(n.input, n.condition, t)
         except _Mismatch:
             return _reference_filter(n, t)
+        if isinstance(mask, np.ndarray):  # (a NumPy bool result of an ArrowDtype expression)
+            mask = pa.array(mask)
         if isinstance(mask, pa.ChunkedArray):
             mask = mask.combine_chunks()
+        if mask.null_count:  # (bool[pyarrow]: pandas' filter drops a null's row)
+            mask = mask.fill_null(False)
         positions = positions_of(mask)
         if len(positions) == len(t):
             return Table(dict(t.columns), t.rows.take(positions))
@@ -170,6 +179,8 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
         import pyarrow as pa
 
         dtypes = {f.name: f.dtype for f in node.schema}
+        if arrowdtype.involves(e, dtypes):  # (pandas' ArrowExtensionArray kernels)
+            return arrowdtype.evaluate(e, t.columns, dtypes, len(t))
 
         def column(name: str) -> Any:
             try:
@@ -199,9 +210,12 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
         ties (their order is that algorithm's, see :class:`~litsdf_compiler.lower.OrderBy`)."""
         from .groupby import has_ties, run_order_by
 
-        if not n.stable and has_ties(t.columns[n.keys[0][0]]):
-            return self.order_by(n, t)
-        return run_order_by(n, t)
+        try:
+            if not n.stable and has_ties(t.columns[n.keys[0][0]]):
+                return self.order_by(n, _pandas_table(n.input, t))  # (NumPy's order of ties)
+            return run_order_by(n, t)
+        except NotArrow:  # (a key Arrow does not order as pandas: pandas' stable sort)
+            return self.order_by(n, _pandas_table(n.input, t))
 
     def visit_GroupAgg(self, n: GroupAgg, t: Table) -> Table:
         """Acero's hash aggregation when it reproduces ``n`` exactly (:mod:`.groupby`); else

@@ -20,6 +20,9 @@ How pandas' semantics are kept:
 * ``str`` methods run pandas' own ``str`` accessor over the Arrow array (pandas 3's ``str``
   dtype is implemented by these same pyarrow kernels): exact by construction.
 
+An expression reading an ArrowDtype column is :mod:`.arrowdtype`'s (pandas' own Arrow kernels:
+nulls, Kleene logic and checked arithmetic as pandas has them).
+
 Declined: floordiv, mod and pow (sign rules and integer powers), float -> int casts, casts
 to or from strings other than int -> str, ``round``, NumPy ufuncs (libm differs in the
 last bit), ``map`` / ``replace``, object and categorical columns, int32 arithmetic.
@@ -37,6 +40,7 @@ from pandas.api.extensions import no_default
 from ...ir import expressions as ex
 from ...ir import strings as st
 from ...ir import temporal as tm
+from . import arrowdtype
 from .arrays import STR, kind_of, to_arrow, to_pandas
 
 __all__ = ["Unsupported", "typeof", "evaluate", "DTYPES", "check_output"]
@@ -132,6 +136,8 @@ def typeof(e: ex.Expr, schema: Mapping[str, Any]) -> str:
     Unsupported
         ``e`` (or a part of it) is not computed here exactly as pandas computes it.
     """
+    if arrowdtype.involves(e, schema):  # (ArrowDtype columns: pandas' own Arrow kernels)
+        return arrowdtype.typeof(e, schema, Unsupported)
     if isinstance(e, ex.Col):
         dtype = schema.get(str(e.name)) if isinstance(e.name, str) else None
         kind = kind_of(dtype)
@@ -323,6 +329,9 @@ def _run_kernel(e: ex.Expr, series: pd.Series) -> pd.Series:
 def check_output(kind: str, dtype: Any) -> str | None:
     """Why the values of ``kind`` would not finalize to the field's pandas ``dtype``
     (``None`` when they do)."""
+    if kind.startswith(arrowdtype.PREFIX):
+        expected = arrowdtype.dtype_of(kind)
+        return None if expected == dtype else f"values of {expected} for a field of dtype {dtype}"
     if kind == "lit:ts" or DTYPES.get(kind) != dtype:
         return f"values of {kind} for a field of dtype {dtype}"
     return None

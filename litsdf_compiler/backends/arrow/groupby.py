@@ -10,7 +10,9 @@ What it runs natively (else :func:`native_group_agg` says why and pandas' groupb
 arrays runs the node, exactly): keys of int64, int32, bool, str or datetime64[ns] (float
 keys are declined: Arrow's hashing of -0.0 / 0.0 is not pandas'); ``sum``, ``mean``,
 ``min``, ``max``, ``count``, ``size``, ``std``, ``var`` (ddof=1), ``nunique`` of the kinds
-below; several keys with ``dropna=False`` only when no key can be missing.
+below; several keys with ``dropna=False`` only when no key can be missing. ArrowDtype keys
+and measures follow :mod:`.arrowdtype`'s table (a null is the missing value, a NaN value is
+not: such an array runs by pandas' groupby / sort; an empty group's mean is a null).
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ...lower import GroupAgg, OrderBy, Rows, Table
 from ..base import Verdict
-from .arrays import kind_of, take, to_arrow
+from . import arrowdtype
+from .arrays import NotArrow, kind_of, take, to_arrow
 
 __all__ = ["native_group_agg", "run_group_agg", "check_order_by", "run_order_by", "has_ties"]
 
@@ -56,7 +60,8 @@ def native_group_agg(n: GroupAgg) -> Verdict:
     """Whether Arrow's kernels run ``n`` exactly (else the reason)."""
     dtypes = {f.name: f.dtype for f in n.input.schema}
     for k in n.keys:
-        if kind_of(dtypes[k]) not in _KEYS:
+        kind = kind_of(dtypes[k])
+        if kind not in _KEYS and arrowdtype.family(kind) not in arrowdtype.GROUP_KEYS:
             return Verdict(False, f"group key {k!r} of dtype {dtypes[k]}")
     if len(n.keys) > 1 and not n.dropna:
         return Verdict(False, "several keys with dropna=False (pandas' order of missing keys)")
@@ -66,7 +71,7 @@ def native_group_agg(n: GroupAgg) -> Verdict:
         if func == "size":
             continue
         kind = kind_of(dtypes.get(column))  # type: ignore[arg-type]
-        if kind not in _MEASURES.get(func, ()):
+        if kind not in _MEASURES.get(func, ()) and not arrowdtype.measure_ok(func, kind):
             return Verdict(False, f"{func} of {column!r} of dtype {dtypes.get(column)}")  # type: ignore[arg-type]
     return Verdict(True)
 
@@ -87,6 +92,7 @@ def run_group_agg(n: GroupAgg, t: Table) -> Table:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    dtypes = {f.name: f.dtype for f in n.input.schema}
     columns: dict[str, Any] = {k: to_arrow(t.columns[k]) for k in n.keys}
     aggs: list[tuple[Any, ...]] = []
     outputs: dict[str, str] = {}
@@ -97,7 +103,11 @@ def run_group_agg(n: GroupAgg, t: Table) -> Table:
             continue
         assert column is not None
         name = f"__arrow_m{len(aggs)}__"
-        values = _nan_as_null(to_arrow(t.columns[column]))
+        values = to_arrow(t.columns[column])
+        if not isinstance(dtypes[column], pd.ArrowDtype):
+            values = _nan_as_null(values)  # (NumPy float64: NaN is pandas' missing value)
+        elif arrowdtype.has_nan(values):  # (a NaN value: pandas' masked kernels keep it)
+            raise NotArrow(f"{column!r} holds a NaN value")
         if func in ("mean", "std", "var") or (func == "sum" and values.type == pa.bool_()):
             values = values.cast("float64" if func != "sum" else "int64", safe=False)
         columns[name] = values
@@ -143,8 +153,9 @@ def run_group_agg(n: GroupAgg, t: Table) -> Table:
         cols[name] = keys[key]
     for out, source in outputs.items():
         values = grouped[source]
-        func = next(m[2] for m in n.measures if m[0] == out)
-        if func in ("mean", "std", "var"):  # (an empty group's null is pandas' NaN)
+        func, column = next((m[2], m[1]) for m in n.measures if m[0] == out)
+        arrow = isinstance(dtypes.get(column), pd.ArrowDtype)  # type: ignore[arg-type]
+        if func in ("mean", "std", "var") and not arrow:  # (an empty group's null: NaN)
             values = pc.fill_null(values, float("nan"))
         cols[out] = values
     return Table({name: cols[name] for name in names}, Rows(None, grouped.num_rows))
@@ -179,7 +190,8 @@ def check_order_by(n: OrderBy) -> Verdict:
     """Whether Arrow's stable sort orders ``n``'s keys as pandas does."""
     dtypes = {f.name: f.dtype for f in n.input.schema}
     for k, _ in n.keys:
-        if kind_of(dtypes[k]) not in _SORTED:
+        kind = kind_of(dtypes[k])
+        if kind not in _SORTED and arrowdtype.family(kind) not in arrowdtype.SORT_KEYS:
             return Verdict(False, f"arrow sorts no key of dtype {dtypes[k]} ({k!r})")
     return Verdict(True)
 
@@ -218,10 +230,17 @@ def run_order_by(n: OrderBy, t: Table) -> Table:
     import pyarrow.compute as pc
 
     names = list(dict.fromkeys(k for k, _ in n.keys))
-    table = pa.table({k: _sort_key(to_arrow(t.columns[k])) for k in names})
+    dtypes = {f.name: f.dtype for f in n.input.schema}
+    keys: dict[str, Any] = {}
+    for k in names:
+        values = to_arrow(t.columns[k])
+        if isinstance(dtypes[k], pd.ArrowDtype) and arrowdtype.has_nan(values):
+            raise NotArrow(f"sort key {k!r} holds a NaN value (pandas orders it apart)")
+        keys[k] = _sort_key(values)
+    table = pa.table(keys)
     place = "at_start" if n.na_position == "first" else "at_end"
-    keys = [(k, "ascending" if asc else "descending", place) for k, asc in n.keys]
-    order = pc.sort_indices(table, sort_keys=keys).to_numpy().astype(np.intp, copy=False)
+    sort_keys = [(k, "ascending" if asc else "descending", place) for k, asc in n.keys]
+    order = pc.sort_indices(table, sort_keys=sort_keys).to_numpy().astype(np.intp, copy=False)
     cols = {k: take(v, order) for k, v in t.columns.items()}
     rows = Rows(None, len(order)) if n.ignore_index else t.rows.take(order)
     return Table(cols, rows)

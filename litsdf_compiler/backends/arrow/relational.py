@@ -11,13 +11,15 @@ are not, decided on the arrays at run time (a plan is never declined for it):
   booleans, strings, timestamps; both sides of one Arrow type, no missing key: pandas matches
   NaN with NaN, Arrow never matches nulls), ``sort_indices`` on the row numbers (and the key
   values, for ``outer`` / ``sort``) rebuilds pandas' order, and pandas' merge builds the
-  result from the pairs (its fill values, upcasts and key combination);
+  result from the pairs (its fill values, upcasts and key combination); when every output
+  is an ArrowDtype its inputs share, Arrow's ``take`` builds it (nulls for a missing side);
 * ``UnionAll``: the parts' columns concatenated when every part has the same NumPy dtype (not
   object) or Arrow type for a column; the row identity is pandas' ``Index.append``;
 * ``Distinct``: a hash group-by of the keys (same types as joins; missing keys group
   together, as in pandas) keeping each group's first / last row number, or the rows of
   groups of one for ``keep=False``, in input order;
-* ``TopK``: one numeric key (integers, floats), ``keep="first"``: ``sort_indices`` by the key
+* ``TopK``: one numeric key (integers, floats; an ArrowDtype one without NaN values),
+  ``keep="first"``: ``sort_indices`` by the key
   (descending for ``nlargest``, missing last) and the row number, the first ``n`` rows.
 
 Float keys are normalized (``-0.0`` -> ``0.0``) before hashing, as pandas' hash tables equate
@@ -33,6 +35,8 @@ import pandas as pd
 
 from ...lower import Distinct, HashJoin, Rows, Table, TopK, UnionAll
 from .. import relations as shared
+from .arrays import take, to_arrow
+from .arrowdtype import has_nan
 
 __all__ = ["ArrowRelations"]
 
@@ -145,6 +149,43 @@ def join_pairs(n: HashJoin, left: Table, right: Table) -> tuple[np.ndarray, np.n
     return _positions(joined["__l"].take(order)), _positions(joined["__r"].take(order))
 
 
+def arrow_join_table(
+    n: HashJoin, left: Table, right: Table, left_rows: np.ndarray, right_rows: np.ndarray
+) -> Table | None:
+    """The result of ``n`` from its row pairs by Arrow's ``take`` when every output field is
+    an ArrowDtype its input fields share (pandas' merge takes those arrays with a null for a
+    row of the side that has none, and keeps their type; a key both sides name alike is the
+    left value where the row has a left row, else the right one); else ``None``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out_dtypes = {f.name: f.dtype for f in n.schema}
+    in_dtypes = shared.dtypes_of(n.left, n.right)
+    lidx = pa.array(left_rows, type=pa.int64(), mask=left_rows < 0)
+    ridx = pa.array(right_rows, type=pa.int64(), mask=right_rows < 0)
+    cols: dict[str, Any] = {}
+    for name, a, b in n.outputs:
+        dtype = out_dtypes[name]
+        if not isinstance(dtype, pd.ArrowDtype):
+            return None
+        taken = []
+        for field, table, idx in ((a, left, lidx), (b, right, ridx)):
+            if field is None:
+                continue
+            if in_dtypes.get(field) != dtype:
+                return None
+            values = table.columns[field]
+            if isinstance(values, pd.arrays.ArrowExtensionArray):
+                values = to_arrow(values)  # (a frame's ArrowDtype array: its Arrow array)
+            is_arrow = isinstance(values, (pa.Array, pa.ChunkedArray))
+            if not is_arrow or values.type != dtype.pyarrow_dtype:
+                return None
+            taken.append(take(values, idx))
+        # (a coalesced key: join_pairs has no missing key, so a left row's key is valid)
+        cols[name] = taken[0] if len(taken) == 1 else pc.coalesce(*taken)
+    return Table(cols, Rows(None, len(left_rows)))
+
+
 def distinct_rows(n: Distinct, t: Table) -> np.ndarray | None:
     """The positions ``n`` keeps, in input order, by Acero's hash group-by; ``None`` when a
     key array is not one Arrow groups exactly as pandas."""
@@ -174,10 +215,13 @@ def top_rows(n: TopK, t: Table) -> np.ndarray | None:
     if len(n.keys) != 1 or n.keep != "first":
         return None
     values = t.columns[n.keys[0]]
-    if not isinstance(values, np.ndarray) or values.dtype.kind not in "iuf":
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
+        key: Any = pa.array(values, from_pandas=True)  # (NaN -> null: pandas puts NaN last)
+    elif _numeric_arrow(values):  # (ArrowDtype: nulls last, in input order, as pandas)
+        key = values
+    else:
         return None
-    key: Any = pa.array(values, from_pandas=True)  # (NaN -> null: pandas puts NaN last)
-    if values.dtype.kind == "f":
+    if pa.types.is_floating(key.type):
         key = pc.add(key, pa.scalar(0.0, key.type))
     table = pa.table([key, _row_numbers(len(t))], names=["k", "__i"])
     direction = "descending" if n.largest else "ascending"
@@ -185,6 +229,17 @@ def top_rows(n: TopK, t: Table) -> np.ndarray | None:
         table, sort_keys=[("k", direction, "at_end"), ("__i", "ascending", "at_end")]
     )
     return np.asarray(order.to_numpy(), dtype=np.intp)[: max(n.n, 0)]
+
+
+def _numeric_arrow(values: Any) -> bool:
+    """Whether ``values`` is an Arrow integer or floating array without a NaN value (a NaN
+    value is not a null to pandas' ArrowDtype: it is ordered apart)."""
+    import pyarrow as pa
+
+    if not isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return False
+    t = values.type
+    return pa.types.is_integer(t) or (pa.types.is_floating(t) and not has_nan(values))
 
 
 def _concat(arrays: list[Any]) -> Any:
@@ -217,7 +272,9 @@ class ArrowRelations:
         """``n`` by Acero's hash join and pandas' order rebuilt from the row numbers."""
         pairs = join_pairs(n, left, right)
         if pairs is not None:
-            out = shared.join_from_indexers(n, left, right, *pairs)
+            out = arrow_join_table(n, left, right, *pairs)
+            if out is None:
+                out = shared.join_from_indexers(n, left, right, *pairs)
             if out is not None:
                 return out
         return shared.hash_join(n, left, right)
