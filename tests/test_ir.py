@@ -426,18 +426,17 @@ Project a=a, c=c
 == optimized plan ==
   (optimizer off: options.optimize=False)
 == physical plan ==
-  Finalize DataFrame columns=['a', 'c'] of ['a_1', 'c_1'], index=rows
-    Select a_1, c_1
-      -> [a_1: int64, c_1: float64]
-      PandasCall pandas Sort
-        -> [a_1: int64, b_1: float64, c_1: float64]
-        Finalize DataFrame columns=['a', 'b', 'c'] of ['a', 'b', 'c'], index=rows
-          Filter (c > 1) (takes the row index)
-            -> [a: int64, b: float64, c: float64]
-            Compute c=(a * b)
-              -> [a: int64, b: float64, c: float64]
-              Scan Source ['a' AS a, 'b' AS b]
-                -> [a: int64, b: float64]
+  Finalize DataFrame columns=['a', 'c'] of ['a', 'c'], index=rows
+    Select a, c
+      -> [a: int64, c: float64]
+      OrderBy c desc quicksort, nulls last (takes the row index)
+        -> [a: int64, c: float64]
+        Filter (c > 1) (takes the row index)
+          -> [a: int64, c: float64]
+          Compute c=(a * b)
+            -> [a: int64, c: float64]
+            Scan Source ['a' AS a, 'b' AS b]
+              -> [a: int64, b: float64]
 == backend ==
 would run on: pandas (requested explicitly); options.backend='pandas'
 == fallbacks ==

@@ -205,8 +205,10 @@ def test_declines_with_reason():
         compile_rows(df.merge(_frame(litsdf, ROWS), on="n")._plan)
     with pytest.raises(BackendDeclined, match=r"no lowering for UnionAll"):
         compile_rows(litsdf.concat([df, df])._plan)
-    with pytest.raises(BackendDeclined, match=r"no lowering for PandasCall \(Sort\)"):
+    with pytest.raises(BackendDeclined, match=r"no lowering for OrderBy"):
         compile_rows(df.sort_values("n")._plan)
+    with pytest.raises(BackendDeclined, match=r"no lowering for PandasCall \(SortIndex\)"):
+        compile_rows(df.sort_index()._plan)
     with pytest.raises(BackendDeclined, match="map to values"):
         compile_rows(df["cat"].map({"a": True})._plan)
 

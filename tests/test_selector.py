@@ -112,7 +112,7 @@ def test_auto_selection_names_the_preference_and_what_was_passed_over():
         backend, decision = engine.select(small.sort_values("a")._plan)
         assert backend.name == "pandas"
         assert "preferred first: rows (3 rows <= rows_max_rows=10" in decision.reason
-        assert decision.declined == (("rows", "rows has no lowering for PandasCall (Sort)"),)
+        assert decision.declined == (("rows", "rows has no lowering for OrderBy"),)
     with litsdf.option_context(rows_max_rows=0, numba_min_rows=10**9):
         backend, decision = engine.select((small["a"] * 2)._plan)
         assert backend.name == "pandas" and "default" in decision.reason
