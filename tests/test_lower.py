@@ -371,7 +371,7 @@ def test_group_agg_named_and_as_index_false() -> None:
     agg = root.input
     assert isinstance(agg, GroupAgg) and root.index == ("rows",)  # (fresh RangeIndex rows)
     assert [m[2] for m in agg.measures] == ["sum", "mean", "size"]
-    assert agg.measures[2][1] is None  # (size reads no column)
+    assert agg.measures[2][1] == "n"  # (a column's size: the column's integer kind)
     assert [f.role for f in agg.schema][:2] == ["column", "column"]
     sorted_reset = named.sort_values("total").reset_index(drop=True)
     order = lower(sorted_reset._plan).input

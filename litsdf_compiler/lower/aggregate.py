@@ -45,7 +45,7 @@ def decode_aggregate(n: Aggregate, columns: list[Hashable]) -> AggForm | None:
     Returns
     -------
     AggForm or None
-        Keys, measures (in pandas' output order; ``size`` reads no column) and the result
+        Keys, measures (in pandas' output order; ``gb.size()`` reads no column) and the result
         kind (a frame whenever ``as_index=False``).
     """
     if not n.keys or n.form not in ("method", "agg_named", "agg_dict") or n.arguments:
@@ -61,8 +61,10 @@ def decode_aggregate(n: Aggregate, columns: list[Hashable]) -> AggForm | None:
     for m in n.measures:
         if m.function not in GROUP_FUNCS or m.arguments:
             return None
-        if m.function == "size":
-            measures.append(Measure(m.output, None, "size", ()))
+        if m.function == "size":  # (of a column when named: its dtype is the column's kind)
+            if m.input is not None and m.input not in columns:
+                return None
+            measures.append(Measure(m.output, m.input, "size", ()))
             continue
         if m.input is None or m.input not in columns or m.input in n.keys:
             return None

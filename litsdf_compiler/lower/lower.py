@@ -17,7 +17,6 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from pandas.api.extensions import no_default
 
@@ -364,11 +363,6 @@ class _Lowering:
         else:
             outputs = [self.fresh(m.output) for m in form.measures]
             dtypes = list(meta.dtypes[nk:] if not n.as_index else meta.dtypes)
-            if any(  # (a column's size, not the group's: int64[pyarrow] of an ArrowDtype one)
-                m.function == "size" and d != np.dtype("int64")
-                for m, d in zip(form.measures, dtypes, strict=True)
-            ):
-                return None
             fields.extend(
                 Field(name, dtype, COLUMN) for name, dtype in zip(outputs, dtypes, strict=True)
             )

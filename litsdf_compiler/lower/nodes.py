@@ -203,10 +203,11 @@ class OrderBy(Physical):
 @node(register=False)
 class GroupAgg(Physical):
     """Groups of ``input`` by the ``keys`` fields and one reduction per measure
-    ``(output, input, func, args)`` (``input`` ``None`` for ``size``). Groups come in key
-    order when ``sort``, else in order of first appearance; ``dropna`` drops groups with a
-    missing key. The output is the key fields (role ``index``, one row per group) and the
-    measures, in ``schema`` order."""
+    ``(output, input, func, args)`` (``size``: of the groups when ``input`` is ``None``, of
+    a column otherwise, whose dtype the output field has, e.g. ``int64[pyarrow]``). Groups
+    come in key order when ``sort``, else in order of first appearance; ``dropna`` drops
+    groups with a missing key. The output is the key fields (role ``index``, one row per
+    group) and the measures, in ``schema`` order."""
 
     input: Physical
     keys: tuple[str, ...]

@@ -94,6 +94,9 @@ def check_spec(spec: GroupSpec, dtypes: Mapping[Any, Any], *, several: bool = Fa
             continue
         if col in spec.keys:
             raise Unsupported("aggregating the key")
+        if func == "size" and not isinstance(dtypes[col], np.dtype):
+            # (the size of an extension column has its integer kind: int64[pyarrow], Int64)
+            raise Unsupported(f"groupby size of column {col!r} of dtype {dtypes[col]}")
         dtype = dtypes[col]
         if func in _NUMERIC_ONLY and not is_numeric(dtype):
             raise Unsupported(f"groupby {func} of dtype {dtype}")
