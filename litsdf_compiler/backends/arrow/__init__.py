@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ...ir.expressions import Col
+from ...ir.expressions import Col, MapDict
 from ...lower import (
     Compute,
     Filter,
@@ -42,9 +42,11 @@ from ...lower import (
 )
 from ..base import Backend, BackendDeclined, Verdict
 from .arrays import NotArrow, kind_of, positions_of, take, to_arrow, to_pandas
+from .elementwise import finalize_map, value_decided
 from .expressions import Unsupported, check_output, evaluate, typeof
 from .relational import ArrowRelations
 from .selection import ArrowSelection
+from .threads import as_array, evaluate_all, map_parallel
 
 __all__ = ["ArrowBackend", "BACKEND"]
 
@@ -119,24 +121,32 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
             except Unsupported as why:
                 return Verdict(False, f"arrow declines Compute: {why}")
             wrong = check_output(kind, out[name])
-            if wrong is not None:
+            if wrong is not None and not value_decided(e, kind, out[name]):
                 return Verdict(False, f"arrow declines Compute of {name!r}: {wrong}")
         return Verdict(True)
 
     def visit_Compute(self, n: Compute, t: Table) -> Table:
+        kept = {
+            name: e.name for name, e in n.expressions if isinstance(e, Col) and e.name in t.columns
+        }
+        work = [(name, e) for name, e in n.expressions if name not in kept]
         try:
-            computed = {name: self._evaluate(n.input, e, t) for name, e in n.expressions}
+            computed = evaluate_all(work, self._column(n.input, t), len(t), evaluate)
         except _Mismatch:
             return _reference_compute(n, t)
         dtypes = {f.name: f.dtype for f in n.schema}
-        for name, values in computed.items():
-            dtype = dtypes[name]
+        schema = {f.name: f.dtype for f in n.input.schema}
+        for name, e in work:
+            values, dtype = computed[name], dtypes[name]
+            if isinstance(e, MapDict) and value_decided(e, kind := typeof(e, schema), dtype):
+                computed[name] = finalize_map(values, kind)
+                continue
             # a missing int/bool: pandas decides the dtype (float64 / object) from these values
             # here, and later steps keep it (a head(0) after this still gives float64)
             narrow = isinstance(dtype, np.dtype) and dtype.kind in "iub"
             if narrow and getattr(values, "null_count", 0) > 0:
                 computed[name] = to_pandas(values, dtype)
-        cols = {**t.columns, **computed}
+        cols = {**t.columns, **{name: t.columns[col] for name, col in kept.items()}, **computed}
         return Table({name: cols[name] for name in n.names()}, t.rows)
 
     def check_Filter(self, n: Filter) -> Verdict:
@@ -160,15 +170,17 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
         positions = positions_of(mask)
         if len(positions) == len(t):
             return Table(dict(t.columns), t.rows.take(positions))
-        cols = {}
-        for name, values in t.columns.items():
-            cols[name] = values.filter(mask) if _is_arrow(values) else take(values, positions)
-        return Table(cols, t.rows.take(positions))
 
-    def _evaluate(self, node: Physical, e: Any, t: Table) -> Any:
-        """``e`` over ``t`` (the table of ``node``) as an Arrow array of ``len(t)`` rows."""
-        import pyarrow as pa
+        def kept(values: Any) -> Any:
+            return values.filter(mask) if _is_arrow(values) else take(values, positions)
 
+        names = list(t.columns)
+        cols = map_parallel(kept, [t.columns[name] for name in names], len(t))
+        return Table(dict(zip(names, cols, strict=True)), t.rows.take(positions))
+
+    def _column(self, node: Physical, t: Table) -> Any:
+        """``column(name)``: the Arrow array of ``t``'s column (the table of ``node``),
+        raising :class:`_Mismatch` for values not of the kind its field's dtype says."""
         dtypes = {f.name: f.dtype for f in node.schema}
 
         def column(name: str) -> Any:
@@ -180,13 +192,11 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
                 raise _Mismatch(f"{name!r} holds {values.type}")
             return values
 
-        out = evaluate(e, column, len(t))
-        if not isinstance(out, (pa.Array, pa.ChunkedArray)):  # (a literal: broadcast)
-            if isinstance(out, str):
-                return pa.array([out] * len(t), type=pa.large_string())
-            # (the literal's own type: an empty column keeps it, not Arrow's null type)
-            return pa.array([out] * len(t), type=pa.scalar(out).type)
-        return out
+        return column
+
+    def _evaluate(self, node: Physical, e: Any, t: Table) -> Any:
+        """``e`` over ``t`` (the table of ``node``) as an Arrow array of ``len(t)`` rows."""
+        return as_array(evaluate(e, self._column(node, t), len(t)), len(t))
 
     # relations ------------------------------------------------------------------------------
     def check_OrderBy(self, n: OrderBy) -> Verdict:
