@@ -714,3 +714,26 @@ def test_ufunc_in_chains(compare, slicing, ufunc):
         compare(lambda pd: getattr(np, ufunc)(frame(pd)["f"].fillna(0.0)).clip(0.0, 2.0))
         compare(lambda pd: getattr(np, ufunc)(frame(pd)["i"] - 4))
         compare(lambda pd: frame(pd).pipe(lambda df: getattr(np, ufunc)(df["f"] / df["g"])))
+
+
+@pytest.mark.parametrize(
+    "then",
+    [
+        lambda df: df.groupby("m")["f"].sum(),
+        lambda df: df.sort_values(["m", "i"], kind="stable"),
+        lambda df: df.drop_duplicates("m"),
+        lambda df: df.nlargest(3, "m"),
+        lambda df: df[df["f"] > 0].head(3),
+    ],
+    ids=["groupby", "sort", "drop_duplicates", "nlargest", "filter-head"],
+)
+def test_map_dict_feeding_relations(compare, then):
+    """A map column whose dtype pandas decides from the values (float64: a key is missing)
+    used as a group key, a sort key, ...: the result has pandas' dtypes and groups."""
+
+    def case(pd):
+        df = frame(pd)
+        df["m"] = df["k"].map({"a": 1, "b": 2})
+        return then(df)
+
+    compare(case)

@@ -9,7 +9,9 @@ object. What it runs:
 * ``Scan``: in-memory frames; parquet through ``pyarrow.dataset`` with only the Scan's
   columns (:mod:`.scan`; CSV is declined, with the reason);
 * ``Compute`` / ``Filter``: expressions by ``pyarrow.compute`` with pandas' semantics
-  (:mod:`.expressions`; anything not reproduced exactly is declined at ``check_``);
+  (:mod:`.expressions`, :mod:`.elementwise`, :mod:`.strings`; anything not reproduced exactly
+  is declined at ``check_``); a large ``Compute`` over row slices in threads, its shared
+  sub-expressions once (:mod:`.threads`), a large ``Filter``'s columns taken in threads;
 * ``Select``, ``Limit``; ``OrderBy`` (Arrow's stable sort) and ``GroupAgg`` (Acero's hash
   aggregation, groups in pandas' order) in :mod:`.groupby`;
 * islands (``PandasCall``) by pandas' reference kernels over the finalized operands.
@@ -42,7 +44,7 @@ from ...lower import (
 )
 from ..base import Backend, BackendDeclined, Verdict
 from .arrays import NotArrow, kind_of, positions_of, take, to_arrow, to_pandas
-from .elementwise import finalize_map, value_decided
+from .elementwise import finalize_map, value_decided, value_decided_consumer
 from .expressions import Unsupported, check_output, evaluate, typeof
 from .relational import ArrowRelations
 from .selection import ArrowSelection
@@ -89,6 +91,17 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
             return out
 
         return value(root)
+
+    def supports_physical(self, root: Physical) -> Verdict:
+        """The derived support, and no relational node reading a field whose dtype pandas
+        decides from the values (:func:`.elementwise.value_decided_consumer`)."""
+        verdict = super().supports_physical(root)
+        if not verdict:
+            return verdict
+        reason = value_decided_consumer(root)
+        if reason is not None:
+            return Verdict(False, f"arrow declines {reason}")
+        return verdict
 
     # leaves, islands, layouts -------------------------------------------------------------------
     def check_Scan(self, n: Scan) -> Verdict:

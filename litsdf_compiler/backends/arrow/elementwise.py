@@ -141,3 +141,50 @@ def finalize_map(values: Any, kind: str) -> Any:
     if len(values) == 0:
         return pd.array([], dtype=STR)
     return to_pandas(values, np.dtype("int64" if kind == "int64?" else "float64"))
+
+
+def value_decided_consumer(root: Any) -> str | None:
+    """The first node of the physical plan ``root`` that reads a ``Compute``'s output of a
+    value-decided dtype (:func:`value_decided`) other than through ``Compute`` / ``Filter`` /
+    ``Select`` / ``Limit`` up to a ``Finalize`` (which builds pandas' object from the values'
+    own dtype), as a reason to decline; ``None`` when there is none. A group-by, sort or join
+    reads its fields' dtypes from the schema, which for such a field is not the values'."""
+    from ...lower import Compute, Filter, Finalize, Limit, Select, physical_nodes
+
+    parents: dict[int, list[Any]] = {}
+    decided: list[Any] = []
+    for n in physical_nodes(root):
+        for child in n.inputs:
+            parents.setdefault(id(child), []).append(n)
+        if isinstance(n, Compute):
+            schema = {f.name: f.dtype for f in n.input.schema}
+            out = {f.name: f.dtype for f in n.schema}
+            for name, e in n.expressions:
+                if isinstance(e, ex.MapDict):
+                    try:
+                        kind = map_kind(e, _kind_in(e.input, schema))
+                    except Exception:
+                        continue
+                    if value_decided(e, kind, out[name]):
+                        decided.append(n)
+                        break
+    passing = (Compute, Filter, Select, Limit)
+    for start in decided:
+        stack = list(parents.get(id(start), []))
+        while stack:
+            n = stack.pop()
+            if isinstance(n, Finalize):
+                continue
+            if not isinstance(n, passing):
+                return (
+                    f"{type(n).__name__} over a map(dict) whose dtype pandas decides from the "
+                    "values (int64, or float64 with a missing key)"
+                )
+            stack.extend(parents.get(id(n), []))
+    return None
+
+
+def _kind_in(e: ex.Expr, schema: dict[str, Any]) -> str:
+    from .expressions import typeof
+
+    return typeof(e, schema)
