@@ -144,3 +144,18 @@ def test_parallelism_rejects_bad_values():
     with pytest.raises(ValueError, match="min_rows=0"), threads.parallelism(min_rows=0):
         pass
     assert threads.min_rows() == threads.MIN_ROWS
+
+
+def test_numpy_error_state_holds_in_the_workers():
+    """``np.errstate(invalid="raise")`` makes pandas' ``np.log`` of a negative raise
+    FloatingPointError; so does the arrow backend's, over slices in threads."""
+
+    def program(pd):
+        return np.log(pd.DataFrame({"x": [-1.0, 2.0, 3.0, 4.0]})["x"])
+
+    with np.errstate(invalid="raise"), pytest.raises(FloatingPointError):
+        program(pandas)
+    arrow = litsdf.option_context(backend="arrow", fallback="raise")
+    sliced = threads.parallelism(min_rows=1, workers=2)
+    with sliced, np.errstate(invalid="raise"), arrow, pytest.raises(FloatingPointError):
+        program(litsdf).to_pandas()

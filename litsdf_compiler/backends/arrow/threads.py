@@ -8,7 +8,8 @@ the concatenation, in order, of the same ``Compute`` over contiguous slices of i
 columns: :func:`evaluate_all` splits the rows into one slice per worker when there are at
 least :func:`min_rows` of them, evaluates every output expression per slice in a
 :class:`~concurrent.futures.ThreadPoolExecutor` and concatenates the pieces (zero-copy, as
-one ``ChunkedArray``). A dtype pandas decides from the values (an integer result with a
+one ``ChunkedArray``); NumPy's error state (``np.errstate``) of the caller holds in every
+worker. A dtype pandas decides from the values (an integer result with a
 missing value is float64) is decided over the whole column: pieces of int64 and float64 are
 all float64.
 
@@ -31,6 +32,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
+
+import numpy as np
 
 from ...ir import expressions as ex
 from ...ir.base import replace_children
@@ -229,11 +232,13 @@ def evaluate_all(
         return _run_slice(steps, rewritten, base, length, evaluate)
     bounds = [length * i // size for i in range(size + 1)]
     slices = list(itertools.pairwise(bounds))
+    errors = np.geterr()  # (NumPy's error state is per thread: the caller's, in every worker)
 
     def run(bound: tuple[int, int]) -> dict[str, Any]:
         start, stop = bound
         local = {name: values.slice(start, stop - start) for name, values in base.items()}
-        return _run_slice(steps, rewritten, local, stop - start, evaluate, skip=base)
+        with np.errstate(**errors):  # type: ignore[arg-type]
+            return _run_slice(steps, rewritten, local, stop - start, evaluate, skip=base)
 
     pieces = list(_pool(size).map(run, slices))
     out: dict[str, Any] = {}
