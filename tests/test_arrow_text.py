@@ -159,3 +159,15 @@ def test_numpy_error_state_holds_in_the_workers():
     sliced = threads.parallelism(min_rows=1, workers=2)
     with sliced, np.errstate(invalid="raise"), arrow, pytest.raises(FloatingPointError):
         program(litsdf).to_pandas()
+
+
+def test_ascii_check_reads_only_the_strings_bytes():
+    """``is_ascii`` of a slice looks at the bytes its offsets span: a non-ASCII value outside
+    the slice does not count, one inside does (the ascii_* kernels then do not run)."""
+    from litsdf_compiler.backends.arrow.strings import is_ascii
+
+    values = pa.array(["ab", "é", "cd", None, ""], type=pa.large_string())
+    assert is_ascii(values.slice(2)) and is_ascii(values.slice(0, 1))
+    assert not is_ascii(values) and not is_ascii(values.slice(1, 2))
+    assert is_ascii(pa.chunked_array([values.slice(2), values.slice(0, 1)]))
+    assert is_ascii(pa.array([], type=pa.string()))

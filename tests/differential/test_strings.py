@@ -339,3 +339,13 @@ def test_regex_replace(compare, slicing, pat):
     compare(
         lambda pd: text_frame(pd)["text"].str.lower().str.replace(pat, " ", regex=True).str.len()
     )
+
+
+ASCII_TEXT = [" \t a B\n", "\x0bb\x0c", "\x1cc\x1f", "\r\nD E\r", None, "", "   ", "\x00z\x7f", "Q"]
+
+
+@pytest.mark.parametrize("method", ["lower", "upper", "strip", "lstrip", "rstrip", "len"])
+def test_ascii_only_text(compare, slicing, method):
+    """All-ASCII text (the arrow backend's ascii_* kernels) with every ASCII whitespace and
+    the separators \\x1c-\\x1f, which Python's isspace counts and Unicode does not."""
+    compare(lambda pd: getattr(pd.Series(pandas.array(ASCII_TEXT, dtype="str")).str, method)())
