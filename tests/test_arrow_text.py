@@ -7,6 +7,7 @@ the declines of ufuncs and maps it does not reproduce.
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -171,3 +172,26 @@ def test_ascii_check_reads_only_the_strings_bytes():
     assert not is_ascii(values) and not is_ascii(values.slice(1, 2))
     assert is_ascii(pa.chunked_array([values.slice(2), values.slice(0, 1)]))
     assert is_ascii(pa.array([], type=pa.string()))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_runs_the_split_work():
+    """After the pool exists, a forked child (whose copy of the pool has no threads) still
+    evaluates a split Compute: it makes its own pool."""
+    table = {"t": pa.array(["Ab", None, "cD", "é"] * 10, type=pa.large_string())}
+    outputs = [("n", st.StrLen(ex.FillNa(ex.Col("t"), ex.Lit(""))))]
+    from litsdf_compiler.backends.arrow import expressions
+
+    with threads.parallelism(min_rows=1, workers=2):
+        threads.evaluate_all(outputs, table.__getitem__, 40, expressions.evaluate)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # (the child: report the result's length, then leave at once)
+            out = threads.evaluate_all(outputs, table.__getitem__, 40, expressions.evaluate)
+            os.write(write, str(len(out["n"])).encode())
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            got = pipe.read()
+        _, status = os.waitpid(pid, 0)
+    assert got == "40" and status == 0

@@ -57,7 +57,9 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 _LOCK = threading.Lock()
 _CONFIG: dict[str, int | None] = {"min_rows": MIN_ROWS, "workers": None}
-_POOL: list[tuple[int, ThreadPoolExecutor]] = []
+_POOL: list[tuple[int, int, ThreadPoolExecutor]] = []
+"""The pool: (process id, threads, executor); a forked child makes its own (the parent's
+threads do not exist there)."""
 _TEMP = "\x00arrow-shared-"
 """Prefix of the temporary column names of shared sub-expressions (no pandas label)."""
 
@@ -117,12 +119,15 @@ def parallelism(min_rows: int | None = None, workers: int | None = None) -> Iter
 def _pool(size: int) -> ThreadPoolExecutor:
     """The backend's thread pool, with at least ``size`` threads (made on first use)."""
     with _LOCK:
-        if _POOL and _POOL[0][0] >= size:
-            return _POOL[0][1]
+        pid = os.getpid()
+        if _POOL and _POOL[0][0] == pid and _POOL[0][1] >= size:
+            return _POOL[0][2]
         if _POOL:
-            _POOL.pop()[1].shutdown(wait=False)
+            old_pid, _, old = _POOL.pop()
+            if old_pid == pid:
+                old.shutdown(wait=False)
         pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="litsdf-arrow")
-        _POOL.append((size, pool))
+        _POOL.append((pid, size, pool))
         return pool
 
 
