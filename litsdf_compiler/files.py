@@ -29,7 +29,14 @@ import hashlib
 import os
 from typing import Any, TypeAlias
 
-__all__ = ["FileChangedError", "FileVersion", "file_version", "verify", "describe_change"]
+__all__ = [
+    "FileChangedError",
+    "FileVersion",
+    "file_version",
+    "verify",
+    "describe_change",
+    "naming_file",
+]
 
 FileVersion: TypeAlias = tuple[tuple[str, int, int, int, int, int], ...]
 
@@ -158,3 +165,19 @@ def verify(path: str, version: Any, reader: str) -> None:
             f"needed and will not return data from another version of the file than the "
             f"one the call saw. Call {reader}({path!r}) again to read the new contents."
         )
+
+
+def naming_file(err: BaseException, path: str, reader: str) -> BaseException:
+    """``err`` (a reader's error: pyarrow's ``ArrowInvalid`` for a corrupt or truncated
+    parquet file, an ``OSError``) as an error of the same type whose message names ``path``
+    and the ``reader``; ``err`` itself when its message names the file already or its type
+    takes no message.
+    """
+    if str(path) in str(err):
+        return err
+    try:
+        named = type(err)(f"{reader}({str(path)!r}): {err}")
+    except Exception:  # (a type whose constructor wants more than a message)
+        return err
+    named.__cause__ = err
+    return named

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from .files import naming_file
 from .ir.base import _PLAIN, Node, _key, inputs, thaw
 from .ir.expressions import Expr
 from .ir.frames import as_frame
@@ -52,10 +53,13 @@ def _leaf_meta(n: Relation) -> Any:
     if isinstance(n, ReadParquet):
         import pyarrow.parquet as pq
 
-        if os.path.isdir(n.path):  # a directory dataset (partition columns included)
-            schema = pq.ParquetDataset(n.path).schema
-        else:
-            schema = pq.read_schema(n.path)
+        try:
+            if os.path.isdir(n.path):  # a directory dataset (partition columns included)
+                schema = pq.ParquetDataset(n.path).schema
+            else:
+                schema = pq.read_schema(n.path)
+        except (OSError, ValueError) as err:  # (pyarrow's ArrowInvalid names no file)
+            raise naming_file(err, n.path, "read_parquet") from err
         buf = io.BytesIO()
         pq.write_table(schema.empty_table(), buf)
         buf.seek(0)

@@ -233,7 +233,10 @@ def _parquet_rows(path: str) -> int | None:
     if key not in _PARQUET_ROWS:
         import pyarrow.parquet as pq
 
-        _PARQUET_ROWS[key] = pq.ParquetFile(path).metadata.num_rows
+        try:
+            _PARQUET_ROWS[key] = pq.ParquetFile(path).metadata.num_rows
+        except (OSError, ValueError):  # (a directory, an unreadable file: the read says why)
+            return None
     return _PARQUET_ROWS[key]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 from pandas.api.extensions import no_default
 
-from ..files import verify
+from ..files import naming_file, verify
 from ..ir import relations as rel
 from ..ir.aggregate import call_pandas
 from ..ir.base import thaw
@@ -54,7 +54,10 @@ class RelationKernels:
 
     def visit_ReadParquet(self, n: rel.ReadParquet) -> Any:
         verify(n.path, n.version, "read_parquet")
-        out = pd.read_parquet(n.path, columns=_opt(n.columns), **thaw(dict(n.options)))
+        try:
+            out = pd.read_parquet(n.path, columns=_opt(n.columns), **thaw(dict(n.options)))
+        except (OSError, ValueError) as err:  # (a corrupt file: pyarrow's error names no file)
+            raise naming_file(err, n.path, "read_parquet") from err
         verify(n.path, n.version, "read_parquet")
         return out
 

@@ -648,3 +648,92 @@ def test_frame_fillna_inplace_keeps_dtype(compare, value):
         return df
 
     compare(case)
+
+
+# map(dict) of str columns and ufuncs in chains, whole and over row slices -------------------
+
+
+@pytest.fixture(params=["whole", "sliced"])
+def slicing(request):
+    """Each case on whole columns, and with the arrow backend's large-input split forced (each
+    ``Compute`` over 3 row slices in threads, concatenated; other backends are unaffected)."""
+    if request.param == "whole":
+        yield
+        return
+    from litsdf_compiler.backends.arrow.threads import parallelism
+
+    with parallelism(min_rows=1, workers=3):
+        yield
+
+
+@pytest.mark.parametrize("na_action", [None, "ignore"])
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        {"a": 1, "b": 2},  # misses ("c", None): float64 with NaN
+        {"a": 1, "b": 2, "c": 3},  # every non-missing value found
+        {"a": 0.5, "b": 2.0, "c": -1.0},
+        {"a": 1, "b": 2.5},  # ints and floats: float64
+        {"a": 2**60, "b": 1, "c": 0},  # an int float64 rounds where a value is missing
+        {"a": "x", "b": "y"},  # strings: str with NaN
+        {"zz": 1},  # nothing found
+        {"a": True, "b": False},  # booleans: object with NaN (declined by arrow)
+        {"a": None, "b": 1},  # None as a value
+    ],
+    ids=repr,
+)
+def test_map_dict_of_str(compare, slicing, na_action, mapping):
+    def full(pd):
+        df = frame(pd)
+        return df[df["k"].notna()]["k"].map(mapping, na_action=na_action)
+
+    compare(lambda pd: frame(pd)["k"].map(mapping, na_action=na_action))
+    compare(full)
+    compare(lambda pd: frame(pd).assign(m=lambda d: d["k"].map(mapping, na_action=na_action)))
+
+
+def test_map_dict_of_no_rows_and_in_expressions(compare, slicing):
+    """No rows: pandas gives the str dtype; a map inside an expression (its missing values
+    compare False) and a map of a filled column."""
+
+    def empty(pd):
+        df = frame(pd)
+        return df[df["i"] > 100]["k"].map({"a": 1})
+
+    compare(empty)
+    compare(lambda pd: frame(pd)["k"].map({"a": 1, "b": 2}) > 1)
+    compare(lambda pd: frame(pd)["k"].map({"a": 1, "b": 2}) * 2)
+    compare(lambda pd: frame(pd)["k"].fillna("b").map({"a": 1, "b": 2}))
+
+
+@pytest.mark.parametrize("ufunc", ["log1p", "sqrt", "exp", "sign", "isnan", "negative", "rint"])
+def test_ufunc_in_chains(compare, slicing, ufunc):
+    """A one-input ufunc of a filled float column, clipped, of an int column and of a
+    computed float (NaN and negatives included)."""
+    with np.errstate(all="ignore"):
+        compare(lambda pd: getattr(np, ufunc)(frame(pd)["f"].fillna(0.0)).clip(0.0, 2.0))
+        compare(lambda pd: getattr(np, ufunc)(frame(pd)["i"] - 4))
+        compare(lambda pd: frame(pd).pipe(lambda df: getattr(np, ufunc)(df["f"] / df["g"])))
+
+
+@pytest.mark.parametrize(
+    "then",
+    [
+        lambda df: df.groupby("m")["f"].sum(),
+        lambda df: df.sort_values(["m", "i"], kind="stable"),
+        lambda df: df.drop_duplicates("m"),
+        lambda df: df.nlargest(3, "m"),
+        lambda df: df[df["f"] > 0].head(3),
+    ],
+    ids=["groupby", "sort", "drop_duplicates", "nlargest", "filter-head"],
+)
+def test_map_dict_feeding_relations(compare, then):
+    """A map column whose dtype pandas decides from the values (float64: a key is missing)
+    used as a group key, a sort key, ...: the result has pandas' dtypes and groups."""
+
+    def case(pd):
+        df = frame(pd)
+        df["m"] = df["k"].map({"a": 1, "b": 2})
+        return then(df)
+
+    compare(case)

@@ -3,6 +3,7 @@ missing values."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas
 import pytest
 
@@ -224,3 +225,127 @@ def test_untraced_str_method_falls_back():
 def test_generic_methods(compare, which, call):
     name, args, kwargs = call
     compare(lambda pd: getattr(col(pd, which).str, name)(*args, **kwargs))
+
+
+# text chains (the arrow backend runs them in Arrow, over row slices in threads) -------------
+TEXT = [
+    "  Héllo, Wörld!  ",
+    "",
+    None,
+    "ÀÉÎ -- 5/5",
+    "ok.",
+    "   ",
+    "İstanbul ǅ straße",
+    "aaa  b   c",
+    "Great product! WOULD buy",
+    "\tTabs\tand\nnewlines ",
+]
+
+
+@pytest.fixture(params=["whole", "sliced"])
+def slicing(request):
+    """Each case on whole columns, and with every large-input split forced: the arrow backend
+    then evaluates each ``Compute`` over 3 row slices in threads and concatenates them (other
+    backends are unaffected)."""
+    if request.param == "whole":
+        yield
+        return
+    from litsdf_compiler.backends.arrow.threads import parallelism
+
+    with parallelism(min_rows=1, workers=3):
+        yield
+
+
+def text_frame(pd):
+    """Free text with None, empty and blank strings and non-ASCII letters, a price with NaN
+    and a category with an unknown value and None."""
+    n = len(TEXT)
+    return pd.DataFrame(
+        {
+            "text": pandas.array(TEXT, dtype="str"),
+            "price": [1.5, float("nan"), 0.0, 20.25, -0.5, 3.0, float("nan"), 1e6, 7.0, 2.0],
+            "category": pandas.array(
+                ["books", "toys", None, "food", "other", "tools", "books", "", "toys", "x"][:n],
+                dtype="str",
+            ),
+        }
+    )
+
+
+CATEGORY = {"books": 0, "toys": 1, "food": 2, "tools": 3}
+
+
+def test_text_pipeline_chain(compare, slicing):
+    """The text_pipeline workload's ten steps, on text with missing, empty and non-ASCII
+    values (shared sub-expressions, a literal count, a ufunc, a map with misses, a filter)."""
+
+    def case(pd):
+        df = text_frame(pd)
+        df["text"] = df["text"].fillna("")
+        df["clean"] = df["text"].str.lower()
+        df["clean"] = df["clean"].str.replace(r"[^a-z0-9 ]+", " ", regex=True)
+        df["clean"] = df["clean"].str.strip()
+        df["n_tokens"] = df["clean"].str.count(" ") + 1
+        df["length"] = df["clean"].str.len()
+        df["price"] = df["price"].fillna(0.0)
+        df["log_price"] = np.log1p(df["price"]).clip(0.0, 5.0)
+        df["cat_id"] = df["category"].map(CATEGORY)
+        return df[df["length"] > 0]
+
+    compare(case)
+
+
+@pytest.mark.parametrize("method", ["lower", "upper", "casefold", "strip", "lstrip", "len"])
+def test_non_ascii_text(compare, slicing, method):
+    compare(lambda pd: getattr(text_frame(pd)["text"].str, method)())
+    compare(lambda pd: getattr(text_frame(pd)["text"].fillna("").str, method)())
+
+
+@pytest.mark.parametrize("pat", [" ", "aa", "é", "  ", "a|e", "[ ]+", ".", r"\s", "", r"\bo"])
+def test_count(compare, slicing, pat):
+    """``str.count``: literal patterns (counted without a regex, non-overlapping) and regex
+    ones, on values with None and on filled values."""
+    compare(lambda pd: text_frame(pd)["text"].str.count(pat))
+    compare(lambda pd: text_frame(pd)["text"].fillna("").str.count(pat) + 1)
+
+
+@pytest.mark.parametrize(
+    "pat",
+    [
+        r"[^a-z0-9 ]+",
+        r"\s+",
+        pytest.param(
+            r"[[:punct:]]",
+            marks=pytest.mark.xfail_backend(
+                "rows",
+                reason="rows runs Python's re, where [[:punct:]] is a character set followed "
+                "by ']'; pandas runs RE2, where it is the POSIX class of punctuation",
+            ),
+        ),
+        r"\w+",
+        r"\d",
+        r"(\w)\1",
+        r"o(?=r)",
+        r"(?i)é",
+        r"\bo",
+        r"^\s+|\s+$",
+        r"\Z",
+    ],
+)
+def test_regex_replace(compare, slicing, pat):
+    """Regex replacements, both those pandas runs by RE2 and those it runs by Python's ``re``
+    (backreferences, lookaheads, Unicode classes): the result is pandas' either way."""
+    compare(lambda pd: text_frame(pd)["text"].str.replace(pat, "_", regex=True))
+    compare(
+        lambda pd: text_frame(pd)["text"].str.lower().str.replace(pat, " ", regex=True).str.len()
+    )
+
+
+ASCII_TEXT = [" \t a B\n", "\x0bb\x0c", "\x1cc\x1f", "\r\nD E\r", None, "", "   ", "\x00z\x7f", "Q"]
+
+
+@pytest.mark.parametrize("method", ["lower", "upper", "strip", "lstrip", "rstrip", "len"])
+def test_ascii_only_text(compare, slicing, method):
+    """All-ASCII text (the arrow backend's ascii_* kernels) with every ASCII whitespace and
+    the separators \\x1c-\\x1f, which Python's isspace counts and Unicode does not."""
+    compare(lambda pd: getattr(pd.Series(pandas.array(ASCII_TEXT, dtype="str")).str, method)())

@@ -9,7 +9,9 @@ object. What it runs:
 * ``Scan``: in-memory frames; parquet through ``pyarrow.dataset`` with only the Scan's
   columns (:mod:`.scan`; CSV is declined, with the reason);
 * ``Compute`` / ``Filter``: expressions by ``pyarrow.compute`` with pandas' semantics
-  (:mod:`.expressions`; anything not reproduced exactly is declined at ``check_``);
+  (:mod:`.expressions`, :mod:`.elementwise`, :mod:`.strings`; anything not reproduced exactly
+  is declined at ``check_``); a large ``Compute`` over row slices in threads, its shared
+  sub-expressions once (:mod:`.threads`), a large ``Filter``'s columns taken in threads;
 * ``Select``, ``Limit``; ``OrderBy`` (Arrow's stable sort) and ``GroupAgg`` (Acero's hash
   aggregation, groups in pandas' order) in :mod:`.groupby`;
 * islands (``PandasCall``) by pandas' reference kernels over the finalized operands.
@@ -30,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ...ir.expressions import Col
+from ...ir.expressions import Col, MapDict
 from ...lower import (
     Compute,
     Filter,
@@ -47,9 +49,11 @@ from ...lower import (
 from ..base import Backend, BackendDeclined, Verdict
 from . import arrowdtype
 from .arrays import NotArrow, kind_of, positions_of, take, to_arrow, to_pandas
+from .elementwise import finalize_map, value_decided, value_decided_consumer
 from .expressions import Unsupported, check_output, evaluate, typeof
 from .relational import ArrowRelations
 from .selection import ArrowSelection
+from .threads import as_array, evaluate_all, map_parallel
 
 __all__ = ["ArrowBackend", "BACKEND"]
 
@@ -93,6 +97,17 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
 
         return value(root)
 
+    def supports_physical(self, root: Physical) -> Verdict:
+        """The derived support, and no relational node reading a field whose dtype pandas
+        decides from the values (:func:`.elementwise.value_decided_consumer`)."""
+        verdict = super().supports_physical(root)
+        if not verdict:
+            return verdict
+        reason = value_decided_consumer(root)
+        if reason is not None:
+            return Verdict(False, f"arrow declines {reason}")
+        return verdict
+
     # leaves, islands, layouts -------------------------------------------------------------------
     def check_Scan(self, n: Scan) -> Verdict:
         from .scan import check_scan
@@ -124,24 +139,32 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
             except Unsupported as why:
                 return Verdict(False, f"arrow declines Compute: {why}")
             wrong = check_output(kind, out[name])
-            if wrong is not None:
+            if wrong is not None and not value_decided(e, kind, out[name]):
                 return Verdict(False, f"arrow declines Compute of {name!r}: {wrong}")
         return Verdict(True)
 
     def visit_Compute(self, n: Compute, t: Table) -> Table:
+        kept = {
+            name: e.name for name, e in n.expressions if isinstance(e, Col) and e.name in t.columns
+        }
+        work = [(name, e) for name, e in n.expressions if name not in kept]
         try:
-            computed = {name: self._evaluate(n.input, e, t) for name, e in n.expressions}
+            computed = evaluate_all(work, self._column(n.input, t), len(t), evaluate)
         except _Mismatch:
             return _reference_compute(n, t)
         dtypes = {f.name: f.dtype for f in n.schema}
-        for name, values in computed.items():
-            dtype = dtypes[name]
+        schema = {f.name: f.dtype for f in n.input.schema}
+        for name, e in work:
+            values, dtype = computed[name], dtypes[name]
+            if isinstance(e, MapDict) and value_decided(e, kind := typeof(e, schema), dtype):
+                computed[name] = finalize_map(values, kind)
+                continue
             # a missing int/bool: pandas decides the dtype (float64 / object) from these values
             # here, and later steps keep it (a head(0) after this still gives float64)
             narrow = isinstance(dtype, np.dtype) and dtype.kind in "iub"
             if narrow and getattr(values, "null_count", 0) > 0:
                 computed[name] = to_pandas(values, dtype)
-        cols = {**t.columns, **computed}
+        cols = {**t.columns, **{name: t.columns[col] for name, col in kept.items()}, **computed}
         return Table({name: cols[name] for name in n.names()}, t.rows)
 
     def check_Filter(self, n: Filter) -> Verdict:
@@ -169,15 +192,17 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
         positions = positions_of(mask)
         if len(positions) == len(t):
             return Table(dict(t.columns), t.rows.take(positions))
-        cols = {}
-        for name, values in t.columns.items():
-            cols[name] = values.filter(mask) if _is_arrow(values) else take(values, positions)
-        return Table(cols, t.rows.take(positions))
 
-    def _evaluate(self, node: Physical, e: Any, t: Table) -> Any:
-        """``e`` over ``t`` (the table of ``node``) as an Arrow array of ``len(t)`` rows."""
-        import pyarrow as pa
+        def kept(values: Any) -> Any:
+            return values.filter(mask) if _is_arrow(values) else take(values, positions)
 
+        names = list(t.columns)
+        cols = map_parallel(kept, [t.columns[name] for name in names], len(t))
+        return Table(dict(zip(names, cols, strict=True)), t.rows.take(positions))
+
+    def _column(self, node: Physical, t: Table) -> Any:
+        """``column(name)``: the Arrow array of ``t``'s column (the table of ``node``),
+        raising :class:`_Mismatch` for values not of the kind its field's dtype says."""
         dtypes = {f.name: f.dtype for f in node.schema}
         if arrowdtype.involves(e, dtypes):  # (pandas' ArrowExtensionArray kernels)
             return arrowdtype.evaluate(e, t.columns, dtypes, len(t))
@@ -191,13 +216,11 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
                 raise _Mismatch(f"{name!r} holds {values.type}")
             return values
 
-        out = evaluate(e, column, len(t))
-        if not isinstance(out, (pa.Array, pa.ChunkedArray)):  # (a literal: broadcast)
-            if isinstance(out, str):
-                return pa.array([out] * len(t), type=pa.large_string())
-            # (the literal's own type: an empty column keeps it, not Arrow's null type)
-            return pa.array([out] * len(t), type=pa.scalar(out).type)
-        return out
+        return column
+
+    def _evaluate(self, node: Physical, e: Any, t: Table) -> Any:
+        """``e`` over ``t`` (the table of ``node``) as an Arrow array of ``len(t)`` rows."""
+        return as_array(evaluate(e, self._column(node, t), len(t)), len(t))
 
     # relations ------------------------------------------------------------------------------
     def check_OrderBy(self, n: OrderBy) -> Verdict:

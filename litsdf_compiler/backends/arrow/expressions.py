@@ -24,8 +24,10 @@ An expression reading an ArrowDtype column is :mod:`.arrowdtype`'s (pandas' own 
 nulls, Kleene logic and checked arithmetic as pandas has them).
 
 Declined: floordiv, mod and pow (sign rules and integer powers), float -> int casts, casts
-to or from strings other than int -> str, ``round``, NumPy ufuncs (libm differs in the
-last bit), ``map`` / ``replace``, object and categorical columns, int32 arithmetic.
+to or from strings other than int -> str, ``round``, NumPy ufuncs of several inputs (Arrow's
+libm differs in the last bit: one-input ufuncs run by NumPy itself, :mod:`.elementwise`),
+``replace``, ``map`` other than a dict of a ``str`` column, object and categorical columns,
+int32 arithmetic.
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ from pandas.api.extensions import no_default
 from ...ir import expressions as ex
 from ...ir import strings as st
 from ...ir import temporal as tm
-from . import arrowdtype
+from . import arrowdtype, elementwise
 from .arrays import STR, kind_of, to_arrow, to_pandas
+from .strings import fast_kernel
 
 __all__ = ["Unsupported", "typeof", "evaluate", "DTYPES", "check_output"]
 
@@ -181,6 +184,10 @@ def typeof(e: ex.Expr, schema: Mapping[str, Any]) -> str:
         return "int32?"
     if isinstance(e, _KERNEL_NODES):
         return _kernel_kind(e, typeof(e.input, schema))
+    if isinstance(e, ex.Ufunc):
+        return elementwise.ufunc_kind(e, [typeof(x, schema) for x in e.inputs])
+    if isinstance(e, ex.MapDict):
+        return elementwise.map_kind(e, typeof(e.input, schema))
     raise Unsupported(f"expression {type(e).__name__}")
 
 
@@ -352,7 +359,11 @@ def evaluate(e: ex.Expr, column: Callable[[str], Any], length: int) -> Any:
     if isinstance(e, ex.BinaryOp):
         left, right = evaluate(e.left, column, length), evaluate(e.right, column, length)
         return _eval_binary(e.op, left, right)
+    if isinstance(e, ex.Ufunc):
+        return elementwise.eval_ufunc(e, evaluate(e.inputs[0], column, length))
     x = evaluate(e.input, column, length)  # type: ignore[attr-defined]
+    if isinstance(e, ex.MapDict):
+        return elementwise.eval_map(e, x)
     if isinstance(e, ex.UnaryOp):
         if e.op == "pos":
             return x
@@ -473,6 +484,9 @@ def _eval_kernel(e: ex.Expr, x: Any) -> Any:
     zero-copy for ``str``), back as an Arrow array."""
     import pyarrow as pa
 
+    fast = fast_kernel(e, x)
+    if fast is not None:
+        return fast
     dtype = STR if pa.types.is_string(x.type) or pa.types.is_large_string(x.type) else None
     series = pd.Series(to_pandas(x, dtype if dtype is not None else DTYPES["datetime"]))
     return to_arrow(_run_kernel(e, series)._values)

@@ -111,7 +111,7 @@ def read_scan(backend: Backend, n: Scan) -> Table:
             use_threads=True,
         )
         metadata = pq.read_schema(path).pandas_metadata or {}
-    except (pa.ArrowInvalid, OSError) as err:
+    except (pa.ArrowException, OSError, ValueError) as err:
         raise type(err)(f"read_parquet({path!r}): not a readable parquet file: {err}") from err
     verify(path, source.version, "read_parquet")
     length = table.num_rows

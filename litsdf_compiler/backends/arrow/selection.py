@@ -1,10 +1,20 @@
-"""How the selector asks the ``arrow`` backend: relational plans over large inputs.
+"""How the selector asks the ``arrow`` backend: relational and text plans over large inputs.
 
 Arrow's kernels pay a fixed cost per call (conversions, building Arrow tables, Acero's
-threads), so the backend is preferred only for plans where its multi-threaded relational
-kernels replace pandas' single-threaded ones (a groupby, a sort, a parquet read, a join,
-a concat, a drop_duplicates) over inputs of at least ``min_rows`` rows, or a parquet read
-whose size is unknown before reading. ``litsdf calibrate`` measures the crossover of a
+threads), so the backend is preferred only for plans where its multi-threaded kernels replace
+pandas' single-threaded ones over inputs of at least ``min_rows`` rows (or a parquet read whose
+size is unknown before reading):
+
+* relational plans: a groupby, a sort, a parquet read, a join, a concat, a drop_duplicates
+  (Acero's threads);
+* text plans: any ``str`` method (:data:`TEXT`). pandas' ``str`` dtype runs the same
+  pyarrow kernels, one column at a time on one core, with a round trip through NumPy or
+  Python objects between steps (``str.count`` by RE2, ``map`` by a Python dict); here the
+  whole chain stays in Arrow, shared sub-expressions are computed once, and the rows are
+  split over both cores (:mod:`.threads`). numba's fused loops call the same string kernels
+  one at a time and decline regex replacements, so a text plan tries arrow first; small
+  inputs stay with rows (its ``max_rows``) and numeric plans with numba.
+ ``litsdf calibrate`` measures the crossover of a
 filter + groupby plan against pandas; the default ``min_rows=100_000`` is the brief's
 figure for the development machine (2-core x86-64, pandas 3.1, pyarrow 26), where the
 measured crossover was far below it.
@@ -20,6 +30,7 @@ import pandas as pd
 
 from ...ir import expressions as ex
 from ...ir import relations as rel
+from ...ir import strings as st
 from ...ir.base import Node, walk
 from ..base import Backend
 from ..preference import (
@@ -30,7 +41,7 @@ from ..preference import (
     calibrate_min_rows,
 )
 
-__all__ = ["ArrowSelection", "SIZES", "NEVER", "RELATIONAL"]
+__all__ = ["ArrowSelection", "SIZES", "NEVER", "RELATIONAL", "TEXT"]
 
 SIZES = (10_000, 100_000, 1_000_000)
 """Input sizes ``calibrate`` measures (the first 2 when ``quick``)."""
@@ -46,6 +57,12 @@ RELATIONAL = (
     rel.ReadParquet,
 )
 """Logical nodes whose work Arrow's relational kernels do."""
+TEXT = tuple(
+    v
+    for v in vars(st).values()
+    if isinstance(v, type) and issubclass(v, ex.Expr) and v is not ex.Expr
+)
+"""Expression nodes of ``str`` methods (:mod:`litsdf_compiler.ir.strings`)."""
 
 
 def grouped_frame(n: int) -> pd.DataFrame:
@@ -72,14 +89,15 @@ class ArrowSelection(Backend):
         Setting(
             "min_rows",
             100_000,
-            "under backend='auto', relational plans (groupby, sort, join, parquet read) over "
-            "inputs of at least this many rows try arrow first",
+            "under backend='auto', relational plans (groupby, sort, join, parquet read) and "
+            "plans with str methods over inputs of at least this many rows try arrow first",
         ),
     )
 
     def preference(self, plan: Node, rows: int | None, settings: Settings) -> Preference | None:
-        """Relational plans over ``min_rows`` rows or more (or a parquet read, size unknown)."""
-        kinds = {type(n).__name__ for n in walk(plan) if isinstance(n, RELATIONAL)}
+        """Relational or text plans over ``min_rows`` rows or more (or a parquet read, size
+        unknown)."""
+        kinds = {type(n).__name__ for n in walk(plan) if isinstance(n, (*RELATIONAL, *TEXT))}
         if not kinds:
             return None
         limit = settings["min_rows"]
