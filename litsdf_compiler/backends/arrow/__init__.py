@@ -148,12 +148,16 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
             name: e.name for name, e in n.expressions if isinstance(e, Col) and e.name in t.columns
         }
         work = [(name, e) for name, e in n.expressions if name not in kept]
-        try:
-            computed = evaluate_all(work, self._column(n.input, t), len(t), evaluate)
+        schema = {f.name: f.dtype for f in n.input.schema}
+        pa_work = [(name, e) for name, e in work if arrowdtype.involves(e, schema)]
+        work = [(name, e) for name, e in work if not arrowdtype.involves(e, schema)]
+        try:  # (ArrowDtype expressions by pandas' ArrowExtensionArray kernels, whole)
+            computed = {name: self._evaluate(n.input, e, t) for name, e in pa_work}
+            computed.update(evaluate_all(work, self._column(n.input, t), len(t), evaluate))
         except _Mismatch:
             return _reference_compute(n, t)
+        work += pa_work
         dtypes = {f.name: f.dtype for f in n.schema}
-        schema = {f.name: f.dtype for f in n.input.schema}
         for name, e in work:
             values, dtype = computed[name], dtypes[name]
             if isinstance(e, MapDict) and value_decided(e, kind := typeof(e, schema), dtype):
@@ -204,8 +208,6 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
         """``column(name)``: the Arrow array of ``t``'s column (the table of ``node``),
         raising :class:`_Mismatch` for values not of the kind its field's dtype says."""
         dtypes = {f.name: f.dtype for f in node.schema}
-        if arrowdtype.involves(e, dtypes):  # (pandas' ArrowExtensionArray kernels)
-            return arrowdtype.evaluate(e, t.columns, dtypes, len(t))
 
         def column(name: str) -> Any:
             try:
@@ -220,6 +222,9 @@ class ArrowBackend(ArrowRelations, ArrowSelection, Backend):
 
     def _evaluate(self, node: Physical, e: Any, t: Table) -> Any:
         """``e`` over ``t`` (the table of ``node``) as an Arrow array of ``len(t)`` rows."""
+        dtypes = {f.name: f.dtype for f in node.schema}
+        if arrowdtype.involves(e, dtypes):  # (pandas' ArrowExtensionArray kernels)
+            return arrowdtype.evaluate(e, t.columns, dtypes, len(t))
         return as_array(evaluate(e, self._column(node, t), len(t)), len(t))
 
     # relations ------------------------------------------------------------------------------
