@@ -354,7 +354,10 @@ class Series(SeriesRelMethods):
             method = f"__{'r' if reverse else ''}{op}__"
             return self._fallback(method, other)
         left, right = (rhs, self._expr) if reverse else (self._expr, rhs)
-        return Series._from_expr(self._rel, ex.BinaryOp(op, left, right), self._known(other))
+        try:
+            return Series._from_expr(self._rel, ex.BinaryOp(op, left, right), self._known(other))
+        except OverflowError:  # (on the metadata's dtype; the values' may differ: pandas')
+            return self._fallback(f"__{'r' if reverse else ''}{op}__", other)
 
     __add__, __radd__ = _binop("add"), _binop("add", True)
     __sub__, __rsub__ = _binop("sub"), _binop("sub", True)

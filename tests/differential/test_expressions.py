@@ -737,3 +737,14 @@ def test_map_dict_feeding_relations(compare, then):
         return then(df)
 
     compare(case)
+
+
+def test_alias_of_a_literal_column_assigned_in_the_same_chain(compare):
+    def case(pd):
+        df = pd.DataFrame({"s": [None, "a", "b"]})
+        df["n0"] = 0
+        df["n1"] = 0
+        df["n0"] = df["n0"].fillna(0)  # (a no-op: the optimizer leaves an alias of n0)
+        return df
+
+    compare(case)

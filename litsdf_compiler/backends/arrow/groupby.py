@@ -97,8 +97,9 @@ def run_group_agg(n: GroupAgg, t: Table) -> Table:
     aggs: list[tuple[Any, ...]] = []
     outputs: dict[str, str] = {}
     for out, column, func, _ in n.measures:
-        if func == "size":
-            aggs.append((_ROW, "count", pc.CountOptions(mode="all")))
+        if func == "size":  # (one count of the rows for every size measure)
+            if f"{_ROW}_count" not in outputs.values():
+                aggs.append((_ROW, "count", pc.CountOptions(mode="all")))
             outputs[out] = f"{_ROW}_count"
             continue
         assert column is not None

@@ -40,6 +40,9 @@ from .arrowdtype import has_nan
 
 __all__ = ["ArrowRelations"]
 
+_MIRROR = {"inner": "inner", "left": "right", "right": "left", "outer": "outer"}
+"""The ``how`` of a join with its sides swapped."""
+
 _JOIN_TYPES = {
     "inner": "inner",
     "left": "left outer",
@@ -124,16 +127,34 @@ def join_pairs(n: HashJoin, left: Table, right: Table) -> tuple[np.ndarray, np.n
     rnames = [f"j{i}" for i in range(len(rkeys))]
     lt = pa.table([*lkeys, _row_numbers(len(left))], names=[*lnames, "__l"])
     rt = pa.table([*rkeys, _row_numbers(len(right))], names=[*rnames, "__r"])
-    joined = lt.join(
-        rt,
-        keys=lnames,
-        right_keys=rnames,
-        join_type=_JOIN_TYPES[n.how],
-        coalesce_keys=False,
-        use_threads=True,
-    )
+    if len(right) > len(left):  # (Acero hashes its right input: the smaller side, then)
+        joined = rt.join(
+            lt,
+            keys=rnames,
+            right_keys=lnames,
+            join_type=_JOIN_TYPES[_MIRROR[n.how]],
+            coalesce_keys=False,
+            use_threads=True,
+        )
+    else:
+        joined = lt.join(
+            rt,
+            keys=lnames,
+            right_keys=rnames,
+            join_type=_JOIN_TYPES[n.how],
+            coalesce_keys=False,
+            use_threads=True,
+        )
+    lrows, rrows = _positions(joined["__l"]), _positions(joined["__r"])
     if n.any_order:  # (no consumer observes the order: Acero's is as good as pandas')
-        return _positions(joined["__l"]), _positions(joined["__r"])
+        return lrows, rrows
+    if n.order in (("left", "right"), ("right", "left")):
+        major, minor = (lrows, rrows) if n.order[0] == "left" else (rrows, lrows)
+        width = (len(right) if n.order[0] == "left" else len(left)) + 1
+        fits = (max(len(left), len(right)) + 1) * width < 2**62
+        if fits and (len(major) == 0 or major.min() >= 0):  # (one int64 key: NumPy sorts it)
+            order = np.argsort((major + 1) * width + (minor + 1), kind="stable")
+            return lrows[order], rrows[order]
     columns: list[Any] = []
     sort_keys = []
     for part in n.order:

@@ -198,7 +198,9 @@ class _Compiler:
                 ref, reader = self._host_udf(e, typeof)
                 out.append((label, ref, reader, ref))
             elif isinstance(e, ex.Col) and e.name in self.henv:
-                out.append((label, ("frame", e.name), self.kenv.get(e.name), self.henv[e.name]))
+                # (an alias: the value where the field comes from, a literal or an input)
+                ref = self.out.get(str(e.name), ("frame", e.name))
+                out.append((label, ref, self.kenv.get(e.name), self.henv[e.name]))
             elif isinstance(e, ex.Lit):
                 dtype = node.field(label).dtype
                 reader = None
